@@ -1,0 +1,51 @@
+"""The Python entry points: load a scenario, solve it, get a Result."""
+
+from __future__ import annotations
+
+import time
+
+from planner.data.load import Tables
+from planner.inputs import Inputs, build_inputs
+from planner.model.assemble import build_model
+from planner.result import Result, make_result
+from planner.scenario import Scenario
+from planner.solver import solve_model
+
+
+def solve(scenario: Scenario, tables: Tables | None = None, solver: str | None = None) -> Result:
+    """Solve *scenario* end to end and return its :class:`~planner.result.Result`.
+
+    Parameters
+    ----------
+    scenario
+        From :func:`planner.load_scenario`.
+    tables
+        Pre-loaded data tables (default: read the scenario's datasets).
+    solver
+        ``highs`` or ``cbc``; default: the scenario's ``solver.name``.
+
+    Examples
+    --------
+    >>> import planner
+    >>> result = planner.solve(planner.load_scenario("scenarios/us_china_2030.yaml"))
+    >>> result.summary["status"]
+    'optimal'
+    """
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    inputs = build_inputs(scenario, tables)
+    timings["inputs"] = time.perf_counter() - t0
+    model = build_model(inputs)
+    timings["build"] = model.build_seconds
+    sol = solve_model(model, solver or scenario.solver.name, scenario.solver.time_limit_s, scenario.solver.threads)
+    timings["solve"] = sol.solve_seconds
+    t1 = time.perf_counter()
+    result = make_result(inputs, model, sol, timings)
+    result.summary["timings_s"]["result"] = round(time.perf_counter() - t1, 4)
+    return result
+
+
+def build(scenario: Scenario, tables: Tables | None = None):
+    """Inputs and Model for *scenario*, without solving (for inspection or export)."""
+    inputs: Inputs = build_inputs(scenario, tables)
+    return inputs, build_model(inputs)

@@ -1,0 +1,151 @@
+"""The ``planner`` command. Thin: it parses arguments and calls the package."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from planner.errors import PlannerError
+
+EXIT_CODES = """exit codes:
+  0  solved to optimality (or the command succeeded)
+  2  bad input: scenario, override, data table or results directory
+  3  the solver failed (infeasible, unbounded or an error)
+  4  the time limit was reached
+  1  an internal error (a bug: please report it)"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except PlannerError as exc:
+        print(f"planner: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("planner: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
+        if os.environ.get("PLANNER_DEBUG"):
+            raise
+        print(f"planner: internal error: {type(exc).__name__}: {exc} (set PLANNER_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="planner",
+        description="Data-center siting and grid-capacity planning on US and Chinese regional data.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command")
+
+    s = sub.add_parser("solve", help="solve a scenario and write its results")
+    s.add_argument("scenario", help="scenario YAML file")
+    s.add_argument("-o", "--outdir", help="output directory (default: results/<scenario name>)")
+    s.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a scenario value (dotted path; VALUE is YAML); repeatable")
+    s.add_argument("--solver", choices=["highs", "cbc"], help="solver (default: the scenario's, else highs)")
+    s.add_argument("--write-lp", metavar="FILE", help="also write the LP to FILE")
+    s.add_argument("--quiet", action="store_true", help="print only the output directory")
+    s.set_defaults(func=_cmd_solve)
+
+    v = sub.add_parser("validate", help="check a scenario without solving it")
+    v.add_argument("scenario")
+    v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    v.set_defaults(func=_cmd_validate)
+
+    d = sub.add_parser("datasets", help="list the bundled tables with their vintage and sources")
+    d.set_defaults(func=_cmd_datasets)
+
+    e = sub.add_parser("explain", help="explain the unserved clusters of a finished run")
+    e.add_argument("outdir")
+    e.add_argument("cluster", nargs="?")
+    e.set_defaults(func=_cmd_explain)
+    return p
+
+
+def _cmd_solve(args) -> int:
+    from planner.api import solve
+    from planner.report import format_report
+    from planner.scenario import load_scenario
+    from planner.solver import STATUS_EXIT_CODES, write_lp
+
+    t0 = time.perf_counter()
+    scenario = load_scenario(args.scenario, args.overrides)
+    outdir = Path(args.outdir or Path("results") / scenario.name)
+    if args.write_lp:
+        from planner.api import build
+
+        _, model = build(scenario)
+        write_lp(model, args.write_lp)
+    result = solve(scenario, solver=args.solver)
+    result.summary["overrides"] = list(args.overrides)
+    result.summary["timings_s"]["total_wall"] = round(time.perf_counter() - t0, 4)
+    result.to_dir(outdir)
+    if args.quiet:
+        print(outdir)
+    else:
+        print(format_report(result))
+        print(f"\nResults written to {outdir}/")
+    return STATUS_EXIT_CODES.get(result.summary["status"], 3)
+
+
+def _cmd_validate(args) -> int:
+    from planner.inputs import build_inputs
+    from planner.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    inputs = build_inputs(scenario)
+    n_pairs = len(inputs.pairs)
+    blocked = int((inputs.pairs["blocked_by"] != "").sum())
+    print(
+        f"{args.scenario}: valid. {len(inputs.clusters)} clusters, {inputs.clusters['it_load_mw'].sum():,.0f} MW IT, "
+        f"horizon {inputs.years[0]}-{inputs.years[-1]}, {n_pairs} eligible (cluster, region) pairs, "
+        f"{blocked} blocked by {len(inputs.moratoria)} applied moratoria."
+    )
+    stuck = inputs.exclusions["cluster_id"].unique()
+    if len(stuck):
+        from planner.result import _exclusion_text
+
+        for k in stuck:
+            print(f"warning: {k} has no eligible region and will be unserved. {_exclusion_text(inputs, k)}")
+    return 0
+
+
+def _cmd_datasets(args) -> int:
+    from planner.data.load import describe_tables
+    from planner.report import format_datasets
+
+    print(format_datasets(describe_tables()))
+    return 0
+
+
+def _cmd_explain(args) -> int:
+    import pandas as pd
+
+    from planner.io import read_summary
+
+    read_summary(Path(args.outdir))
+    un = pd.read_csv(Path(args.outdir) / "unserved.csv", keep_default_na=False)
+    if args.cluster:
+        if args.cluster not in set(pd.read_csv(Path(args.outdir) / "placements.csv")["cluster_id"]) | set(un["cluster_id"]):
+            raise PlannerError(f"{args.outdir}: no cluster {args.cluster!r} in these results")
+        un = un[un["cluster_id"] == args.cluster]
+    if un.empty:
+        print("Every cluster is fully placed." if not args.cluster else f"{args.cluster} is fully placed.")
+    for r in un.itertuples():
+        print(f"{r.cluster_id}: {r.unserved_it_mw:,.0f} MW unserved. {r.reason}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""Reading and checking the data tables (bundled or user-supplied)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planner.data.schemas import HEADROOM_COLUMNS, SCHEMAS, TableSchema
+from planner.errors import DataError
+
+#: Where the bundled tables live: the repository's datasets/ folder, or the
+#: copy installed inside the package (see pyproject.toml).
+_CANDIDATES = (
+    Path(__file__).resolve().parents[2] / "datasets",
+    Path(__file__).resolve().parent / "bundled",
+)
+
+
+def bundled_dir() -> Path:
+    """The folder holding the bundled CSV tables."""
+    for path in _CANDIDATES:
+        if (path / "regions.csv").is_file():
+            return path
+    raise DataError("datasets/", "-", "-", "bundled tables not found; reinstall the package")
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The four input tables, checked, plus where each came from."""
+
+    regions: pd.DataFrame
+    grid_regions: pd.DataFrame
+    moratoria: pd.DataFrame
+    parameters: pd.DataFrame
+    files: dict[str, str] = field(default_factory=dict)
+    sha256: dict[str, str] = field(default_factory=dict)
+
+
+def read_table(path: Path, schema: TableSchema) -> pd.DataFrame:
+    """Read *path* and check it against *schema*; raise :class:`DataError` on any problem."""
+    label = str(path)
+    if not path.is_file():
+        raise DataError(label, "-", "-", "file not found")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataError(label, "-", "-", f"not a readable UTF-8 CSV ({type(exc).__name__})") from None
+    return check_table(df, schema, label)
+
+
+def check_table(df: pd.DataFrame, schema: TableSchema, label: str) -> pd.DataFrame:
+    """Check and type the columns of *df* against *schema*."""
+    missing = [c for c in schema.names if c not in df.columns]
+    if missing:
+        raise DataError(label, ", ".join(missing), "header", "missing column(s)")
+    if df.empty:
+        raise DataError(label, schema.key, "-", "the table has no rows")
+    df = df[schema.names].copy()
+    key = df[schema.key].astype(str).str.strip()
+    rows = key.where(key != "", pd.Series(range(2, len(df) + 2), index=df.index).map(lambda n: f"line {n}"))
+    dup = key[key.duplicated(keep=False)]
+    if len(dup):
+        raise DataError(label, schema.key, sorted(set(dup)), "duplicate ids")
+    for col in schema.columns:
+        text = df[col.name].astype(str).str.strip()
+        blank = text.isin(["", "nan", "NaN", "NA", "None"])
+        if blank.any() and not col.optional:
+            raise DataError(label, col.name, list(rows[blank]), "blank or NaN where a value is required")
+        if col.kind == "str":
+            df[col.name] = text.where(~blank, "")
+            if col.choices:
+                bad = ~blank & ~text.isin(col.choices)
+                if bad.any():
+                    raise DataError(label, col.name, list(rows[bad]), f"expected one of {', '.join(col.choices)}")
+            continue
+        values = pd.to_numeric(text.where(~blank, None), errors="coerce")
+        bad = values.isna() & ~blank
+        if bad.any():
+            raise DataError(label, col.name, list(rows[bad]), "not a number")
+        if not np.isfinite(values[~blank].to_numpy(dtype=float)).all():
+            raise DataError(label, col.name, list(rows[~blank & ~np.isfinite(values.fillna(0))]), "infinite value")
+        if col.kind == "int":
+            frac = (values[~blank] % 1) != 0
+            if frac.any():
+                raise DataError(label, col.name, list(rows[~blank][frac]), "expected an integer")
+        out_of_range = pd.Series(False, index=df.index)
+        if col.low is not None:
+            out_of_range |= values < col.low
+        if col.high is not None:
+            out_of_range |= values > col.high
+        if out_of_range.any():
+            raise DataError(
+                label,
+                col.name,
+                list(rows[out_of_range]),
+                f"outside the plausible range {col.low:g}..{col.high:g} ({col.description})",
+            )
+        df[col.name] = values.astype("Int64") if col.kind == "int" and not blank.any() else values.astype(float)
+        if col.kind == "int" and not blank.any():
+            df[col.name] = df[col.name].astype(int)
+    df = df.set_index(schema.key, drop=False)
+    df.index.name = None
+    if schema.name == "grid_regions":
+        h = df[list(HEADROOM_COLUMNS)].to_numpy()
+        bad = (np.diff(h, axis=1) < 0).any(axis=1)
+        if bad.any():
+            raise DataError(label, "headroom_*", list(df.index[bad]), "headroom must not shrink as curtailment grows")
+    if schema.name == "moratoria":
+        bad = df["until_year"] < df["from_year"]
+        if bad.any():
+            raise DataError(label, "until_year", list(df.index[bad]), "until_year before from_year")
+    return df
+
+
+def load_tables(paths: dict[str, Path] | None = None) -> Tables:
+    """Read the four tables; *paths* maps a table name to a user file (default: bundled)."""
+    paths = dict(paths or {})
+    base = bundled_dir()
+    frames: dict[str, pd.DataFrame] = {}
+    files: dict[str, str] = {}
+    digests: dict[str, str] = {}
+    for name, schema in SCHEMAS.items():
+        path = paths.get(name) or base / f"{name}.csv"
+        frames[name] = read_table(path, schema)
+        files[name] = str(path)
+        digests[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    check_joins(frames, files)
+    return Tables(**frames, files=files, sha256=digests)
+
+
+def check_joins(frames: dict[str, pd.DataFrame], files: dict[str, str]) -> None:
+    """Foreign keys: regions -> grid_regions, moratoria -> regions, countries agree."""
+    regions, grids, mor = frames["regions"], frames["grid_regions"], frames["moratoria"]
+    bad = ~regions["grid_region_id"].isin(grids.index)
+    if bad.any():
+        raise DataError(files["regions"], "grid_region_id", list(regions.index[bad]), "grid region not in grid_regions table")
+    joined = regions["grid_region_id"].map(grids["country"])
+    bad = joined != regions["country"]
+    if bad.any():
+        raise DataError(files["regions"], "country", list(regions.index[bad]), "country differs from its grid region's")
+    bad = ~mor["region_id"].isin(regions.index)
+    if bad.any():
+        raise DataError(files["moratoria"], "region_id", list(mor.index[bad]), "region not in regions table")
+
+
+def describe_tables() -> pd.DataFrame:
+    """One row per bundled table: rows, vintage and sources (for ``planner datasets``)."""
+    tables = load_tables()
+    out = []
+    for name in SCHEMAS:
+        df: pd.DataFrame = getattr(tables, name)
+        year_cols = [c for c in df.columns if c.endswith("_year") and c not in ("from_year", "until_year")]
+        years = sorted({int(y) for c in year_cols for y in df[c].dropna()}) if year_cols else []
+        src_cols = [c for c in df.columns if "source" in c]
+        sources = pd.unique(pd.concat([df[c] for c in src_cols]).str.split(r" \(|;|,", regex=True).str[0].str.strip())
+        sources = [s for s in sources if s and s != "not reported"]
+        out.append(
+            {
+                "table": name,
+                "rows": len(df),
+                "vintage": f"{years[0]}-{years[-1]}" if len(years) > 1 else (str(years[0]) if years else "-"),
+                "sources": len(sources),
+                "file": tables.files[name],
+                "sha256": tables.sha256[name][:12],
+            }
+        )
+    return pd.DataFrame(out)

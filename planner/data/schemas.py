@@ -1,0 +1,151 @@
+"""Schemas of the data tables: one source of truth for columns, units and ranges.
+
+Each column is declared once with its kind, plausible range and whether it
+may be blank. :func:`planner.data.load.check_table` applies them when a table
+is read, and raises :class:`~planner.errors.DataError` naming the file, the
+column and the offending rows. Ranges are *plausibility* checks: a price of
+8.9 where USD/MWh is expected is a price in cents and is rejected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # "str", "float", "int"
+    description: str
+    low: float | None = None
+    high: float | None = None
+    optional: bool = False
+    choices: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    name: str
+    key: str
+    columns: tuple[Column, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+S, F, I = "str", "float", "int"
+
+REGIONS = TableSchema(
+    "regions",
+    "region_id",
+    (
+        Column("region_id", S, "ISO 3166-2 id, e.g. US-VA, CN-GS"),
+        Column("name", S, "English name"),
+        Column("country", S, "US or CN", choices=("US", "CN")),
+        Column("grid_region_id", S, "grid region the region belongs to (grid_regions.csv)"),
+        Column("lon", F, "representative point longitude, degrees", -180, 180),
+        Column("lat", F, "representative point latitude, degrees", -90, 90),
+        Column("point_source", S, "source of lon/lat"),
+        Column("price_usd_per_mwh", F, "electricity price before adders, USD/MWh", 15, 500),
+        Column("price_year", I, "year of the price", 2000, 2100),
+        Column("price_basis", S, "retail_industrial or wholesale_coal_benchmark",
+               choices=("retail_industrial", "wholesale_coal_benchmark")),
+        Column("price_source", S, "source of the price"),
+        Column("co2_tco2_per_mwh", F, "grid CO2 intensity, tCO2/MWh", 0, 1.5),
+        Column("co2_year", I, "year of the CO2 intensity", 2000, 2100),
+        Column("co2_source", S, "source of the CO2 intensity"),
+        Column("climate_class", S, "cool, temperate or hot: sets the default PUE",
+               choices=("cool", "temperate", "hot")),
+        Column("climate_source", S, "reason for the climate class"),
+        Column("capex_index", F, "multiplier on the country's construction cost per MW", 0.2, 5),
+        Column("capex_source", S, "source of the capex index"),
+        Column("dc_share_of_electricity_pct", F, "data-center share of state electricity, %", 0, 100, optional=True),
+        Column("dc_share_source", S, "source of the data-center share"),
+        Column("annual_demand_mwh", F, "annual electricity demand (or generation stand-in), MWh", 1e5, 2e10),
+        Column("demand_source", S, "source of the demand"),
+        Column("max_new_load_mw", F, "region-level limit on new data-center grid load, MW", 0, 1e6, optional=True),
+        Column("max_new_load_source", S, "source of the region-level limit", optional=True),
+    ),
+)
+
+GRID_REGIONS = TableSchema(
+    "grid_regions",
+    "grid_region_id",
+    (
+        Column("grid_region_id", S, "grid region id: US RTO/BA group or CN-<regional grid>"),
+        Column("name", S, "name"),
+        Column("country", S, "US or CN", choices=("US", "CN")),
+        Column("member_bas", S, "balancing authorities or provincial grids it stands for"),
+        Column("firm_headroom_mw", F, "new load servable at all hours without new capacity, MW", 0, 1e6),
+        Column("headroom_0p25pct_mw", F, "new load servable if it accepts 0.25% curtailment, MW", 0, 1e6),
+        Column("headroom_0p5pct_mw", F, "new load servable if it accepts 0.5% curtailment, MW", 0, 1e6),
+        Column("headroom_1pct_mw", F, "new load servable if it accepts 1% curtailment, MW", 0, 1e6),
+        Column("firm_source", S, "source of the firm headroom"),
+        Column("headroom_source", S, "source of the curtailment-enabled headroom"),
+    ),
+)
+
+#: Headroom column for each curtailment level, in CURTAILMENT_LEVELS_PCT order.
+HEADROOM_COLUMNS: tuple[str, ...] = (
+    "firm_headroom_mw",
+    "headroom_0p25pct_mw",
+    "headroom_0p5pct_mw",
+    "headroom_1pct_mw",
+)
+
+MORATORIA = TableSchema(
+    "moratoria",
+    "moratorium_id",
+    (
+        Column("moratorium_id", S, "unique id"),
+        Column("region_id", S, "region it covers (regions.csv)"),
+        Column("scope", S, "state or local", choices=("state", "local")),
+        Column("jurisdiction", S, "who imposed it"),
+        Column("kind", S, "moratorium, permit_pause, ban, zoning_restriction, connection_pause"),
+        Column("status", S, "enacted, proposed, as_reported or lifted",
+               choices=("enacted", "proposed", "as_reported", "lifted")),
+        Column("from_year", I, "first year covered (inclusive)", 2000, 2100),
+        Column("until_year", I, "last year covered (inclusive); 2100 = open-ended", 2000, 2100),
+        Column("window_note", S, "exact dates as published", optional=True),
+        Column("source", S, "source"),
+    ),
+)
+
+PARAMETERS = TableSchema(
+    "parameters",
+    "parameter",
+    (
+        Column("parameter", S, "parameter name, with units"),
+        Column("value", F, "value", -1e12, 1e12),
+        Column("unit", S, "unit"),
+        Column("source", S, "source"),
+    ),
+)
+
+#: Parameters the model reads, with plausible ranges (checked after scenario overrides).
+PARAMETER_RANGES: dict[str, tuple[float, float]] = {
+    "cny_per_usd": (1, 20),
+    "cn_td_adder_usd_per_mwh": (0, 200),
+    "cn_surcharge_usd_per_mwh": (0, 100),
+    "pue_cool": (1.0, 3.0),
+    "pue_temperate": (1.0, 3.0),
+    "pue_hot": (1.0, 3.0),
+    "capex_usd_per_mw_us": (1e5, 1e8),
+    "capex_usd_per_mw_cn": (1e5, 1e8),
+    "asset_life_years": (1, 60),
+    "fibre_km_per_ms": (50, 300),
+    "route_factor": (1.0, 4.0),
+    "unserved_penalty_usd_per_mwh": (100, 1e6),
+    "expansion_cost_usd_per_kw_us": (0, 50_000),
+    "expansion_lead_time_years_us": (0, 30),
+    "expansion_max_mw_per_year_us": (0, 1e6),
+    "expansion_cost_usd_per_kw_cn": (0, 50_000),
+    "expansion_lead_time_years_cn": (0, 30),
+    "expansion_max_mw_per_year_cn": (0, 1e6),
+}
+
+SCHEMAS = {s.name: s for s in (REGIONS, GRID_REGIONS, MORATORIA, PARAMETERS)}

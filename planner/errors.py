@@ -1,0 +1,65 @@
+"""The project's exception types.
+
+Every error a user can cause is one of these. The CLI turns them into a single
+line on stderr and exit code 2; nothing else escapes as a traceback.
+"""
+
+from __future__ import annotations
+
+
+class PlannerError(Exception):
+    """Base class of every error planner raises on purpose."""
+
+    exit_code = 2
+
+
+class ScenarioError(PlannerError):
+    """A scenario file or override is wrong.
+
+    Parameters
+    ----------
+    source
+        The file (or ``--set``) the value came from.
+    key_path
+        Dotted path to the bad key, e.g. ``clusters[3].it_load_mw``.
+    value
+        The offending value (``None`` when the key is missing).
+    expected
+        What would have been accepted.
+    """
+
+    def __init__(self, source: str, key_path: str, value: object, expected: str) -> None:
+        self.source = source
+        self.key_path = key_path
+        self.value = value
+        self.expected = expected
+        shown = _short(value)
+        where = f"{source}: {key_path}" if key_path else source
+        super().__init__(f"{where}: got {shown}; expected {expected}")
+
+
+class DataError(PlannerError):
+    """A data table is wrong: names the file, the column and the rows."""
+
+    def __init__(self, table: str, column: str, rows: list[str] | str, problem: str) -> None:
+        self.table = table
+        self.column = column
+        self.rows = [rows] if isinstance(rows, str) else list(rows)
+        shown = ", ".join(self.rows[:5]) + (f" (+{len(self.rows) - 5} more)" if len(self.rows) > 5 else "")
+        super().__init__(f"{table}: column {column!r}, rows {shown}: {problem}")
+
+
+class SolverError(PlannerError):
+    """The solver failed in a way that leaves no usable solution."""
+
+    exit_code = 3
+
+
+class ResultsError(PlannerError):
+    """An output directory is missing files or has an unknown format."""
+
+
+def _short(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= limit else text[: limit - 3] + "..."

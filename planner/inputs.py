@@ -1,0 +1,346 @@
+"""Scenario + data tables -> Inputs: plain, checked tables joined on region ids.
+
+Everything the model needs is computed here, at the edge, and nothing here
+knows about solvers:
+
+* scenario overrides applied to the tables (unknown ids and fields rejected);
+* the Chinese industrial price built from the wholesale coal benchmark plus
+  the stated adders (``cn_td_adder_usd_per_mwh``, ``cn_surcharge_usd_per_mwh``);
+* the default PUE from each region's climate class, capex per MW, carbon price;
+* **eligibility** of each (cluster, region) pair: allowed countries, allowed
+  regions and latency (great-circle distance to the user hub at fibre speed,
+  times a route factor). Ineligible pairs get no variable at all;
+* which **moratoria** apply, and for each eligible pair the moratorium (if any)
+  whose window holds the cluster's online year. Those pairs keep their variable
+  but ``model/moratoria.py`` fixes it to zero, so a what-if on moratoria only
+  changes bounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planner.data.load import Tables, check_table, load_tables
+from planner.data.schemas import GRID_REGIONS, PARAMETER_RANGES, REGIONS
+from planner.errors import ScenarioError
+from planner.scenario import Scenario
+
+EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything the model reads. Plain pandas/numpy, no solver types.
+
+    Attributes
+    ----------
+    scenario
+        The validated scenario.
+    years
+        Planning years, ascending (integers).
+    discount
+        Discount factor per year, ``(1 + rate) ** -(year - first_year)``.
+    regions
+        One row per region (index ``region_id``) with ``industrial_price_usd_per_mwh``,
+        ``pue``, ``capex_usd_per_mw``, ``carbon_price_usd_per_tco2`` added.
+    grid_regions
+        One row per grid region with headroom by curtailment level and the
+        expansion option (``expansion_cost_usd_per_kw``, ``expansion_lead_time_years``,
+        ``expansion_max_mw_per_year``; zero max where expansion is not enabled).
+    clusters
+        One row per cluster (index ``cluster_id``).
+    pairs
+        Eligible (cluster, region) pairs, one row each, with everything the cost
+        and headroom coefficients need, and ``blocked_by`` (a moratorium id or "").
+    exclusions
+        For clusters with no usable pair: one row per candidate region and the
+        rule that excluded it (for explanations).
+    moratoria
+        The moratoria that apply in this scenario.
+    parameters
+        Parameter values after scenario overrides.
+    """
+
+    scenario: Scenario
+    years: np.ndarray
+    discount: pd.Series
+    regions: pd.DataFrame
+    grid_regions: pd.DataFrame
+    clusters: pd.DataFrame
+    pairs: pd.DataFrame
+    exclusions: pd.DataFrame
+    moratoria: pd.DataFrame
+    parameters: dict[str, float]
+    tables: Tables
+
+
+def build_inputs(scenario: Scenario, tables: Tables | None = None) -> Inputs:
+    """Join the scenario with the data tables and work out eligibility."""
+    src = scenario.name
+    if tables is None:
+        tables = load_tables(_dataset_paths(scenario))
+    params = _parameters(scenario, tables)
+    regions = _apply_overrides(tables.regions, scenario.overrides.regions, REGIONS, "overrides.regions", src)
+    grids = _apply_overrides(tables.grid_regions, scenario.overrides.grid_regions, GRID_REGIONS, "overrides.grid_regions", src)
+    regions = _derive_region_columns(regions, params, scenario)
+    grids = _expansion(grids, scenario, params)
+    clusters = _clusters(scenario, regions)
+    moratoria = _moratoria(scenario, tables.moratoria, regions)
+    pairs, exclusions = _pairs(clusters, regions, moratoria, params)
+    years = np.arange(scenario.horizon.first_year, scenario.horizon.last_year + 1)
+    discount = pd.Series((1.0 + scenario.discount_rate) ** -(years - years[0]), index=years, name="discount")
+    return Inputs(scenario, years, discount, regions, grids, clusters, pairs, exclusions, moratoria, params, tables)
+
+
+# --------------------------------------------------------------------------- tables and overrides
+
+
+def _dataset_paths(scenario: Scenario) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for name, value in scenario.datasets.model_dump().items():
+        if value != "bundled":
+            path = Path(value)
+            if not path.is_absolute() and scenario.base_dir is not None:
+                path = scenario.base_dir / path
+            if not path.is_file():
+                raise ScenarioError(scenario.name, f"datasets.{name}", value, "'bundled' or the path of an existing CSV")
+            out[name] = path
+    return out
+
+
+def _parameters(scenario: Scenario, tables: Tables) -> dict[str, float]:
+    params = {k: float(v) for k, v in tables.parameters["value"].items()}
+    for name, value in scenario.parameters.items():
+        if name not in params:
+            raise ScenarioError(scenario.name, f"parameters.{name}", value, f"one of {', '.join(sorted(params))}")
+        params[name] = float(value)
+    for name, (low, high) in PARAMETER_RANGES.items():
+        if name not in params:
+            raise ScenarioError(tables.files["parameters"], name, None, "this parameter to be present")
+        if not low <= params[name] <= high:
+            raise ScenarioError(scenario.name, f"parameters.{name}", params[name], f"a value in {low:g}..{high:g}")
+    return params
+
+
+def _apply_overrides(df: pd.DataFrame, overrides: dict, schema, key: str, src: str) -> pd.DataFrame:
+    if not overrides:
+        return df
+    df = df.copy()
+    for rid, fields in overrides.items():
+        if rid not in df.index:
+            raise ScenarioError(src, f"{key}.{rid}", rid, f"an id in the {schema.name} table")
+        for field, value in fields.items():
+            col = schema.column(field)
+            if col is None or field == schema.key:
+                raise ScenarioError(src, f"{key}.{rid}.{field}", value, f"a field of {schema.name}: {', '.join(schema.names[1:])}")
+            if col.kind != "str":
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+                    raise ScenarioError(src, f"{key}.{rid}.{field}", value, "a finite number")
+                if (col.low is not None and value < col.low) or (col.high is not None and value > col.high):
+                    raise ScenarioError(src, f"{key}.{rid}.{field}", value, f"{col.description}, in {col.low:g}..{col.high:g}")
+            elif col.choices and value not in col.choices:
+                raise ScenarioError(src, f"{key}.{rid}.{field}", value, f"one of {', '.join(col.choices)}")
+            df.loc[rid, field] = value
+    # run the table-level checks again (e.g. headroom monotone in curtailment)
+    return check_table(df.reset_index(drop=True).astype(str).replace({"nan": ""}), schema, f"{schema.name} with {key}")
+
+
+def _derive_region_columns(regions: pd.DataFrame, p: dict[str, float], scenario: Scenario) -> pd.DataFrame:
+    r = regions.copy()
+    adders = p["cn_td_adder_usd_per_mwh"] + p["cn_surcharge_usd_per_mwh"]
+    wholesale = r["price_basis"] == "wholesale_coal_benchmark"
+    r["industrial_price_usd_per_mwh"] = r["price_usd_per_mwh"] + np.where(wholesale, adders, 0.0)
+    r["pue"] = r["climate_class"].map({c: p[f"pue_{c}"] for c in ("cool", "temperate", "hot")}).astype(float)
+    capex = r["country"].map({"US": p["capex_usd_per_mw_us"], "CN": p["capex_usd_per_mw_cn"]})
+    r["capex_usd_per_mw"] = r["capex_index"] * capex
+    prices = {"US": 0.0, "CN": 0.0, **scenario.carbon_price_usd_per_tco2}
+    r["carbon_price_usd_per_tco2"] = r["country"].map(prices).astype(float)
+    return r
+
+
+def _expansion(grids: pd.DataFrame, scenario: Scenario, p: dict[str, float]) -> pd.DataFrame:
+    """Expansion option per grid region: scenario entry for the grid region, else for
+    its country, else the country defaults in parameters.csv (``expansion_*_us|cn``)."""
+    g = grids.copy()
+    for key in scenario.expansion:
+        if key not in ("US", "CN") and key not in g.index:
+            raise ScenarioError(scenario.name, f"expansion.{key}", key, "US, CN or a grid region id")
+    cost, lead, cap = [], [], []
+    for gid, country in g["country"].items():
+        opt = scenario.expansion.get(gid) or scenario.expansion.get(country)
+        cc = country.lower()
+        cost.append(opt.cost_usd_per_kw if opt else p[f"expansion_cost_usd_per_kw_{cc}"])
+        lead.append(opt.lead_time_years if opt else p[f"expansion_lead_time_years_{cc}"])
+        cap.append(opt.max_mw_per_year if opt else p[f"expansion_max_mw_per_year_{cc}"])
+    g["expansion_cost_usd_per_kw"] = np.array(cost, dtype=float)
+    g["expansion_lead_time_years"] = np.array(lead, dtype=float).round().astype(int)
+    g["expansion_max_mw_per_year"] = np.array(cap, dtype=float)
+    return g
+
+
+def _clusters(scenario: Scenario, regions: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for i, c in enumerate(scenario.clusters):
+        for j, rid in enumerate(c.allowed_regions or ()):
+            if rid not in regions.index:
+                raise ScenarioError(scenario.name, f"clusters[{i}].allowed_regions[{j}]", rid, "a region id such as US-VA or CN-GS")
+        hub_lon = hub_lat = rtt = np.nan
+        if c.user_hub is not None:
+            rtt = c.user_hub.max_rtt_ms
+            if c.user_hub.region_id is not None:
+                if c.user_hub.region_id not in regions.index:
+                    raise ScenarioError(scenario.name, f"clusters[{i}].user_hub.region_id", c.user_hub.region_id, "a region id such as US-VA or CN-GS")
+                hub_lon, hub_lat = regions.loc[c.user_hub.region_id, ["lon", "lat"]]
+            else:
+                hub_lon, hub_lat = c.user_hub.lon, c.user_hub.lat
+        rows.append(
+            {
+                "cluster_id": c.id,
+                "home_country": c.home_country,
+                "it_load_mw": c.it_load_mw,
+                "online_year": c.online_year,
+                "utilisation": c.utilisation,
+                "curtailment_pct": c.curtailment_pct,
+                "allowed_countries": ";".join(c.allowed_countries or (("US", "CN") if scenario.allow_cross_border else (c.home_country,))),
+                "allowed_regions": ";".join(c.allowed_regions or ()),
+                "hub_lon": hub_lon,
+                "hub_lat": hub_lat,
+                "hub_region_id": c.user_hub.region_id if c.user_hub and c.user_hub.region_id else "",
+                "max_rtt_ms": rtt,
+                "pue_override": c.pue if c.pue is not None else np.nan,
+            }
+        )
+    return pd.DataFrame(rows).set_index("cluster_id", drop=False).rename_axis(None)
+
+
+def _moratoria(scenario: Scenario, table: pd.DataFrame, regions: pd.DataFrame) -> pd.DataFrame:
+    chosen: list[str] = []
+    for i, sel in enumerate(scenario.moratoria):
+        if sel.startswith("status:"):
+            chosen += list(table.index[table["status"] == sel[7:]])
+        elif sel in table.index:
+            chosen.append(sel)
+        else:
+            raise ScenarioError(scenario.name, f"moratoria[{i}]", sel, "a moratorium id from datasets/moratoria.csv or status:<status>")
+    applied = table.loc[list(dict.fromkeys(chosen))].copy()
+    extra = []
+    for i, m in enumerate(scenario.extra_moratoria):
+        if m.region_id not in regions.index:
+            raise ScenarioError(scenario.name, f"extra_moratoria[{i}].region_id", m.region_id, "a region id such as US-VA or CN-GS")
+        if m.moratorium_id in table.index or m.moratorium_id in applied.index:
+            raise ScenarioError(scenario.name, f"extra_moratoria[{i}].moratorium_id", m.moratorium_id, "an id not already in the moratoria table")
+        extra.append(
+            {
+                "moratorium_id": m.moratorium_id,
+                "region_id": m.region_id,
+                "scope": "state",
+                "jurisdiction": "scenario",
+                "kind": "moratorium",
+                "status": m.status,
+                "from_year": m.from_year,
+                "until_year": m.until_year,
+                "window_note": "",
+                "source": m.source,
+            }
+        )
+    if extra:
+        applied = pd.concat([applied, pd.DataFrame(extra).set_index("moratorium_id", drop=False)])
+    return applied.rename_axis(None)
+
+
+# --------------------------------------------------------------------------- eligibility
+
+
+def great_circle_km(lon1, lat1, lon2, lat2) -> np.ndarray:
+    """Haversine distance, km, between arrays of points in degrees."""
+    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(a, dtype=float)) for a in (lon1, lat1, lon2, lat2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def round_trip_ms(distance_km: np.ndarray, params: dict[str, float]) -> np.ndarray:
+    """Round-trip latency: 2 x distance x route factor / fibre speed."""
+    return 2.0 * distance_km * params["route_factor"] / params["fibre_km_per_ms"]
+
+
+def _pairs(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd.DataFrame, params: dict[str, float]):
+    nk, nr = len(clusters), len(regions)
+    ki = np.repeat(np.arange(nk), nr)
+    ri = np.tile(np.arange(nr), nk)
+    c = clusters.iloc[ki].reset_index(drop=True)
+    r = regions.iloc[ri].reset_index(drop=True)
+
+    r_country = r["country"].to_numpy()
+    country_ok = np.zeros(len(c), dtype=bool)
+    for code in ("US", "CN"):
+        allows = clusters["allowed_countries"].str.split(";").map(lambda xs, code=code: code in xs).to_numpy()
+        country_ok |= (r_country == code) & allows[ki]
+    region_ok = np.ones(len(c), dtype=bool)
+    for k, listed in enumerate(clusters["allowed_regions"]):
+        if listed:
+            region_ok[k * nr : (k + 1) * nr] = regions.index.isin(listed.split(";"))
+    dist = great_circle_km(c["hub_lon"], c["hub_lat"], r["lon"], r["lat"])
+    rtt = round_trip_ms(dist, params)
+    has_hub = c["max_rtt_ms"].notna().to_numpy()
+    latency_ok = ~has_hub | (rtt <= c["max_rtt_ms"].to_numpy())
+    eligible = country_ok & region_ok & latency_ok
+
+    blocked = np.full(len(c), "", dtype=object)
+    for mid, m in moratoria.iterrows():
+        hit = (r["region_id"].to_numpy() == m["region_id"]) & (c["online_year"].to_numpy() >= m["from_year"]) & (
+            c["online_year"].to_numpy() <= m["until_year"]
+        ) & (blocked == "")
+        blocked[hit] = mid
+
+    pue = np.where(c["pue_override"].notna(), c["pue_override"], r["pue"]).astype(float)
+    pairs = pd.DataFrame(
+        {
+            "cluster_id": c["cluster_id"],
+            "region_id": r["region_id"],
+            "country": r["country"],
+            "grid_region_id": r["grid_region_id"],
+            "it_load_mw": c["it_load_mw"].astype(float),
+            "pue": pue,
+            "utilisation": c["utilisation"].astype(float),
+            "online_year": c["online_year"].astype(int),
+            "curtailment_pct": c["curtailment_pct"].astype(float),
+            "price_usd_per_mwh": r["industrial_price_usd_per_mwh"].astype(float),
+            "co2_tco2_per_mwh": r["co2_tco2_per_mwh"].astype(float),
+            "carbon_price_usd_per_tco2": r["carbon_price_usd_per_tco2"].astype(float),
+            "capex_usd_per_mw": r["capex_usd_per_mw"].astype(float),
+            "distance_km": dist,
+            "rtt_ms": rtt,
+            "blocked_by": blocked,
+        }
+    )
+    usable = eligible & (blocked == "")
+    k_usable = np.bincount(ki, weights=usable, minlength=nk)
+    stuck = k_usable[ki] == 0
+    reasons = np.select(
+        [~country_ok, ~region_ok, ~latency_ok, blocked != ""],
+        ["country policy", "not in allowed_regions", "latency", "moratorium"],
+        "eligible",
+    )
+    keep = stuck & (reasons != "eligible")
+    sub = c[keep]
+    detail = []
+    for rule, t, lim, d, mid, allowed in zip(
+        reasons[keep], rtt[keep], sub["max_rtt_ms"], dist[keep], blocked[keep], sub["allowed_countries"]
+    ):
+        if rule == "latency":
+            detail.append(f"{t:.0f} ms round trip > {lim:.0f} ms ({d:,.0f} km)")
+        elif rule == "country policy":
+            detail.append("allowed: " + allowed.replace(";", ", "))
+        elif rule == "moratorium":
+            m = moratoria.loc[mid]
+            detail.append(f"{mid} ({m['status']}, {m['from_year']}-{m['until_year']}; {m['source']})")
+        else:
+            detail.append("")
+    exclusions = pd.DataFrame(
+        {"cluster_id": sub["cluster_id"].to_numpy(), "region_id": r["region_id"].to_numpy()[keep], "rule": reasons[keep], "detail": detail}
+    )
+    return pairs[eligible].reset_index(drop=True), exclusions

@@ -1,0 +1,97 @@
+"""Writing results atomically, and reading them back.
+
+Files are written into a temporary directory beside OUTDIR and renamed into
+place only when all of them are complete, so OUTDIR is never half-written:
+it holds either the previous complete results or the new ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planner.errors import ResultsError
+from planner.result import RESULTS_FORMAT, Result
+
+FLOAT_FORMAT = "%.6f"
+FILES = ("summary.json", "placements.csv", "regions.csv", "grid_regions.csv", "unserved.csv")
+
+
+def write_result(result: Result, outdir: Path) -> Path:
+    """Write the Result's tables and summary to *outdir* (atomically)."""
+    outdir = Path(outdir)
+    parent = outdir.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    if outdir.exists() and not outdir.is_dir():
+        raise ResultsError(f"{outdir}: exists and is not a directory")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.tmp-", dir=parent))
+    try:
+        _csv(result.placements, tmp / "placements.csv", ["cluster_id", "region_id"])
+        _csv(result.regions, tmp / "regions.csv", ["region_id", "year"])
+        _csv(result.grid_regions, tmp / "grid_regions.csv", ["grid_region_id", "year"])
+        _csv(result.unserved, tmp / "unserved.csv", ["cluster_id"])
+        with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
+            json.dump(_jsonable(result.summary), fh, indent=2, sort_keys=False)
+            fh.write("\n")
+        for f in tmp.iterdir():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        _swap_into_place(tmp, outdir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return outdir
+
+
+def _swap_into_place(tmp: Path, outdir: Path) -> None:
+    if outdir.exists():
+        old = outdir.with_name(f".{outdir.name}.old-{os.getpid()}")
+        os.rename(outdir, old)
+        os.rename(tmp, outdir)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(tmp, outdir)
+
+
+def _csv(df: pd.DataFrame, path: Path, sort: list[str]) -> None:
+    df = df.sort_values(sort, kind="mergesort") if len(df) else df
+    df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        f = float(obj)
+        return f if np.isfinite(f) else None
+    return obj
+
+
+def read_summary(outdir: Path) -> dict:
+    """Read and check ``summary.json`` of a finished run."""
+    outdir = Path(outdir)
+    path = outdir / "summary.json"
+    if not outdir.is_dir():
+        raise ResultsError(f"{outdir}: no such results directory; run `planner solve SCENARIO -o {outdir}` first")
+    missing = [f for f in FILES if not (outdir / f).is_file()]
+    if missing:
+        raise ResultsError(f"{outdir}: not a complete results directory; missing {', '.join(missing)}")
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ResultsError(f"{path}: not valid JSON") from None
+    if summary.get("results_format") != RESULTS_FORMAT:
+        raise ResultsError(
+            f"{path}: results format {summary.get('results_format')!r}, expected {RESULTS_FORMAT}; solve the scenario again"
+        )
+    return summary

@@ -1,0 +1,136 @@
+"""The Model object: arrays plus the names of what each row and column means."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+
+@dataclass(frozen=True)
+class RowBlock:
+    """One family of constraints: ``lower <= A @ v <= upper``.
+
+    ``keys`` has one row per constraint; its columns name the constraint
+    (``name[key1,key2,...]``), in order.
+    """
+
+    name: str
+    A: sp.csr_matrix
+    lower: np.ndarray
+    upper: np.ndarray
+    keys: pd.DataFrame
+
+    def __post_init__(self) -> None:
+        n = self.A.shape[0]
+        if not (len(self.lower) == len(self.upper) == len(self.keys) == n):
+            raise ValueError(f"row block {self.name}: inconsistent lengths")
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The variables, in three contiguous groups.
+
+    * ``x[cluster, region]``: share of a cluster placed in a region, one per eligible pair;
+    * ``u[cluster]``: unserved share of a cluster;
+    * ``new[grid_region, year]``: MW of new grid capacity online from that year.
+    """
+
+    pairs: pd.DataFrame
+    clusters: pd.Index
+    new: pd.DataFrame  # grid_region_id, year, upper_mw, cost_usd_per_kw
+
+    @property
+    def n_x(self) -> int:
+        return len(self.pairs)
+
+    @property
+    def n_u(self) -> int:
+        return len(self.clusters)
+
+    @property
+    def n_new(self) -> int:
+        return len(self.new)
+
+    @property
+    def x(self) -> slice:
+        return slice(0, self.n_x)
+
+    @property
+    def u(self) -> slice:
+        return slice(self.n_x, self.n_x + self.n_u)
+
+    @property
+    def new_slice(self) -> slice:
+        return slice(self.n_x + self.n_u, self.n)
+
+    @property
+    def n(self) -> int:
+        return self.n_x + self.n_u + self.n_new
+
+    def names(self) -> list[str]:
+        """Deterministic names: ``x[c1,US-VA]``, ``u[c1]``, ``new[PJM,2029]``."""
+        x = ("x[" + self.pairs["cluster_id"] + "," + self.pairs["region_id"] + "]").tolist()
+        u = [f"u[{k}]" for k in self.clusters]
+        new = [f"new[{g},{t}]" for g, t in zip(self.new["grid_region_id"], self.new["year"])]
+        return x + u + new
+
+
+@dataclass
+class Model:
+    """A built LP: ``min c @ v  s.t.  row_lower <= A @ v <= row_upper, lower <= v <= upper``.
+
+    Costs are in USD (present value over the horizon); rows are in MW or shares.
+    ``cost_parts`` splits ``c`` into energy, carbon, capital, expansion and
+    unserved, so results can report each part. ``blocks`` keeps each constraint
+    family's rows and keys; their order is the order of the rows of ``A``.
+    The arrays may be changed in place (costs and bounds) for a re-solve.
+    """
+
+    columns: Columns
+    c: np.ndarray
+    cost_parts: dict[str, np.ndarray]
+    lower: np.ndarray
+    upper: np.ndarray
+    A: sp.csr_matrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    blocks: dict[str, slice]
+    row_keys: dict[str, pd.DataFrame]
+    build_seconds: float = 0.0
+    notes: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.A.shape
+
+    @property
+    def nnz(self) -> int:
+        return int(self.A.nnz)
+
+    def size(self) -> dict[str, int]:
+        return {"variables": self.columns.n, "constraints": self.A.shape[0], "nonzeros": self.nnz}
+
+    def row_names(self) -> list[str]:
+        """Deterministic names: ``headroom[PJM,2029,firm]``, ``placement[c1]``."""
+        out: list[str] = []
+        for name, keys in self.row_keys.items():
+            parts = keys.astype(str)
+            joined = parts.iloc[:, 0]
+            for col in parts.columns[1:]:
+                joined = joined + "," + parts[col]
+            out += (name + "[" + joined + "]").tolist()
+        return out
+
+    def __repr__(self) -> str:
+        fams = ", ".join(f"{k}: {s.stop - s.start}" for k, s in self.blocks.items())
+        m, n = self.A.shape
+        return f"<Model {n} variables ({self.columns.n_x} x, {self.columns.n_u} u, {self.columns.n_new} new), {m} rows ({fams}), {self.nnz} nonzeros>"
+
+    def to_pulp(self, name: str = "planner"):
+        """The same LP as a :class:`pulp.LpProblem` (see :func:`planner.solver.to_pulp`)."""
+        from planner.solver import to_pulp
+
+        return to_pulp(self, name)

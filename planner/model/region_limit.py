@@ -1,0 +1,31 @@
+"""Region-level limits on new data-center load, where data or scenario give one.
+
+For each region r with a limit R_r (``max_new_load_mw``)::
+
+    sum_k P[k, r] x[k, r] <= R_r                    (row ``region_limit[r]``)
+
+Placements are fixed over time and load only grows, so the last year's row
+implies all earlier ones; only that row is built.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from planner.inputs import Inputs
+from planner.model.core import Columns, RowBlock
+
+
+def region_limit_rows(inputs: Inputs, cols: Columns) -> RowBlock:
+    limits = inputs.regions["max_new_load_mw"].dropna()
+    pairs = cols.pairs
+    limited = limits.index[limits.index.isin(pairs["region_id"])]
+    row_of = pd.Series(np.arange(len(limited)), index=limited)
+    sel = np.flatnonzero(pairs["region_id"].isin(limited).to_numpy())
+    rows = row_of.loc[pairs["region_id"].to_numpy()[sel]].to_numpy()
+    vals = (pairs["it_load_mw"] * pairs["pue"]).to_numpy()[sel]
+    A = sp.csr_matrix((vals, (rows, sel)), shape=(len(limited), cols.n))
+    keys = pd.DataFrame({"region_id": limited.to_numpy()})
+    return RowBlock("region_limit", A, np.full(len(limited), -np.inf), limits.loc[limited].to_numpy(dtype=float), keys)

@@ -1,0 +1,66 @@
+"""Readable text for the terminal: totals, where load went, binding limits, shortfalls."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from planner.result import Result
+
+
+def format_report(result: Result, top: int = 12) -> str:
+    s = result.summary
+    lines = [
+        f"Scenario {s['scenario']}  {s['horizon'][0]}-{s['horizon'][1]}  status: {s['status']}",
+        f"Objective (present value): {s['objective_usd'] / 1e9:,.2f} bn USD  = "
+        + ", ".join(f"{k} {v / 1e9:,.2f}" for k, v in s["objective_parts_usd"].items() if abs(v) > 0.5),
+        "",
+        f"{'country':8}{'planned MW':>12}{'placed MW':>12}{'unserved MW':>13}{'new grid MW':>13}{'cost M$/yr':>12}{'MtCO2/yr':>10}",
+    ]
+    for c, t in s["totals_by_country"].items():
+        lines.append(
+            f"{c:8}{t['planned_it_mw']:>12,.0f}{t['placed_it_mw']:>12,.0f}{t['unserved_it_mw']:>13,.0f}"
+            f"{t['new_capacity_mw']:>13,.0f}{t['annual_cost_usd'] / 1e6:>12,.0f}{t['emissions_tco2_per_yr'] / 1e6:>10,.2f}"
+        )
+    pl = result.placements
+    if len(pl):
+        by_region = pl.groupby("region_id").agg(it_mw=("it_load_mw", "sum"), price=("price_usd_per_mwh", "first"))
+        by_region = by_region.sort_values("it_mw", ascending=False)
+        lines += ["", f"Where the IT load goes (top {min(top, len(by_region))} of {len(by_region)} regions):"]
+        for rid, r in by_region.head(top).iterrows():
+            lines.append(f"  {rid:7} {r.it_mw:>9,.0f} MW   at {r.price:>6.1f} USD/MWh")
+    g = result.grid_regions
+    last = g[g["year"] == g["year"].max()]
+    binding = last[last["shadow_price_usd_per_mw_yr"] > 0].sort_values("shadow_price_usd_per_mw_yr", ascending=False)
+    lines += ["", f"Binding grid headroom in {int(g['year'].max())} (shadow price, USD per MW-yr):"]
+    if binding.empty:
+        lines.append("  none")
+    for r in binding.head(top).itertuples():
+        lines.append(
+            f"  {r.grid_region_id:11} {r.shadow_price_usd_per_mw_yr:>12,.0f}   load {r.load_mw:>8,.0f} MW"
+            f"   new {r.cumulative_new_capacity_mw:>7,.0f} MW   levels {r.binding_levels}"
+        )
+    built = g[g["new_capacity_mw"] > 0]
+    if len(built):
+        lines += ["", "Grid capacity to add (MW coming online):"]
+        for gid, grp in built.groupby("grid_region_id"):
+            lines.append("  " + f"{gid:11} " + ", ".join(f"{int(y)}: {mw:,.0f}" for y, mw in zip(grp["year"], grp["new_capacity_mw"])))
+    un = result.unserved
+    lines += ["", f"Unserved clusters: {len(un)}" + ("" if un.empty else f" ({un['unserved_it_mw'].sum():,.0f} MW IT)")]
+    for r in un.head(top).itertuples():
+        lines.append(f"  {r.cluster_id}: {r.unserved_it_mw:,.0f} MW. {r.reason}")
+    t = s["timings_s"]
+    m = s["model_size"]
+    lines += [
+        "",
+        f"Model: {m['variables']:,} variables, {m['constraints']:,} constraints, {m['nonzeros']:,} nonzeros;"
+        f" build {t.get('build', 0):.3f} s, solve {t.get('solve', 0):.3f} s",
+    ]
+    return "\n".join(lines)
+
+
+def format_datasets(df: pd.DataFrame) -> str:
+    lines = [f"{'table':14}{'rows':>6}  {'vintage':12}{'sources':>8}  sha256        file"]
+    for r in df.itertuples():
+        lines.append(f"{r.table:14}{r.rows:>6}  {r.vintage:12}{r.sources:>8}  {r.sha256}  {r.file}")
+    lines.append("Sources, units and vintages of every figure: datasets/SOURCES.md")
+    return "\n".join(lines)

@@ -1,0 +1,350 @@
+"""Solution -> Result: the tables a user reads, and explanations of shortfalls.
+
+Writers, maps and notebooks read only the Result.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planner.inputs import Inputs
+from planner.model.core import Model
+from planner.model.headroom import LEVEL_LABELS
+from planner.model.objective import annual_pair_costs
+from planner.solver import Solution
+
+#: Version of the output files' layout; `planner map`/`explain` check it.
+RESULTS_FORMAT = 1
+TOL = 1e-7
+
+
+@dataclass
+class Result:
+    """What a solve produced, as tables.
+
+    Attributes
+    ----------
+    placements
+        One row per (cluster, region) with a positive share: share, MW and annual cost parts.
+    regions
+        One row per region and year: load, headroom, new capacity, utilisation,
+        shadow price and the moratorium in force (if any).
+    grid_regions
+        One row per grid region and year: load by flexibility, headroom by level,
+        new capacity, utilisation, binding levels and shadow price.
+    unserved
+        One row per cluster not fully placed, with the reason.
+    summary
+        Totals, objective parts, status, timings, model size and provenance.
+    """
+
+    scenario_name: str
+    placements: pd.DataFrame
+    regions: pd.DataFrame
+    grid_regions: pd.DataFrame
+    unserved: pd.DataFrame
+    summary: dict
+    inputs: Inputs | None = field(default=None, repr=False)
+
+    def to_dir(self, path: str | Path) -> Path:
+        """Write the output files to *path* atomically (see :mod:`planner.io`)."""
+        from planner.io import write_result
+
+        return write_result(self, Path(path))
+
+    def explain(self, cluster_id: str | None = None) -> str:
+        """Why clusters are unserved, as text."""
+        rows = self.unserved if cluster_id is None else self.unserved[self.unserved["cluster_id"] == cluster_id]
+        if rows.empty:
+            return "Every cluster is fully placed." if cluster_id is None else f"{cluster_id} is fully placed."
+        return "\n".join(f"{r.cluster_id}: {r.unserved_it_mw:,.0f} MW unserved. {r.reason}" for r in rows.itertuples())
+
+
+def make_result(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, float]) -> Result:
+    """Map a solution back to tables."""
+    cols = model.columns
+    v = np.clip(sol.values, 0.0, None)
+    x = v[cols.x]
+    x[x < TOL] = 0.0
+    u = v[cols.u]
+    new = v[cols.new_slice]
+    duals = sol.row_duals_usd if sol.row_duals_usd is not None else np.zeros(model.A.shape[0])
+    years = inputs.years
+    disc = inputs.discount
+
+    placements = _placements(inputs, cols.pairs, x)
+    grid = _grid_table(inputs, model, cols.pairs, x, new, duals, disc)
+    regions = _region_table(inputs, model, cols.pairs, x, grid, duals, disc)
+    unserved = _unserved(inputs, cols.pairs, x, u, grid)
+    summary = _summary(inputs, model, sol, v, placements, grid, unserved, timings)
+    del years
+    return Result(inputs.scenario.name, placements, regions, grid, unserved, summary, inputs)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _placements(inputs: Inputs, pairs: pd.DataFrame, x: np.ndarray) -> pd.DataFrame:
+    on = x > 0
+    p = pairs[on]
+    share = x[on]
+    annual = annual_pair_costs(inputs, p)
+    df = pd.DataFrame(
+        {
+            "cluster_id": p["cluster_id"].to_numpy(),
+            "region_id": p["region_id"].to_numpy(),
+            "country": p["country"].to_numpy(),
+            "grid_region_id": p["grid_region_id"].to_numpy(),
+            "online_year": p["online_year"].to_numpy(),
+            "curtailment_pct": p["curtailment_pct"].to_numpy(),
+            "share": share,
+            "it_load_mw": share * p["it_load_mw"].to_numpy(),
+            "grid_load_mw": share * (p["it_load_mw"] * p["pue"]).to_numpy(),
+            "pue": p["pue"].to_numpy(),
+            "price_usd_per_mwh": p["price_usd_per_mwh"].to_numpy(),
+            "energy_usd_per_yr": share * annual["energy"],
+            "carbon_usd_per_yr": share * annual["carbon"],
+            "capital_usd_per_yr": share * annual["capital"],
+            "emissions_tco2_per_yr": share
+            * (p["it_load_mw"] * p["pue"] * p["utilisation"] * p["co2_tco2_per_mwh"]).to_numpy()
+            * 8760.0,
+        }
+    )
+    df["total_usd_per_yr"] = df["energy_usd_per_yr"] + df["carbon_usd_per_yr"] + df["capital_usd_per_yr"]
+    return df.sort_values(["cluster_id", "region_id"]).reset_index(drop=True)
+
+
+def _shadow(model: Model, duals: np.ndarray, family: str) -> np.ndarray:
+    """Shadow price of each row of a family: USD saved per unit more of its upper bound (>= 0)."""
+    return -duals[model.blocks[family]]
+
+
+def _grid_table(inputs, model, pairs, x, new, duals, disc) -> pd.DataFrame:
+    grids = inputs.grid_regions
+    years = inputs.years
+    gy = pd.MultiIndex.from_product([grids.index, years], names=["grid_region_id", "year"])
+    out = pd.DataFrame(index=gy)
+    out["country"] = grids["country"].reindex(gy.get_level_values(0)).to_numpy()
+    load = pairs["it_load_mw"].to_numpy() * pairs["pue"].to_numpy() * x
+    firm = load * (pairs["curtailment_pct"].to_numpy() == 0)
+    for name, vals in (("load_mw", load), ("firm_load_mw", firm)):
+        acc = np.zeros(len(gy))
+        gi = grids.index.get_indexer(pairs["grid_region_id"])
+        ti = pairs["online_year"].to_numpy() - years[0]
+        for t in range(len(years)):
+            live = ti <= t
+            acc[t::len(years)] += np.bincount(gi[live], weights=vals[live], minlength=len(grids))
+        out[name] = acc
+    for col, label in zip(("firm_headroom_mw", "headroom_0p25pct_mw", "headroom_0p5pct_mw", "headroom_1pct_mw"), LEVEL_LABELS):
+        out[col] = grids[col].reindex(gy.get_level_values(0)).to_numpy()
+    added = pd.Series(0.0, index=gy)
+    nc = model.columns.new
+    if len(nc):
+        added.loc[list(zip(nc["grid_region_id"], nc["year"]))] = new
+    out["new_capacity_mw"] = added.to_numpy()
+    out["cumulative_new_capacity_mw"] = added.groupby(level=0).cumsum().to_numpy()
+    cap = out["headroom_1pct_mw"] + out["cumulative_new_capacity_mw"]
+    out["utilisation"] = np.where(cap > 0, out["load_mw"] / cap.where(cap > 0, 1.0), np.where(out["load_mw"] > 0, np.inf, 0.0))
+
+    keys = model.row_keys["headroom"]
+    price = _shadow(model, duals, "headroom") / disc.reindex(keys["year"]).to_numpy()
+    price = np.where(np.abs(price) < 1e-6, 0.0, price)
+    kdf = keys.assign(price=price)
+    total = kdf.groupby(["grid_region_id", "year"])["price"].sum()
+    out["shadow_price_usd_per_mw_yr"] = total.reindex(gy).fillna(0.0).to_numpy()
+    binding = kdf[kdf["price"] > 1e-6].groupby(["grid_region_id", "year"])["level"].agg(";".join)
+    out["binding_levels"] = binding.reindex(gy).fillna("").to_numpy()
+    return out.reset_index()
+
+
+def _region_table(inputs, model, pairs, x, grid, duals, disc) -> pd.DataFrame:
+    regions = inputs.regions
+    years = inputs.years
+    ry = pd.MultiIndex.from_product([regions.index, years], names=["region_id", "year"])
+    out = pd.DataFrame(index=ry)
+    rid = ry.get_level_values(0)
+    out["country"] = regions["country"].reindex(rid).to_numpy()
+    out["grid_region_id"] = regions["grid_region_id"].reindex(rid).to_numpy()
+    ri = regions.index.get_indexer(pairs["region_id"])
+    ti = pairs["online_year"].to_numpy() - years[0]
+    it = pairs["it_load_mw"].to_numpy() * x
+    gl = it * pairs["pue"].to_numpy()
+    nt = len(years)
+    for name, vals in (("it_load_mw", it), ("load_mw", gl)):
+        acc = np.zeros(len(ry))
+        for t in range(nt):
+            live = ti <= t
+            acc[t::nt] += np.bincount(ri[live], weights=vals[live], minlength=len(regions))
+        out[name] = acc
+    g = grid.set_index(["grid_region_id", "year"])
+    gkey = list(zip(out["grid_region_id"], ry.get_level_values(1)))
+    grid_cap = (g["headroom_1pct_mw"] + g["cumulative_new_capacity_mw"]).reindex(gkey).to_numpy()
+    grid_load = g["load_mw"].reindex(gkey).to_numpy()
+    headroom = grid_cap - grid_load + out["load_mw"].to_numpy()
+    limit = regions["max_new_load_mw"].reindex(rid).to_numpy()
+    out["headroom_mw"] = np.where(np.isnan(limit), headroom, np.minimum(headroom, limit))
+    out["grid_new_capacity_mw"] = g["cumulative_new_capacity_mw"].reindex(gkey).to_numpy()
+    hm = out["headroom_mw"].to_numpy()
+    out["utilisation"] = np.where(hm > 0, out["load_mw"].to_numpy() / np.where(hm > 0, hm, 1.0), 0.0)
+    sp = g["shadow_price_usd_per_mw_yr"].reindex(gkey).to_numpy()
+    keys = model.row_keys["region_limit"]
+    if len(keys):
+        rl = _shadow(model, duals, "region_limit") / disc.iloc[-1]
+        extra = pd.Series(rl, index=pd.MultiIndex.from_arrays([keys["region_id"], np.full(len(keys), years[-1])]))
+        sp = sp + extra.reindex(ry).fillna(0.0).to_numpy()
+    out["shadow_price_usd_per_mw_yr"] = np.where(np.abs(sp) < 1e-6, 0.0, sp)
+    flag = pd.Series("", index=ry)
+    for mid, m in inputs.moratoria.iterrows():
+        if m["region_id"] in regions.index:
+            for y in years:
+                if m["from_year"] <= y <= m["until_year"] and flag[(m["region_id"], y)] == "":
+                    flag[(m["region_id"], y)] = mid
+    out["moratorium"] = flag.to_numpy()
+    return out.reset_index()
+
+
+def _unserved(inputs, pairs, x, u, grid) -> pd.DataFrame:
+    cl = inputs.clusters
+    rows = []
+    usable = pairs[pairs["blocked_by"] == ""]
+    g = grid.set_index(["grid_region_id", "year"])
+    for k, share in zip(cl.index, u):
+        if share <= 1e-6:
+            continue
+        c = cl.loc[k]
+        cand = usable[usable["cluster_id"] == k]
+        mw = share * c["it_load_mw"]
+        if cand.empty:
+            reason = "No eligible region. " + _exclusion_text(inputs, k)
+        else:
+            gids = sorted(cand["grid_region_id"].unique())
+            parts = []
+            for gid in gids:
+                row = g.loc[(gid, int(c["online_year"]))]
+                if row["shadow_price_usd_per_mw_yr"] > 0:
+                    parts.append(f"{gid} ({row['binding_levels']}: {row['shadow_price_usd_per_mw_yr']:,.0f} USD/MW-yr)")
+            pue = cand["pue"].min()
+            reason = (
+                f"Capacity ran out in {int(c['online_year'])}: binding headroom in "
+                + (", ".join(parts) if parts else ", ".join(gids))
+                + f". About {mw * pue:,.0f} MW of grid capacity would have to be added to serve it."
+            )
+        rows.append(
+            {
+                "cluster_id": k,
+                "home_country": c["home_country"],
+                "online_year": int(c["online_year"]),
+                "it_load_mw": float(c["it_load_mw"]),
+                "unserved_share": float(share),
+                "unserved_it_mw": float(mw),
+                "reason": reason,
+            }
+        )
+    cols = ["cluster_id", "home_country", "online_year", "it_load_mw", "unserved_share", "unserved_it_mw", "reason"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _exclusion_text(inputs: Inputs, cluster_id: str) -> str:
+    ex = inputs.exclusions[inputs.exclusions["cluster_id"] == cluster_id]
+    if ex.empty:
+        return "No region exists in its allowed set."
+    parts = []
+    for rule, grp in ex.groupby("rule", sort=True):
+        sample = "; ".join(f"{r} {d}".strip() for r, d in zip(grp["region_id"][:3], grp["detail"][:3]))
+        more = f" (+{len(grp) - 3} more)" if len(grp) > 3 else ""
+        parts.append(f"{rule}: {len(grp)} region(s), e.g. {sample}{more}")
+    return "Excluded by " + " | ".join(parts)
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def _summary(inputs, model, sol, v, placements, grid, unserved, timings) -> dict:
+    parts = {name: float(vec @ v) for name, vec in model.cost_parts.items()}
+    cl = inputs.clusters
+    by_country = {}
+    for country in ("US", "CN"):
+        pl = placements[placements["country"] == country]
+        un = unserved[unserved["home_country"] == country] if len(unserved) else unserved
+        gr = grid[(grid["country"] == country) & (grid["year"] == inputs.years[-1])]
+        by_country[country] = {
+            "planned_it_mw": float(cl.loc[cl["home_country"] == country, "it_load_mw"].sum()),
+            "placed_it_mw": float(pl["it_load_mw"].sum()),
+            "grid_load_mw": float(pl["grid_load_mw"].sum()),
+            "unserved_it_mw": float(un["unserved_it_mw"].sum()) if len(un) else 0.0,
+            "new_capacity_mw": float(gr["cumulative_new_capacity_mw"].sum()),
+            "annual_cost_usd": float(pl["total_usd_per_yr"].sum()),
+            "emissions_tco2_per_yr": float(pl["emissions_tco2_per_yr"].sum()),
+        }
+    last = grid[grid["year"] == inputs.years[-1]]
+    by_grid = {
+        r.grid_region_id: {
+            "load_mw": round(float(r.load_mw), 3),
+            "new_capacity_mw": round(float(r.cumulative_new_capacity_mw), 3),
+            "utilisation": round(float(r.utilisation), 4) if np.isfinite(r.utilisation) else None,
+            "shadow_price_usd_per_mw_yr": round(float(r.shadow_price_usd_per_mw_yr), 2),
+        }
+        for r in last.itertuples()
+        if r.load_mw > 0 or r.cumulative_new_capacity_mw > 0
+    }
+    binding = grid[grid["shadow_price_usd_per_mw_yr"] > 0]
+    return {
+        "results_format": RESULTS_FORMAT,
+        "scenario": inputs.scenario.name,
+        "status": sol.status,
+        "solver": sol.solver,
+        "solver_message": sol.message,
+        "objective_usd": sol.objective_usd,
+        "objective_parts_usd": parts,
+        "horizon": [int(inputs.years[0]), int(inputs.years[-1])],
+        "totals_by_country": by_country,
+        "totals_by_grid_region_last_year": by_grid,
+        "binding_headroom": [
+            {
+                "grid_region_id": r.grid_region_id,
+                "year": int(r.year),
+                "levels": r.binding_levels,
+                "shadow_price_usd_per_mw_yr": round(float(r.shadow_price_usd_per_mw_yr), 2),
+            }
+            for r in binding.itertuples()
+        ],
+        "unserved_clusters": [
+            {"cluster_id": r.cluster_id, "unserved_it_mw": round(r.unserved_it_mw, 3), "reason": r.reason}
+            for r in unserved.itertuples()
+        ],
+        "timings_s": {k: round(v, 4) for k, v in timings.items()},
+        "model_size": model.size(),
+        "moratoria_applied": sorted(inputs.moratoria.index.tolist()),
+        "scenario_hash": inputs.scenario.hash(),
+        "datasets": {
+            name: {"file": Path(f).name, "sha256": inputs.tables.sha256[name]} for name, f in inputs.tables.files.items()
+        },
+        "dataset_vintages": _vintages(inputs),
+        "versions": _versions(),
+    }
+
+
+def _vintages(inputs: Inputs) -> dict[str, str]:
+    r = inputs.regions
+    out = {}
+    for country in ("US", "CN"):
+        sub = r[r["country"] == country]
+        out[f"price_{country}"] = ",".join(str(int(y)) for y in sorted(sub["price_year"].unique()))
+        out[f"co2_{country}"] = ",".join(str(int(y)) for y in sorted(sub["co2_year"].unique()))
+    return out
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for dist in ("planner-siting", "highspy", "pulp", "pandas", "numpy", "scipy", "pydantic"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out

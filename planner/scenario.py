@@ -1,0 +1,507 @@
+"""Scenario: what the user wrote, parsed, checked and frozen.
+
+A scenario file is YAML. It is validated against the pydantic models below
+(unknown keys are rejected, every field has units in its name and a
+description), ``--set KEY=VALUE`` overrides are applied to the raw mapping
+*before* validation so that they get exactly the same checks, and the result is
+immutable: a what-if is a new :class:`Scenario`, never an edit of an old one.
+
+Errors name the file, the key path, the bad value and what was expected, e.g.::
+
+    scenarios/bad.yaml: clusters[2].it_load_mw: got -5; expected a number > 0
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+from planner.errors import ScenarioError
+
+#: Curtailment levels (percent of the cluster's annual energy) for which the
+#: grid-region table gives a headroom. ``0`` is firm service.
+CURTAILMENT_LEVELS_PCT: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)
+
+Country = Literal["US", "CN"]
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Horizon(_Strict):
+    """Planning horizon, both years inclusive."""
+
+    first_year: int = Field(ge=2000, le=2100, description="First planning year (integer).")
+    last_year: int = Field(ge=2000, le=2100, description="Last planning year (integer).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Horizon":
+        if self.last_year < self.first_year:
+            raise ValueError(f"last_year ({self.last_year}) >= first_year ({self.first_year})")
+        if self.last_year - self.first_year > 60:
+            raise ValueError("a horizon of at most 60 years")
+        return self
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.first_year, self.last_year + 1))
+
+
+class UserHub(_Strict):
+    """Where a cluster's users are: a region id, or a point."""
+
+    region_id: str | None = Field(None, description="ISO 3166-2 id of the hub region, e.g. US-VA.")
+    lon: float | None = Field(None, ge=-180, le=180, description="Hub longitude, degrees.")
+    lat: float | None = Field(None, ge=-90, le=90, description="Hub latitude, degrees.")
+    max_rtt_ms: PositiveFloat = Field(description="Maximum round-trip latency to the hub, ms.")
+
+    @model_validator(mode="after")
+    def _one_location(self) -> "UserHub":
+        has_point = self.lon is not None and self.lat is not None
+        if (self.region_id is None) == (not has_point):
+            raise ValueError("either region_id, or both lon and lat")
+        return self
+
+
+class Cluster(_Strict):
+    """A planned compute cluster to be placed."""
+
+    id: str = Field(min_length=1, max_length=80, description="Unique cluster id.")
+    home_country: Country = Field(description="Country the cluster belongs to (US or CN).")
+    it_load_mw: PositiveFloat = Field(le=100_000, description="IT load, MW.")
+    online_year: int = Field(description="First year of operation (integer, inside the horizon).")
+    utilisation: float = Field(0.8, gt=0, le=1, description="Average IT load / IT capacity (0-1].")
+    allowed_countries: tuple[Country, ...] | None = Field(
+        None,
+        description="Countries the cluster may go to. Default: its home country only "
+        "(export controls and data-sovereignty rules).",
+    )
+    allowed_regions: tuple[str, ...] | None = Field(
+        None, description="If set, the only region ids the cluster may go to."
+    )
+    curtailment_pct: float = Field(
+        0.0, description="Share of annual energy the cluster accepts to be curtailed, %: 0, 0.25, 0.5 or 1."
+    )
+    user_hub: UserHub | None = Field(None, description="Optional user hub with a latency limit.")
+    pue: float | None = Field(None, ge=1.0, le=3.0, description="PUE override (ratio); default by region climate.")
+
+    @field_validator("curtailment_pct")
+    @classmethod
+    def _level(cls, v: float) -> float:
+        if v not in CURTAILMENT_LEVELS_PCT:
+            raise ValueError(f"one of {', '.join(str(x) for x in CURTAILMENT_LEVELS_PCT)}")
+        return v
+
+
+class ExpansionOption(_Strict):
+    """Grid capacity that can be added, per country or per grid region."""
+
+    cost_usd_per_kw: NonNegFloat = Field(description="Overnight cost of new firm capacity incl. network, USD/kW.")
+    lead_time_years: int = Field(ge=0, le=30, description="Years from the first planning year to first online MW.")
+    max_mw_per_year: NonNegFloat = Field(description="Most MW that can come online per year in one grid region.")
+
+
+class Moratorium(_Strict):
+    """An extra moratorium written in the scenario."""
+
+    moratorium_id: str = Field(min_length=1)
+    region_id: str
+    from_year: int
+    until_year: int
+    status: Literal["enacted", "proposed", "as_reported", "lifted", "scenario"] = "scenario"
+    source: str = Field("scenario", description="Where the moratorium comes from.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Moratorium":
+        if self.until_year < self.from_year:
+            raise ValueError(f"until_year ({self.until_year}) >= from_year ({self.from_year})")
+        return self
+
+
+class Datasets(_Strict):
+    """Which tables to use: ``bundled`` or a path to a user CSV (relative to the scenario file)."""
+
+    regions: str = "bundled"
+    grid_regions: str = "bundled"
+    moratoria: str = "bundled"
+    parameters: str = "bundled"
+
+
+class Overrides(_Strict):
+    """Per-id overrides of dataset fields: ``{region_id: {column: value}}``."""
+
+    regions: dict[str, dict[str, float | int | str]] = Field(default_factory=dict)
+    grid_regions: dict[str, dict[str, float | int | str]] = Field(default_factory=dict)
+
+
+class Solver(_Strict):
+    """Solver settings."""
+
+    name: Literal["highs", "cbc"] = Field("highs", description="highs (highspy, default) or cbc (via PuLP).")
+    time_limit_s: PositiveFloat = Field(300.0, description="Time limit, seconds.")
+    mip_gap: float = Field(1e-4, ge=0, le=1, description="Relative MIP gap (used once the model has integers).")
+    threads: int = Field(1, ge=1, le=64, description="Solver threads (1 keeps runs deterministic).")
+
+
+class Scenario(_Strict):
+    """A siting scenario. See ``scenarios/README.md`` for worked examples."""
+
+    name: str = Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.\-]+$")
+    description: str = ""
+    horizon: Horizon
+    datasets: Datasets = Field(default_factory=Datasets)
+    overrides: Overrides = Field(default_factory=Overrides)
+    parameters: dict[str, float] = Field(
+        default_factory=dict, description="Overrides of datasets/parameters.csv values, by parameter name."
+    )
+    moratoria: tuple[str, ...] = Field(
+        (), description="Moratoria that apply: ids from the table, or selectors 'status:<status>'."
+    )
+    extra_moratoria: tuple[Moratorium, ...] = ()
+    carbon_price_usd_per_tco2: dict[Country, NonNegFloat] = Field(
+        default_factory=lambda: {"US": 0.0, "CN": 0.0}, description="Carbon price per country, USD/tCO2."
+    )
+    discount_rate: float = Field(0.07, ge=0, le=0.5, description="Real discount rate per year.")
+    clusters: tuple[Cluster, ...] = Field(min_length=1, description="Clusters to place.")
+    allow_cross_border: bool = Field(
+        False,
+        description="Let clusters without their own allowed_countries cross the US-China border "
+        "(default false: a cluster stays in its home country).",
+    )
+    expansion: dict[str, ExpansionOption] = Field(
+        default_factory=dict,
+        description="Grid expansion options by country (US, CN) or grid region id; a grid-region "
+        "entry wins over its country's, which wins over the defaults in datasets/parameters.csv. "
+        "max_mw_per_year: 0 disables expansion there.",
+    )
+    solver: Solver = Field(default_factory=Solver)
+
+    #: Directory that relative dataset paths are resolved against (the scenario file's).
+    _base_dir: Path | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Scenario":
+        ids = [c.id for c in self.clusters]
+        seen: set[str] = set()
+        for i, cid in enumerate(ids):
+            if cid in seen:
+                raise _Located(f"clusters[{i}].id", cid, "unique cluster ids")
+            seen.add(cid)
+        for i, c in enumerate(self.clusters):
+            if not self.horizon.first_year <= c.online_year <= self.horizon.last_year:
+                raise _Located(
+                    f"clusters[{i}].online_year",
+                    c.online_year,
+                    f"a year inside the horizon {self.horizon.first_year}-{self.horizon.last_year}",
+                )
+        for i, m in enumerate(self.moratoria):
+            if m.startswith("status:") and m[7:] not in ("enacted", "proposed", "as_reported", "lifted"):
+                raise _Located(f"moratoria[{i}]", m, "status:enacted, status:proposed, status:as_reported or status:lifted")
+        return self
+
+    def hash(self) -> str:
+        """SHA-256 of the canonical JSON of the validated scenario."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def with_overrides(self, assignments: list[str] | dict[str, Any], source: str = "--set") -> "Scenario":
+        """A new scenario with dotted-path overrides applied and validated again."""
+        raw = self.model_dump(mode="python", exclude_unset=False)
+        raw = apply_overrides(raw, assignments)
+        return _validate(raw, source, base_dir=self._base_dir)
+
+    @property
+    def base_dir(self) -> Path | None:
+        """Directory that relative dataset paths are resolved against."""
+        return self._base_dir
+
+
+class _Located(ValueError):
+    """A validation error that already knows its key path."""
+
+    def __init__(self, path: str, value: object, expected: str) -> None:
+        super().__init__(expected)
+        self.path, self.value, self.expected = path, value, expected
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
+    """Read, override and validate a scenario file.
+
+    Parameters
+    ----------
+    path
+        The YAML file.
+    overrides
+        ``KEY=VALUE`` strings; KEY is a dotted path (``carbon_price_usd_per_tco2.US``,
+        ``clusters.0.it_load_mw`` or ``clusters.<id>.it_load_mw``), VALUE is YAML.
+
+    Raises
+    ------
+    ScenarioError
+        With the file, key path, value and what was expected.
+    """
+    path = Path(path)
+    src = str(path)
+    if not path.exists():
+        raise ScenarioError(src, "", None, "an existing scenario file")
+    if path.is_dir():
+        raise ScenarioError(src, "", "<directory>", "a YAML file, not a directory")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(src, "", "<binary data>", "a UTF-8 YAML text file") from None
+    except OSError as exc:
+        raise ScenarioError(src, "", f"<unreadable: {exc.strerror}>", "a readable file") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise ScenarioError(src, "", f"<malformed YAML at {where}: {problem}>", "valid YAML") from None
+    if raw is None:
+        raise ScenarioError(src, "", "<empty file>", "a mapping with name, horizon and clusters")
+    if not isinstance(raw, dict):
+        raise ScenarioError(src, "", raw, "a mapping with name, horizon and clusters")
+    raw = _resolve_base(raw, path, seen=(path.resolve(),))
+    raw = _load_cluster_csv(raw, path)
+    if overrides:
+        raw = apply_overrides(raw, overrides, source=src)
+    return _validate(raw, src, base_dir=path.parent)
+
+
+def _validate(raw: dict, src: str, base_dir: Path | None) -> Scenario:
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise _first_error(exc, raw, src) from None
+    except _Located as exc:  # pragma: no cover - pydantic wraps these
+        raise ScenarioError(src, exc.path, exc.value, exc.expected) from None
+    scenario._base_dir = base_dir
+    return scenario
+
+
+def _first_error(exc: ValidationError, raw: Any, src: str) -> ScenarioError:
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    ctx_err = (err.get("ctx") or {}).get("error")
+    if isinstance(ctx_err, _Located):
+        located = ScenarioError(src, ctx_err.path, ctx_err.value, ctx_err.expected)
+    else:
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "constrained-")))]
+        path = _format_path(loc)
+        value = _lookup(raw, loc)
+        located = ScenarioError(src, path, value, _expected(err))
+    if len(errors) > 1:
+        located.args = (located.args[0] + f" (and {len(errors) - 1} more problem(s))",)
+    return located
+
+
+def _expected(err: dict) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    msg = err["msg"]
+    table = {
+        "missing": "this key to be present",
+        "extra_forbidden": "no such key (unknown keys are rejected; check the spelling)",
+        "greater_than": f"a number > {ctx.get('gt')}",
+        "greater_than_equal": f"a number >= {ctx.get('ge')}",
+        "less_than": f"a number < {ctx.get('lt')}",
+        "less_than_equal": f"a number <= {ctx.get('le')}",
+        "finite_number": "a finite number",
+        "int_parsing": "an integer",
+        "int_from_float": "an integer",
+        "int_type": "an integer",
+        "float_parsing": "a number",
+        "float_type": "a number",
+        "string_type": "a string",
+        "bool_type": "true or false",
+        "dict_type": "a mapping",
+        "model_type": "a mapping",
+        "list_type": "a list",
+        "tuple_type": "a list",
+        "too_short": f"at least {ctx.get('min_length')} item(s)",
+        "too_long": f"at most {ctx.get('max_length')} item(s)/characters",
+        "string_too_short": f"at least {ctx.get('min_length')} character(s)",
+        "string_too_long": f"at most {ctx.get('max_length')} characters",
+        "string_pattern_mismatch": "letters, digits, '_', '.' or '-' only",
+        "literal_error": f"one of {ctx.get('expected')}",
+        "enum": f"one of {ctx.get('expected')}",
+    }
+    if kind in table:
+        return table[kind]
+    if kind == "value_error":
+        return msg.removeprefix("Value error, ")
+    return msg
+
+
+def _format_path(loc: list) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _lookup(raw: Any, loc: list) -> Any:
+    node = raw
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def _resolve_base(raw: dict, path: Path, seen: tuple[Path, ...]) -> dict:
+    """``base: other.yaml`` starts from another scenario; this file's keys replace or merge into it."""
+    base = raw.get("base")
+    if base is None:
+        return raw
+    if not isinstance(base, str):
+        raise ScenarioError(str(path), "base", base, "the path of another scenario file")
+    base_path = (path.parent / base).resolve()
+    if base_path in seen:
+        raise ScenarioError(str(path), "base", base, "a chain of base scenarios without a cycle")
+    if not base_path.is_file():
+        raise ScenarioError(str(path), "base", base, "the path of an existing scenario file")
+    try:
+        base_raw = yaml.safe_load(base_path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError):
+        raise ScenarioError(str(path), "base", base, "a valid YAML scenario") from None
+    if not isinstance(base_raw, dict):
+        raise ScenarioError(str(path), "base", base, "a scenario mapping")
+    base_raw = _resolve_base(base_raw, base_path, seen + (base_path,))
+    if isinstance(base_raw.get("clusters"), str):  # keep the base's CSV path relative to this file
+        base_raw["clusters"] = str((base_path.parent / base_raw["clusters"]).resolve())
+    merged = _merge(base_raw, {k: v for k, v in raw.items() if k != "base"})
+    return merged
+
+
+def _merge(base: dict, top: dict) -> dict:
+    out = dict(base)
+    for k, v in top.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+# --------------------------------------------------------------------------- clusters from CSV
+
+_CSV_LIST_FIELDS = ("allowed_countries", "allowed_regions")
+
+
+def _load_cluster_csv(raw: dict, path: Path) -> dict:
+    """``clusters: some.csv`` reads the clusters from a CSV next to the scenario."""
+    clusters = raw.get("clusters")
+    if not isinstance(clusters, str):
+        return raw
+    csv_path = (path.parent / clusters).resolve()
+    src = f"{path}: clusters ({clusters})"
+    if not csv_path.is_file():
+        raise ScenarioError(str(path), "clusters", clusters, "a list of clusters, or the path of an existing CSV")
+    rows: list[dict] = []
+    with open(csv_path, newline="", encoding="utf-8") as fh:
+        for i, row in enumerate(csv.DictReader(fh)):
+            rows.append(_cluster_from_row(row, f"{src} row {i + 2}"))
+    out = dict(raw)
+    out["clusters"] = rows
+    return out
+
+
+def _cluster_from_row(row: dict, where: str) -> dict:
+    rec: dict[str, Any] = {}
+    hub: dict[str, Any] = {}
+    for key, value in row.items():
+        if key is None:
+            raise ScenarioError(where, "", value, "no more cells than header columns")
+        value = (value or "").strip()
+        if value == "" or key.startswith("#") or key == "note" or key.endswith("_source"):
+            continue
+        if key.startswith("hub_"):
+            name = key[4:]
+            hub[name if name != "region" else "region_id"] = value
+        elif key in _CSV_LIST_FIELDS:
+            rec[key] = [v.strip() for v in value.split(";") if v.strip()]
+        else:
+            rec[key] = value
+    if hub:
+        rec["user_hub"] = hub
+    return rec
+
+
+# --------------------------------------------------------------------------- overrides
+
+
+def apply_overrides(raw: dict, assignments: list[str] | dict[str, Any], source: str = "--set") -> dict:
+    """Apply ``KEY=VALUE`` overrides to a raw scenario mapping (a deep copy is returned).
+
+    KEY is a dotted path. A list element is addressed by index (``clusters.0``)
+    or, for lists of mappings with an ``id``, by that id (``clusters.va-1``).
+    VALUE is parsed as YAML, so ``[]``, ``50`` and ``status:enacted`` all work.
+    """
+    out = copy.deepcopy(raw)
+    if isinstance(assignments, dict):
+        items = list(assignments.items())
+    else:
+        items = []
+        for a in assignments:
+            if "=" not in a:
+                raise ScenarioError("--set", a, a, "KEY=VALUE")
+            key, text = a.split("=", 1)
+            try:
+                value = yaml.safe_load(text) if text.strip() else ""
+            except yaml.YAMLError:
+                value = text
+            items.append((key.strip(), value))
+    for key, value in items:
+        if not key or any(not p for p in key.split(".")):
+            raise ScenarioError("--set", key, value, "a dotted key path such as carbon_price_usd_per_tco2.US")
+        _set_path(out, key.split("."), value, key)
+    return out
+
+
+def _set_path(node: Any, parts: list[str], value: Any, key: str) -> None:
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            idx = _list_index(node, part)
+            if idx is None:
+                raise ScenarioError("--set", key, part, f"an index 0..{len(node) - 1} or an id in {'.'.join(parts[:i]) or 'the list'}")
+            if last:
+                node[idx] = value
+                return
+            node = node[idx]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+                return
+            if part not in node or node[part] is None:
+                node[part] = {}
+            node = node[part]
+        else:
+            raise ScenarioError("--set", key, node, f"a mapping or list at {'.'.join(parts[:i])}")
+
+
+def _list_index(node: list, part: str) -> int | None:
+    if part.lstrip("-").isdigit():
+        idx = int(part)
+        return idx if -len(node) <= idx < len(node) else None
+    for j, item in enumerate(node):
+        if isinstance(item, dict) and str(item.get("id")) == part:
+            return j
+    return None

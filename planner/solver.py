@@ -1,0 +1,190 @@
+"""Solving a Model: HiGHS through highspy, or any PuLP solver through the PuLP export.
+
+The solve step only passes arrays to a solver, checks the status and maps the
+answer back through the Model's index into a :class:`Solution`. It holds no
+business logic. Costs go to the solver in millions of USD (``COST_SCALE``) so
+the objective's coefficients stay near 1; values and duals come back in USD.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from planner.errors import SolverError
+from planner.model.core import Model
+
+COST_SCALE = 1e-6  # USD -> MUSD for the solver
+
+#: Status strings written to summary.json, and the CLI exit code of each.
+STATUS_EXIT_CODES = {"optimal": 0, "time_limit": 4, "infeasible": 3, "unbounded": 3, "error": 3}
+
+
+@dataclass
+class Solution:
+    """What the solver returned, in model units (USD, MW, shares)."""
+
+    status: str
+    solver: str
+    objective_usd: float
+    values: np.ndarray
+    row_duals_usd: np.ndarray | None
+    solve_seconds: float
+    message: str = ""
+
+
+def solve_model(model: Model, solver: str = "highs", time_limit_s: float = 300.0, threads: int = 1) -> Solution:
+    """Solve *model* with ``highs`` (highspy) or ``cbc`` (PuLP's bundled CBC)."""
+    if solver == "highs":
+        return _solve_highs(model, time_limit_s, threads)
+    if solver == "cbc":
+        return solve_with_pulp(model, time_limit_s)
+    raise SolverError(f"unknown solver {solver!r}; expected highs or cbc")
+
+
+# --------------------------------------------------------------------------- HiGHS
+
+
+def _quiet_highs():
+    """A silent ``highspy.Highs``. Its first construction prints a banner to fd 1; keep it off stdout."""
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    return h
+
+
+def highs_instance(model: Model, time_limit_s: float = 300.0, threads: int = 1):
+    """A ``highspy.Highs`` holding the model, ready to ``run()`` (and to update for a re-solve)."""
+    import highspy
+
+    h = _quiet_highs()
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("threads", int(threads))
+    h.setOptionValue("random_seed", 0)
+    lp = highspy.HighsLp()
+    m, n = model.A.shape
+    csc = model.A.tocsc()
+    lp.num_col_ = n
+    lp.num_row_ = m
+    lp.col_cost_ = model.c * COST_SCALE
+    lp.col_lower_ = model.lower
+    lp.col_upper_ = model.upper
+    inf = highspy.kHighsInf
+    lp.row_lower_ = np.where(np.isneginf(model.row_lower), -inf, model.row_lower)
+    lp.row_upper_ = np.where(np.isposinf(model.row_upper), inf, model.row_upper)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = csc.indptr
+    lp.a_matrix_.index_ = csc.indices
+    lp.a_matrix_.value_ = csc.data
+    status = h.passModel(lp)
+    if status == highspy.HighsStatus.kError:
+        raise SolverError("HiGHS rejected the model (passModel returned an error)")
+    return h
+
+
+def _solve_highs(model: Model, time_limit_s: float, threads: int) -> Solution:
+    h = highs_instance(model, time_limit_s, threads)
+    t0 = time.perf_counter()
+    h.run()
+    return read_highs(h, time.perf_counter() - t0)
+
+
+def read_highs(h, seconds: float) -> Solution:
+    """Turn a solved ``highspy.Highs`` into a :class:`Solution`."""
+    import highspy
+
+    ms = h.getModelStatus()
+    S = highspy.HighsModelStatus
+    status = {
+        S.kOptimal: "optimal",
+        S.kTimeLimit: "time_limit",
+        S.kInfeasible: "infeasible",
+        S.kUnbounded: "unbounded",
+        S.kUnboundedOrInfeasible: "infeasible",
+    }.get(ms, "error")
+    sol = h.getSolution()
+    values = np.asarray(sol.col_value, dtype=float)
+    duals = np.asarray(sol.row_dual, dtype=float) / COST_SCALE if sol.dual_valid else None
+    objective = h.getInfo().objective_function_value / COST_SCALE if sol.value_valid else float("nan")
+    return Solution(status, "highs", objective, values, duals, seconds, h.modelStatusToString(ms))
+
+
+# --------------------------------------------------------------------------- PuLP
+
+
+def to_pulp(model: Model, name: str = "planner"):
+    """Export *model* as a :class:`pulp.LpProblem` with the same variables, rows and costs.
+
+    Names are the model's deterministic names (``x[c1,US-VA]``,
+    ``headroom[PJM,2029,firm]``), sanitised for LP files by PuLP.
+    """
+    import pulp
+
+    prob = pulp.LpProblem(name, pulp.LpMinimize)
+    names = model.columns.names()
+    xs = [
+        pulp.LpVariable(_safe(nm), lowBound=float(lo), upBound=None if np.isinf(up) else float(up))
+        for nm, lo, up in zip(names, model.lower, model.upper)
+    ]
+    prob += pulp.LpAffineExpression([(v, float(c * COST_SCALE)) for v, c in zip(xs, model.c) if c != 0.0])
+    A = model.A.tocsr()
+    for i, rname in enumerate(model.row_names()):
+        lo, hi = model.row_lower[i], model.row_upper[i]
+        sl = slice(A.indptr[i], A.indptr[i + 1])
+        expr = pulp.LpAffineExpression([(xs[j], float(a)) for j, a in zip(A.indices[sl], A.data[sl])])
+        rn = _safe(rname)
+        if lo == hi:
+            prob += pulp.LpConstraint(expr, pulp.LpConstraintEQ, rn, float(hi))
+        else:
+            if not np.isinf(hi):
+                prob += pulp.LpConstraint(expr, pulp.LpConstraintLE, rn, float(hi))
+            if not np.isinf(lo):
+                prob += pulp.LpConstraint(expr, pulp.LpConstraintGE, rn + "_lo", float(lo))
+    return prob
+
+
+def solve_with_pulp(model: Model, time_limit_s: float = 300.0, pulp_solver=None) -> Solution:
+    """Solve through the PuLP export (default: PuLP's bundled CBC)."""
+    import pulp
+
+    prob = to_pulp(model)
+    solver = pulp_solver or pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s)
+    t0 = time.perf_counter()
+    prob.solve(solver)
+    seconds = time.perf_counter() - t0
+    status = {1: "optimal", 0: "time_limit", -1: "infeasible", -2: "unbounded"}.get(prob.status, "error")
+    by_name = {v.name: v.varValue for v in prob.variables()}
+    values = np.array([by_name.get(_safe(nm)) or 0.0 for nm in model.columns.names()], dtype=float)
+    duals = None
+    cons = prob.constraints
+    try:
+        duals = np.array([(cons[_safe(r)].pi or 0.0) / COST_SCALE for r in model.row_names()], dtype=float)
+    except (KeyError, TypeError):
+        duals = None
+    objective = float(model.c @ values)
+    return Solution(status, getattr(solver, "name", "pulp"), objective, values, duals, seconds, pulp.LpStatus[prob.status])
+
+
+def write_lp(model: Model, path: str) -> None:
+    """Write the model as an LP file (through PuLP)."""
+    to_pulp(model).writeLP(path)
+
+
+def _safe(name: str) -> str:
+    out = []
+    for ch in name:
+        out.append(ch if ch.isalnum() or ch in "_[],.%" else "_")
+    return "".join(out).replace("-", "_").replace("[", "(").replace("]", ")").replace("%", "pct").replace(",", ";").replace(".", "p")
