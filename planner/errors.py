@@ -59,7 +59,11 @@ class ResultsError(PlannerError):
     """An output directory is missing files or has an unknown format."""
 
 
-def _short(value: object, limit: int = 80) -> str:
-    text = repr(value)
+class Described(str):
+    """A description standing in for a value (``<binary data>``): shown without quotes."""
+
+
+def _short(value: object, limit: int = 100) -> str:
+    text = str(value) if isinstance(value, Described) else repr(value)
     text = text.replace("\n", "\\n")
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from planner.errors import ScenarioError
+from planner.errors import Described, ScenarioError
 
 #: Curtailment levels (percent of the cluster's annual energy) for which the
 #: grid-region table gives a headroom. ``0`` is firm service.
@@ -258,24 +258,24 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     if not path.exists():
         raise ScenarioError(src, "", None, "an existing scenario file")
     if path.is_dir():
-        raise ScenarioError(src, "", "<directory>", "a YAML file, not a directory")
+        raise ScenarioError(src, "", Described("a directory"), "a YAML file, not a directory")
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
-        raise ScenarioError(src, "", "<binary data>", "a UTF-8 YAML text file") from None
+        raise ScenarioError(src, "", Described("binary data"), "a UTF-8 YAML text file") from None
     except OSError as exc:
-        raise ScenarioError(src, "", f"<unreadable: {exc.strerror}>", "a readable file") from None
+        raise ScenarioError(src, "", Described(f"an unreadable file ({exc.strerror})"), "a readable file") from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
         problem = getattr(exc, "problem", None) or "syntax error"
-        raise ScenarioError(src, "", f"<malformed YAML at {where}: {problem}>", "valid YAML") from None
+        raise ScenarioError(src, "", Described(f"malformed YAML at {where} ({problem})"), "valid YAML") from None
     if raw is None:
-        raise ScenarioError(src, "", "<empty file>", "a mapping with name, horizon and clusters")
+        raise ScenarioError(src, "", Described("an empty file"), "a mapping with name, horizon and clusters")
     if not isinstance(raw, dict):
-        raise ScenarioError(src, "", raw, "a mapping with name, horizon and clusters")
+        raise ScenarioError(src, "", Described(f"a {type(raw).__name__}"), "a mapping with name, horizon and clusters")
     raw = _resolve_base(raw, path, seen=(path.resolve(),))
     raw = _load_cluster_csv(raw, path)
     if overrides:

@@ -134,18 +134,18 @@ def to_pulp(model: Model, name: str = "planner"):
     import pulp
 
     prob = pulp.LpProblem(name, pulp.LpMinimize)
-    names = model.columns.names()
+    names = _pulp_names(model.columns.names(), "v")
+    new_var = getattr(prob, "add_variable", None) or pulp.LpVariable  # PuLP >= 3.3 prefers add_variable
     xs = [
-        pulp.LpVariable(_safe(nm), lowBound=float(lo), upBound=None if np.isinf(up) else float(up))
+        new_var(nm, lowBound=float(lo), upBound=None if np.isinf(up) else float(up))
         for nm, lo, up in zip(names, model.lower, model.upper)
     ]
     prob += pulp.LpAffineExpression([(v, float(c * COST_SCALE)) for v, c in zip(xs, model.c) if c != 0.0])
     A = model.A.tocsr()
-    for i, rname in enumerate(model.row_names()):
+    for i, rn in enumerate(_pulp_names(model.row_names(), "r")):
         lo, hi = model.row_lower[i], model.row_upper[i]
         sl = slice(A.indptr[i], A.indptr[i + 1])
         expr = pulp.LpAffineExpression([(xs[j], float(a)) for j, a in zip(A.indices[sl], A.data[sl])])
-        rn = _safe(rname)
         if lo == hi:
             prob += pulp.LpConstraint(expr, pulp.LpConstraintEQ, rn, float(hi))
         else:
@@ -167,12 +167,11 @@ def solve_with_pulp(model: Model, time_limit_s: float = 300.0, pulp_solver=None)
     seconds = time.perf_counter() - t0
     status = {1: "optimal", 0: "time_limit", -1: "infeasible", -2: "unbounded"}.get(prob.status, "error")
     by_name = {v.name: v.varValue for v in prob.variables()}
-    values = np.array([by_name.get(_safe(nm)) or 0.0 for nm in model.columns.names()], dtype=float)
-    duals = None
-    cons = prob.constraints
+    values = np.array([by_name.get(nm) or 0.0 for nm in _pulp_names(model.columns.names(), "v")], dtype=float)
+    get = getattr(prob, "get_constraint_by_name", None) or prob.constraints.get
     try:
-        duals = np.array([(cons[_safe(r)].pi or 0.0) / COST_SCALE for r in model.row_names()], dtype=float)
-    except (KeyError, TypeError):
+        duals = np.array([(get(r).pi or 0.0) / COST_SCALE for r in _pulp_names(model.row_names(), "r")], dtype=float)
+    except (AttributeError, TypeError):
         duals = None
     objective = float(model.c @ values)
     return Solution(status, getattr(solver, "name", "pulp"), objective, values, duals, seconds, pulp.LpStatus[prob.status])
@@ -181,6 +180,14 @@ def solve_with_pulp(model: Model, time_limit_s: float = 300.0, pulp_solver=None)
 def write_lp(model: Model, path: str) -> None:
     """Write the model as an LP file (through PuLP)."""
     to_pulp(model).writeLP(path)
+
+
+def _pulp_names(names: list[str], prefix: str) -> list[str]:
+    """LP-file-safe names; if sanitising makes two equal, fall back to ``v0, v1, ...``."""
+    safe = [_safe(n) for n in names]
+    if len(set(safe)) != len(safe):
+        return [f"{prefix}{i}" for i in range(len(names))]
+    return safe
 
 
 def _safe(name: str) -> str:

@@ -17,6 +17,8 @@ keeps the horizon's end from favouring late builds.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from planner.inputs import Inputs
@@ -29,8 +31,8 @@ def capital_recovery_factor(rate: float, life_years: float) -> float:
     """Annuity factor turning an overnight cost into equal yearly payments."""
     if rate == 0:
         return 1.0 / life_years
-    f = (1.0 + rate) ** life_years
-    return rate * f / (f - 1.0)
+    growth = math.expm1(life_years * math.log1p(rate))  # (1+rate)^n - 1, accurate for tiny rates
+    return rate * (1.0 + growth) / growth
 
 
 def present_value_sums(inputs: Inputs, from_years: np.ndarray) -> np.ndarray:
