@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.data.load import Tables, check_table, load_tables
+from planner.data.load import Tables, check_rules, load_tables
 from planner.data.schemas import GRID_REGIONS, PARAMETER_RANGES, REGIONS
-from planner.errors import ScenarioError
+from planner.errors import DataError, ScenarioError
 from planner.scenario import Scenario
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
@@ -145,8 +145,11 @@ def _apply_overrides(df: pd.DataFrame, overrides: dict, schema, key: str, src: s
             elif col.choices and value not in col.choices:
                 raise ScenarioError(src, f"{key}.{rid}.{field}", value, f"one of {', '.join(col.choices)}")
             df.loc[rid, field] = value
-    # run the table-level checks again (e.g. headroom monotone in curtailment)
-    return check_table(df.reset_index(drop=True).astype(str).replace({"nan": ""}), schema, f"{schema.name} with {key}")
+    try:  # the rules across columns again (e.g. headroom must not shrink as curtailment grows)
+        check_rules(df, schema, f"{schema.name} table")
+    except DataError as exc:
+        raise ScenarioError(src, key, list(overrides), str(exc)) from None
+    return df
 
 
 def _derive_region_columns(regions: pd.DataFrame, p: dict[str, float], scenario: Scenario) -> pd.DataFrame:

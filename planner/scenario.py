@@ -216,7 +216,7 @@ class Scenario(_Strict):
 
     def with_overrides(self, assignments: list[str] | dict[str, Any], source: str = "--set") -> "Scenario":
         """A new scenario with dotted-path overrides applied and validated again."""
-        raw = self.model_dump(mode="python", exclude_unset=False)
+        raw = self.model_dump(mode="json")
         raw = apply_overrides(raw, assignments)
         return _validate(raw, source, base_dir=self._base_dir)
 

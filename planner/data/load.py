@@ -104,6 +104,12 @@ def check_table(df: pd.DataFrame, schema: TableSchema, label: str) -> pd.DataFra
             df[col.name] = df[col.name].astype(int)
     df = df.set_index(schema.key, drop=False)
     df.index.name = None
+    check_rules(df, schema, label)
+    return df
+
+
+def check_rules(df: pd.DataFrame, schema: TableSchema, label: str) -> None:
+    """Rules across columns of a typed table (also re-run after scenario overrides)."""
     if schema.name == "grid_regions":
         h = df[list(HEADROOM_COLUMNS)].to_numpy()
         bad = (np.diff(h, axis=1) < 0).any(axis=1)
@@ -113,7 +119,6 @@ def check_table(df: pd.DataFrame, schema: TableSchema, label: str) -> pd.DataFra
         bad = df["until_year"] < df["from_year"]
         if bad.any():
             raise DataError(label, "until_year", list(df.index[bad]), "until_year before from_year")
-    return df
 
 
 def load_tables(paths: dict[str, Path] | None = None) -> Tables:
