@@ -37,7 +37,8 @@ def solve(scenario: Scenario, tables: Tables | None = None, solver: str | None =
     timings["inputs"] = time.perf_counter() - t0
     model = build_model(inputs)
     timings["build"] = model.build_seconds
-    sol = solve_model(model, solver or scenario.solver.name, scenario.solver.time_limit_s, scenario.solver.threads)
+    cfg = scenario.solver
+    sol = solve_model(model, solver or cfg.name, cfg.time_limit_s, cfg.threads, cfg.mip_gap)
     timings["solve"] = sol.solve_seconds
     t1 = time.perf_counter()
     result = make_result(inputs, model, sol, timings)

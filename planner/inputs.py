@@ -18,13 +18,14 @@ knows about solvers:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from planner.data.load import Tables, check_rules, load_tables
+from planner.data.sites import read_pair_costs, read_sites
 from planner.data.schemas import GRID_REGIONS, PARAMETER_RANGES, REGIONS
 from planner.errors import DataError, ScenarioError
 from planner.scenario import Scenario
@@ -61,6 +62,9 @@ class Inputs:
         rule that excluded it (for explanations).
     moratoria
         The moratoria that apply in this scenario.
+    sites
+        Candidate sites (empty for a region-level study): region, capacity,
+        fixed cost, lead time. When present, pairs are (cluster, site).
     parameters
         Parameter values after scenario overrides.
     """
@@ -75,7 +79,8 @@ class Inputs:
     exclusions: pd.DataFrame
     moratoria: pd.DataFrame
     parameters: dict[str, float]
-    tables: Tables
+    tables: Tables | None
+    sites: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def build_inputs(scenario: Scenario, tables: Tables | None = None) -> Inputs:
@@ -90,10 +95,23 @@ def build_inputs(scenario: Scenario, tables: Tables | None = None) -> Inputs:
     grids = _expansion(grids, scenario, params)
     clusters = _clusters(scenario, regions)
     moratoria = _moratoria(scenario, tables.moratoria, regions)
-    pairs, exclusions = _pairs(clusters, regions, moratoria, params)
+    sites = read_sites(_user_path(scenario, "sites"), regions) if scenario.sites else pd.DataFrame()
+    locations = site_locations(sites, regions) if len(sites) else region_locations(regions)
+    pairs, exclusions = eligible_pairs(clusters, locations, moratoria, params, scenario.horizon.first_year)
+    if scenario.pair_costs:
+        pairs = add_pair_costs(pairs, read_pair_costs(_user_path(scenario, "pair_costs")), sites)
     years = np.arange(scenario.horizon.first_year, scenario.horizon.last_year + 1)
     discount = pd.Series((1.0 + scenario.discount_rate) ** -(years - years[0]), index=years, name="discount")
-    return Inputs(scenario, years, discount, regions, grids, clusters, pairs, exclusions, moratoria, params, tables)
+    return Inputs(scenario, years, discount, regions, grids, clusters, pairs, exclusions, moratoria, params, tables, sites)
+
+
+def _user_path(scenario: Scenario, key: str) -> Path:
+    path = Path(getattr(scenario, key))
+    if not path.is_absolute() and scenario.base_dir is not None:
+        path = scenario.base_dir / path
+    if not path.is_file():
+        raise ScenarioError(scenario.name, key, getattr(scenario, key), "the path of an existing file")
+    return path
 
 
 # --------------------------------------------------------------------------- tables and overrides
@@ -215,6 +233,7 @@ def _clusters(scenario: Scenario, regions: pd.DataFrame) -> pd.DataFrame:
                 "hub_region_id": c.user_hub.region_id if c.user_hub and c.user_hub.region_id else "",
                 "max_rtt_ms": rtt,
                 "pue_override": c.pue if c.pue is not None else np.nan,
+                "indivisible": c.indivisible,
             }
         )
     return pd.DataFrame(rows).set_index("cluster_id", drop=False).rename_axis(None)
@@ -270,7 +289,40 @@ def round_trip_ms(distance_km: np.ndarray, params: dict[str, float]) -> np.ndarr
     return 2.0 * distance_km * params["route_factor"] / params["fibre_km_per_ms"]
 
 
-def _pairs(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd.DataFrame, params: dict[str, float]):
+def region_locations(regions: pd.DataFrame) -> pd.DataFrame:
+    """Regions as places a cluster can go (a region-level study)."""
+    loc = regions.copy()
+    loc["site_id"] = ""
+    loc["site_lead_time_years"] = 0.0
+    return loc
+
+
+def site_locations(sites: pd.DataFrame, regions: pd.DataFrame) -> pd.DataFrame:
+    """Sites as places a cluster can go: each carries its region's data and its own point."""
+    loc = regions.loc[sites["region_id"]].reset_index(drop=True)
+    loc["site_id"] = sites["site_id"].to_numpy()
+    loc["lon"] = sites["lon"].to_numpy(dtype=float)
+    loc["lat"] = sites["lat"].to_numpy(dtype=float)
+    loc["site_lead_time_years"] = sites["lead_time_years"].to_numpy(dtype=float)
+    return loc.set_index("site_id", drop=False).rename_axis(None)
+
+
+def add_pair_costs(pairs: pd.DataFrame, costs: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    """Join the optional pair-cost table onto the eligible pairs (zero where absent)."""
+    location = pairs["site_id"].where(pairs["site_id"] != "", pairs["region_id"])
+    key = pairs["cluster_id"] + "|" + location
+    pairs = pairs.copy()
+    pairs["pair_cost_usd"] = key.map(costs["cost_usd"]).fillna(0.0).to_numpy()
+    return pairs
+
+
+def eligible_pairs(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd.DataFrame, params: dict[str, float], first_year: int):
+    """Every (cluster, location) pair, with the rule that excludes it, if any.
+
+    *regions* are the locations: regions (``region_locations``) or sites
+    (``site_locations``). Returns the eligible pairs and, for clusters with no
+    usable pair, the exclusion of every candidate.
+    """
     nk, nr = len(clusters), len(regions)
     ki = np.repeat(np.arange(nk), nr)
     ri = np.tile(np.arange(nr), nk)
@@ -285,12 +337,13 @@ def _pairs(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd.DataFram
     region_ok = np.ones(len(c), dtype=bool)
     for k, listed in enumerate(clusters["allowed_regions"]):
         if listed:
-            region_ok[k * nr : (k + 1) * nr] = regions.index.isin(listed.split(";"))
+            region_ok[k * nr : (k + 1) * nr] = regions["region_id"].isin(listed.split(";")).to_numpy()
     dist = great_circle_km(c["hub_lon"], c["hub_lat"], r["lon"], r["lat"])
     rtt = round_trip_ms(dist, params)
     has_hub = c["max_rtt_ms"].notna().to_numpy()
     latency_ok = ~has_hub | (rtt <= c["max_rtt_ms"].to_numpy())
-    eligible = country_ok & region_ok & latency_ok
+    lead_ok = c["online_year"].to_numpy() >= first_year + r["site_lead_time_years"].to_numpy()
+    eligible = country_ok & region_ok & latency_ok & lead_ok
 
     blocked = np.full(len(c), "", dtype=object)
     for mid, m in moratoria.iterrows():
@@ -304,6 +357,7 @@ def _pairs(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd.DataFram
         {
             "cluster_id": c["cluster_id"],
             "region_id": r["region_id"],
+            "site_id": r["site_id"],
             "country": r["country"],
             "grid_region_id": r["grid_region_id"],
             "it_load_mw": c["it_load_mw"].astype(float),
@@ -318,14 +372,16 @@ def _pairs(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd.DataFram
             "distance_km": dist,
             "rtt_ms": rtt,
             "blocked_by": blocked,
+            "indivisible": c["indivisible"].astype(bool),
+            "pair_cost_usd": 0.0,
         }
     )
     usable = eligible & (blocked == "")
     k_usable = np.bincount(ki, weights=usable, minlength=nk)
     stuck = k_usable[ki] == 0
     reasons = np.select(
-        [~country_ok, ~region_ok, ~latency_ok, blocked != ""],
-        ["country policy", "not in allowed_regions", "latency", "moratorium"],
+        [~country_ok, ~region_ok, ~latency_ok, ~lead_ok, blocked != ""],
+        ["country policy", "not in allowed_regions", "latency", "site lead time", "moratorium"],
         "eligible",
     )
     keep = stuck & (reasons != "eligible")
@@ -344,6 +400,12 @@ def _pairs(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd.DataFram
         else:
             detail.append("")
     exclusions = pd.DataFrame(
-        {"cluster_id": sub["cluster_id"].to_numpy(), "region_id": r["region_id"].to_numpy()[keep], "rule": reasons[keep], "detail": detail}
+        {
+            "cluster_id": sub["cluster_id"].to_numpy(),
+            "region_id": r["region_id"].to_numpy()[keep],
+            "site_id": r["site_id"].to_numpy()[keep],
+            "rule": reasons[keep],
+            "detail": detail,
+        }
     )
     return pairs[eligible].reset_index(drop=True), exclusions

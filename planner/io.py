@@ -32,10 +32,12 @@ def write_result(result: Result, outdir: Path) -> Path:
         raise ResultsError(f"{outdir}: exists and is not a directory")
     tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.tmp-", dir=parent))
     try:
-        _csv(result.placements, tmp / "placements.csv", ["cluster_id", "region_id"])
+        _csv(result.placements, tmp / "placements.csv", ["cluster_id", "region_id", "site_id"])
         _csv(result.regions, tmp / "regions.csv", ["region_id", "year"])
         _csv(result.grid_regions, tmp / "grid_regions.csv", ["grid_region_id", "year"])
         _csv(result.unserved, tmp / "unserved.csv", ["cluster_id"])
+        if len(result.sites):
+            _csv(result.sites, tmp / "sites.csv", ["site_id"])
         with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
             json.dump(_jsonable(result.summary), fh, indent=2, sort_keys=False)
             fh.write("\n")

@@ -40,6 +40,8 @@ class Result:
         new capacity, utilisation, binding levels and shadow price.
     unserved
         One row per cluster not fully placed, with the reason.
+    sites
+        Site studies only: one row per candidate site: developed or not, load, capacity.
     summary
         Totals, objective parts, status, timings, model size and provenance.
     """
@@ -51,6 +53,7 @@ class Result:
     unserved: pd.DataFrame
     summary: dict
     inputs: Inputs | None = field(default=None, repr=False)
+    sites: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_dir(self, path: str | Path) -> Path:
         """Write the output files to *path* atomically (see :mod:`planner.io`)."""
@@ -82,9 +85,35 @@ def make_result(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, 
     grid = _grid_table(inputs, model, cols.pairs, x, new, duals, disc)
     regions = _region_table(inputs, model, cols.pairs, x, grid, duals, disc)
     unserved = _unserved(inputs, cols.pairs, x, u, grid)
+    sites = _site_table(model, x, v, duals)
     summary = _summary(inputs, model, sol, v, placements, grid, unserved, timings)
     del years
-    return Result(inputs.scenario.name, placements, regions, grid, unserved, summary, inputs)
+    return Result(inputs.scenario.name, placements, regions, grid, unserved, summary, inputs, sites)
+
+
+def _site_table(model: Model, x: np.ndarray, v: np.ndarray, duals: np.ndarray) -> pd.DataFrame:
+    cols = model.columns
+    if not cols.n_open:
+        return pd.DataFrame()
+    s = cols.sites
+    pairs = cols.pairs
+    si = s.index.get_indexer(pairs["site_id"])
+    load = np.bincount(si, weights=(pairs["it_load_mw"] * pairs["pue"]).to_numpy() * x, minlength=len(s))
+    cap = s["capacity_mw"].to_numpy(dtype=float)
+    return pd.DataFrame(
+        {
+            "site_id": s.index.to_numpy(),
+            "region_id": s["region_id"].to_numpy(),
+            "developed": np.round(v[cols.open_slice]).astype(int),
+            "load_mw": load,
+            "capacity_mw": cap,
+            "utilisation": np.where(cap > 0, load / np.where(cap > 0, cap, 1), 0.0),
+            "fixed_cost_usd": s["fixed_cost_usd"].to_numpy(dtype=float),
+            "capacity_shadow_price_usd_per_mw": np.where(
+                np.abs(d := _shadow(model, duals, "site_capacity")) < 1e-6, 0.0, d
+            ),
+        }
+    )
 
 
 # --------------------------------------------------------------------------- tables
@@ -99,6 +128,7 @@ def _placements(inputs: Inputs, pairs: pd.DataFrame, x: np.ndarray) -> pd.DataFr
         {
             "cluster_id": p["cluster_id"].to_numpy(),
             "region_id": p["region_id"].to_numpy(),
+            "site_id": p["site_id"].to_numpy(),
             "country": p["country"].to_numpy(),
             "grid_region_id": p["grid_region_id"].to_numpy(),
             "online_year": p["online_year"].to_numpy(),
@@ -117,7 +147,8 @@ def _placements(inputs: Inputs, pairs: pd.DataFrame, x: np.ndarray) -> pd.DataFr
         }
     )
     df["total_usd_per_yr"] = df["energy_usd_per_yr"] + df["carbon_usd_per_yr"] + df["capital_usd_per_yr"]
-    return df.sort_values(["cluster_id", "region_id"]).reset_index(drop=True)
+    df["pair_cost_usd"] = share * p["pair_cost_usd"].to_numpy()
+    return df.sort_values(["cluster_id", "region_id", "site_id"]).reset_index(drop=True)
 
 
 def _shadow(model: Model, duals: np.ndarray, family: str) -> np.ndarray:
@@ -318,6 +349,7 @@ def _summary(inputs, model, sol, v, placements, grid, unserved, timings) -> dict
             {"cluster_id": r.cluster_id, "unserved_it_mw": round(r.unserved_it_mw, 3), "reason": r.reason}
             for r in unserved.itertuples()
         ],
+        "mip": sol.mip,
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
         "model_size": model.size(),
         "moratoria_applied": sorted(inputs.moratoria.index.tolist()),

@@ -94,6 +94,7 @@ class Cluster(_Strict):
     )
     user_hub: UserHub | None = Field(None, description="Optional user hub with a latency limit.")
     pue: float | None = Field(None, ge=1.0, le=3.0, description="PUE override (ratio); default by region climate.")
+    indivisible: bool = Field(False, description="Place the whole cluster in one region or site (binary choice; MILP).")
 
     @field_validator("curtailment_pct")
     @classmethod
@@ -173,6 +174,16 @@ class Scenario(_Strict):
     )
     discount_rate: float = Field(0.07, ge=0, le=0.5, description="Real discount rate per year.")
     clusters: tuple[Cluster, ...] = Field(min_length=1, description="Clusters to place.")
+    sites: str | None = Field(
+        None,
+        description="Candidate sites (CSV or GeoPackage, relative to the scenario file): site_id, region_id or "
+        "lon/lat, capacity_mw, fixed_cost_usd, optional lead_time_years. When given, clusters go to sites.",
+    )
+    pair_costs: str | None = Field(
+        None,
+        description="Optional CSV of extra costs: cluster_id, region_id (or site_id), cost_usd "
+        "(present value of placing the whole cluster there, e.g. backhaul fibre or land).",
+    )
     allow_cross_border: bool = Field(
         False,
         description="Let clusters without their own allowed_countries cross the US-China border "

@@ -35,14 +35,22 @@ class Solution:
     row_duals_usd: np.ndarray | None
     solve_seconds: float
     message: str = ""
+    mip: dict | None = None  # for a MILP: gap, best bound, time limit, and how the duals were obtained
 
 
-def solve_model(model: Model, solver: str = "highs", time_limit_s: float = 300.0, threads: int = 1) -> Solution:
-    """Solve *model* with ``highs`` (highspy) or ``cbc`` (PuLP's bundled CBC)."""
+def solve_model(
+    model: Model, solver: str = "highs", time_limit_s: float = 300.0, threads: int = 1, mip_gap: float = 1e-4
+) -> Solution:
+    """Solve *model* with ``highs`` (highspy) or ``cbc`` (PuLP's bundled CBC).
+
+    A MILP (indivisible clusters, candidate sites) is solved to the relative
+    gap *mip_gap*; its duals are those of the LP with the integer choices
+    fixed at their optimal values (shadow prices are not defined for a MILP).
+    """
     if solver == "highs":
-        return _solve_highs(model, time_limit_s, threads)
+        return _solve_highs(model, time_limit_s, threads, mip_gap)
     if solver == "cbc":
-        return solve_with_pulp(model, time_limit_s)
+        return solve_with_pulp(model, time_limit_s, mip_gap=mip_gap)
     raise SolverError(f"unknown solver {solver!r}; expected highs or cbc")
 
 
@@ -66,7 +74,7 @@ def _quiet_highs():
     return h
 
 
-def highs_instance(model: Model, time_limit_s: float = 300.0, threads: int = 1):
+def highs_instance(model: Model, time_limit_s: float = 300.0, threads: int = 1, mip_gap: float = 1e-4):
     """A ``highspy.Highs`` holding the model, ready to ``run()`` (and to update for a re-solve)."""
     import highspy
 
@@ -74,6 +82,7 @@ def highs_instance(model: Model, time_limit_s: float = 300.0, threads: int = 1):
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("threads", int(threads))
     h.setOptionValue("random_seed", 0)
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
     lp = highspy.HighsLp()
     m, n = model.A.shape
     csc = model.A.tocsc()
@@ -89,17 +98,47 @@ def highs_instance(model: Model, time_limit_s: float = 300.0, threads: int = 1):
     lp.a_matrix_.start_ = csc.indptr
     lp.a_matrix_.index_ = csc.indices
     lp.a_matrix_.value_ = csc.data
+    if model.is_mip:
+        kind = highspy.HighsVarType
+        lp.integrality_ = [kind.kInteger if i else kind.kContinuous for i in model.integrality]
     status = h.passModel(lp)
     if status == highspy.HighsStatus.kError:
         raise SolverError("HiGHS rejected the model (passModel returned an error)")
     return h
 
 
-def _solve_highs(model: Model, time_limit_s: float, threads: int) -> Solution:
-    h = highs_instance(model, time_limit_s, threads)
+def _solve_highs(model: Model, time_limit_s: float, threads: int, mip_gap: float) -> Solution:
+    h = highs_instance(model, time_limit_s, threads, mip_gap)
     t0 = time.perf_counter()
     h.run()
-    return read_highs(h, time.perf_counter() - t0)
+    sol = read_highs(h, time.perf_counter() - t0)
+    if model.is_mip:
+        info = h.getInfo()
+        sol.mip = {
+            "gap": float(info.mip_gap),
+            "best_bound_usd": float(info.mip_dual_bound) / COST_SCALE,
+            "time_limit_s": float(time_limit_s),
+            "duals": "LP with the integer choices fixed at the MILP solution",
+        }
+        if sol.status in ("optimal", "time_limit") and np.isfinite(sol.objective_usd):
+            sol.row_duals_usd = fixed_lp_duals(model, sol.values)
+    return sol
+
+
+def fixed_lp_duals(model: Model, values: np.ndarray) -> np.ndarray | None:
+    """Row duals of the LP with every integer column fixed at its (rounded) value."""
+    import copy
+
+    fixed = copy.copy(model)
+    lower, upper = model.lower.copy(), model.upper.copy()
+    ints = model.integrality.astype(bool)
+    lower[ints] = upper[ints] = np.round(values[ints])
+    fixed.lower, fixed.upper = lower, upper
+    fixed.integrality = np.zeros_like(model.integrality)
+    h = highs_instance(fixed)
+    h.run()
+    lp = read_highs(h, 0.0)
+    return lp.row_duals_usd if lp.status == "optimal" else None
 
 
 def read_highs(h, seconds: float) -> Solution:
@@ -136,9 +175,11 @@ def to_pulp(model: Model, name: str = "planner"):
     prob = pulp.LpProblem(name, pulp.LpMinimize)
     names = _pulp_names(model.columns.names(), "v")
     new_var = getattr(prob, "add_variable", None) or pulp.LpVariable  # PuLP >= 3.3 prefers add_variable
+    ints = model.integrality if model.is_mip else np.zeros(len(names), dtype=np.int8)
     xs = [
-        new_var(nm, lowBound=float(lo), upBound=None if np.isinf(up) else float(up))
-        for nm, lo, up in zip(names, model.lower, model.upper)
+        new_var(nm, lowBound=float(lo), upBound=None if np.isinf(up) else float(up),
+                cat=pulp.LpInteger if i else pulp.LpContinuous)
+        for nm, lo, up, i in zip(names, model.lower, model.upper, ints)
     ]
     prob += pulp.LpAffineExpression([(v, float(c * COST_SCALE)) for v, c in zip(xs, model.c) if c != 0.0])
     A = model.A.tocsr()
@@ -156,12 +197,12 @@ def to_pulp(model: Model, name: str = "planner"):
     return prob
 
 
-def solve_with_pulp(model: Model, time_limit_s: float = 300.0, pulp_solver=None) -> Solution:
+def solve_with_pulp(model: Model, time_limit_s: float = 300.0, pulp_solver=None, mip_gap: float = 1e-4) -> Solution:
     """Solve through the PuLP export (default: PuLP's bundled CBC)."""
     import pulp
 
     prob = to_pulp(model)
-    solver = pulp_solver or pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s)
+    solver = pulp_solver or pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, gapRel=mip_gap)
     t0 = time.perf_counter()
     prob.solve(solver)
     seconds = time.perf_counter() - t0
@@ -174,7 +215,13 @@ def solve_with_pulp(model: Model, time_limit_s: float = 300.0, pulp_solver=None)
     except (AttributeError, TypeError):
         duals = None
     objective = float(model.c @ values)
-    return Solution(status, getattr(solver, "name", "pulp"), objective, values, duals, seconds, pulp.LpStatus[prob.status])
+    mip = None
+    if model.is_mip:
+        mip = {"gap": None, "best_bound_usd": None, "time_limit_s": float(time_limit_s),
+               "duals": "LP with the integer choices fixed at the MILP solution"}
+        duals = fixed_lp_duals(model, values) if status == "optimal" else None
+    name = getattr(solver, "name", "pulp")
+    return Solution(status, name, objective, values, duals, seconds, pulp.LpStatus[prob.status], mip)
 
 
 def write_lp(model: Model, path: str) -> None:

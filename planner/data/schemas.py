@@ -149,3 +149,30 @@ PARAMETER_RANGES: dict[str, tuple[float, float]] = {
 }
 
 SCHEMAS = {s.name: s for s in (REGIONS, GRID_REGIONS, MORATORIA, PARAMETERS)}
+
+#: User-supplied candidate sites (CSV, or a GeoPackage with point geometries).
+SITES = TableSchema(
+    "sites",
+    "site_id",
+    (
+        Column("site_id", S, "unique site id"),
+        Column("region_id", S, "region the site is in; blank: found by a spatial join of lon/lat", optional=True),
+        Column("lon", F, "site longitude, degrees", -180, 180, optional=True),
+        Column("lat", F, "site latitude, degrees", -90, 90, optional=True),
+        Column("capacity_mw", F, "most grid load the site can take, MW", 0, 1e6),
+        Column("fixed_cost_usd", F, "one-off development cost if the site is used, USD", 0, 1e13),
+        Column("lead_time_years", F, "years from the first planning year before the site can host load", 0, 50, optional=True),
+    ),
+)
+
+#: Optional extra cost of placing a whole cluster at a region or site.
+PAIR_COSTS = TableSchema(
+    "pair_costs",
+    "pair",
+    (
+        Column("pair", S, "cluster_id|location_id (built by the loader)"),
+        Column("cluster_id", S, "cluster id"),
+        Column("location_id", S, "region id or site id"),
+        Column("cost_usd", F, "present-value cost of placing the whole cluster there, USD (scaled by the share)", -1e13, 1e13),
+    ),
+)

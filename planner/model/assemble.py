@@ -20,19 +20,26 @@ from planner.model.moratoria import moratorium_upper_bounds
 from planner.model.objective import objective_parts
 from planner.model.placement import placement_rows
 from planner.model.region_limit import region_limit_rows
+from planner.model.sites import site_capacity_rows, site_link_rows
 
 #: Row families, in the order their rows appear in A.
-ROW_FAMILIES = (placement_rows, headroom_rows, region_limit_rows)
+ROW_FAMILIES = (placement_rows, headroom_rows, region_limit_rows, site_capacity_rows, site_link_rows)
 
 
 def build_model(inputs: Inputs) -> Model:
     """Assemble the LP for *inputs*."""
     t0 = time.perf_counter()
     new = new_capacity_columns(inputs)
-    cols = Columns(inputs.pairs, pd.Index(inputs.clusters.index), new)
+    sites = inputs.sites.set_index("site_id", drop=False).rename_axis(None) if len(inputs.sites) else pd.DataFrame()
+    cols = Columns(inputs.pairs, pd.Index(inputs.clusters.index), new, sites)
 
     lower = np.zeros(cols.n)
-    upper = np.concatenate([moratorium_upper_bounds(inputs), np.ones(cols.n_u), new["upper_mw"].to_numpy(dtype=float)])
+    upper = np.concatenate(
+        [moratorium_upper_bounds(inputs), np.ones(cols.n_u), new["upper_mw"].to_numpy(dtype=float), np.ones(cols.n_open)]
+    )
+    integrality = np.zeros(cols.n, dtype=np.int8)
+    integrality[cols.x] = inputs.pairs["indivisible"].to_numpy(dtype=bool)
+    integrality[cols.open_slice] = 1
 
     blocks: list[RowBlock] = [family(inputs, cols) for family in ROW_FAMILIES]
     A = sp.vstack([b.A for b in blocks], format="csr")
@@ -54,6 +61,7 @@ def build_model(inputs: Inputs) -> Model:
         row_upper=np.concatenate([b.upper for b in blocks]),
         blocks=slices,
         row_keys={b.name: b.keys for b in blocks},
+        integrality=integrality,
         build_seconds=time.perf_counter() - t0,
         notes={"new_capacity": new},
     )

@@ -35,12 +35,14 @@ class Columns:
 
     * ``x[cluster, region]``: share of a cluster placed in a region, one per eligible pair;
     * ``u[cluster]``: unserved share of a cluster;
-    * ``new[grid_region, year]``: MW of new grid capacity online from that year.
+    * ``new[grid_region, year]``: MW of new grid capacity online from that year;
+    * ``open[site]``: 1 if a candidate site is developed (binary; sites studies only).
     """
 
     pairs: pd.DataFrame
     clusters: pd.Index
     new: pd.DataFrame  # grid_region_id, year, upper_mw, cost_usd_per_kw
+    sites: pd.DataFrame = field(default_factory=pd.DataFrame)  # site_id, capacity_mw, fixed_cost_usd
 
     @property
     def n_x(self) -> int:
@@ -63,19 +65,29 @@ class Columns:
         return slice(self.n_x, self.n_x + self.n_u)
 
     @property
+    def n_open(self) -> int:
+        return len(self.sites)
+
+    @property
     def new_slice(self) -> slice:
-        return slice(self.n_x + self.n_u, self.n)
+        return slice(self.n_x + self.n_u, self.n_x + self.n_u + self.n_new)
+
+    @property
+    def open_slice(self) -> slice:
+        return slice(self.n_x + self.n_u + self.n_new, self.n)
 
     @property
     def n(self) -> int:
-        return self.n_x + self.n_u + self.n_new
+        return self.n_x + self.n_u + self.n_new + self.n_open
 
     def names(self) -> list[str]:
         """Deterministic names: ``x[c1,US-VA]``, ``u[c1]``, ``new[PJM,2029]``."""
-        x = ("x[" + self.pairs["cluster_id"] + "," + self.pairs["region_id"] + "]").tolist()
+        where = self.pairs["site_id"].where(self.pairs["site_id"] != "", self.pairs["region_id"])
+        x = ("x[" + self.pairs["cluster_id"] + "," + where + "]").tolist()
         u = [f"u[{k}]" for k in self.clusters]
         new = [f"new[{g},{t}]" for g, t in zip(self.new["grid_region_id"], self.new["year"])]
-        return x + u + new
+        opened = [f"open[{s}]" for s in self.sites.index] if self.n_open else []
+        return x + u + new + opened
 
 
 @dataclass
@@ -83,6 +95,8 @@ class Model:
     """A built LP: ``min c @ v  s.t.  row_lower <= A @ v <= row_upper, lower <= v <= upper``.
 
     Costs are in USD (present value over the horizon); rows are in MW or shares.
+    ``integrality`` is 1 for integer (binary) columns: indivisible clusters'
+    ``x`` and the sites' ``open``; the model is then a MILP.
     ``cost_parts`` splits ``c`` into energy, carbon, capital, expansion and
     unserved, so results can report each part. ``blocks`` keeps each constraint
     family's rows and keys; their order is the order of the rows of ``A``.
@@ -99,8 +113,13 @@ class Model:
     row_upper: np.ndarray
     blocks: dict[str, slice]
     row_keys: dict[str, pd.DataFrame]
+    integrality: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
     build_seconds: float = 0.0
     notes: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def is_mip(self) -> bool:
+        return bool(self.integrality.any())
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -127,7 +146,12 @@ class Model:
     def __repr__(self) -> str:
         fams = ", ".join(f"{k}: {s.stop - s.start}" for k, s in self.blocks.items())
         m, n = self.A.shape
-        return f"<Model {n} variables ({self.columns.n_x} x, {self.columns.n_u} u, {self.columns.n_new} new), {m} rows ({fams}), {self.nnz} nonzeros>"
+        c = self.columns
+        kind = f"MILP, {int(self.integrality.sum())} integer" if self.is_mip else "LP"
+        return (
+            f"<Model {kind}: {n} variables ({c.n_x} x, {c.n_u} u, {c.n_new} new, {c.n_open} open), "
+            f"{m} rows ({fams}), {self.nnz} nonzeros>"
+        )
 
     def to_pulp(self, name: str = "planner"):
         """The same LP as a :class:`pulp.LpProblem` (see :func:`planner.solver.to_pulp`)."""

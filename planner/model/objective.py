@@ -10,6 +10,8 @@ recovery factor CRF = rate (1+rate)^n / ((1+rate)^n - 1) for asset life n::
     min  sum_{k,r} (energy + carbon + capital)[k,r] S_k x[k,r]
        + sum_{g,tau} 1000 cost_g CRF (sum_{t >= tau} d_t) new[g,tau]          (expansion, USD/kW)
        + sum_k penalty IT_k util_k 8760 S_k u[k]                              (unserved)
+       + sum_{k,r} pair_cost[k,r] x[k,r]                                         (pair, present value)
+       + sum_s F_s open[s]                                                       (fixed, one-off site development)
 
 Annualising capital over the asset life (rather than charging it up front)
 keeps the horizon's end from favouring late builds.
@@ -56,7 +58,7 @@ def annual_pair_costs(inputs: Inputs, pairs) -> dict[str, np.ndarray]:
 def objective_parts(inputs: Inputs, cols: Columns) -> dict[str, np.ndarray]:
     """One full-length cost vector (USD, present value) per objective part."""
     n = cols.n
-    parts = {name: np.zeros(n) for name in ("energy", "carbon", "capital", "expansion", "unserved")}
+    parts = {name: np.zeros(n) for name in ("energy", "carbon", "capital", "expansion", "unserved", "pair", "fixed")}
     pairs = cols.pairs
     s_pair = present_value_sums(inputs, pairs["online_year"].to_numpy())
     for name, annual in annual_pair_costs(inputs, pairs).items():
@@ -71,4 +73,7 @@ def objective_parts(inputs: Inputs, cols: Columns) -> dict[str, np.ndarray]:
         crf = capital_recovery_factor(inputs.scenario.discount_rate, inputs.parameters["asset_life_years"])
         s_new = present_value_sums(inputs, cols.new["year"].to_numpy())
         parts["expansion"][cols.new_slice] = cols.new["cost_usd_per_kw"].to_numpy() * 1000.0 * crf * s_new
+    parts["pair"][cols.x] = pairs["pair_cost_usd"].to_numpy(dtype=float)
+    if cols.n_open:
+        parts["fixed"][cols.open_slice] = cols.sites["fixed_cost_usd"].to_numpy(dtype=float)
     return parts

@@ -1,0 +1,99 @@
+"""Candidate sites and pair costs: user-supplied tables for site-level studies.
+
+Sites come as CSV or as a GeoPackage with point geometries. Each site gets its
+region from ``region_id`` when given, else from a spatial join of its point with
+the region geometries (``planner.data.geometry``); a site that falls in no
+region is an error naming it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planner.data.load import check_table
+from planner.data.schemas import PAIR_COSTS, SITES
+from planner.errors import DataError
+
+
+def read_sites(path: Path, regions: pd.DataFrame) -> pd.DataFrame:
+    """Read, check and locate the candidate sites in *path* (CSV or .gpkg)."""
+    label = str(path)
+    if not path.is_file():
+        raise DataError(label, "-", "-", "file not found")
+    if path.suffix.lower() in (".gpkg", ".geojson", ".parquet"):
+        raw = _read_geo(path)
+    else:
+        try:
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise DataError(label, "-", "-", f"not a readable UTF-8 CSV ({type(exc).__name__})") from None
+    for col in ("region_id", "lon", "lat", "lead_time_years"):
+        if col not in raw.columns:
+            raw[col] = ""
+    sites = check_table(raw, SITES, label)
+    sites["lead_time_years"] = sites["lead_time_years"].fillna(0.0)
+    return locate_sites(sites, regions, label)
+
+
+def _read_geo(path: Path) -> pd.DataFrame:
+    import geopandas as gpd
+
+    gdf = gpd.read_file(path)
+    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+        gdf = gdf.to_crs(4326)
+    df = pd.DataFrame(gdf.drop(columns="geometry"))
+    df["lon"] = gdf.geometry.x
+    df["lat"] = gdf.geometry.y
+    return df.astype(str).replace({"nan": "", "None": ""})
+
+
+def locate_sites(sites: pd.DataFrame, regions: pd.DataFrame, label: str) -> pd.DataFrame:
+    """Fill ``region_id`` (spatial join) and lon/lat (region point) where missing."""
+    sites = sites.copy()
+    named = sites["region_id"] != ""
+    unknown = named & ~sites["region_id"].isin(regions.index)
+    if unknown.any():
+        raise DataError(label, "region_id", list(sites.index[unknown]), "not a region id of the regions table")
+    has_point = sites["lon"].notna() & sites["lat"].notna()
+    neither = ~named & ~has_point
+    if neither.any():
+        raise DataError(label, "region_id/lon/lat", list(sites.index[neither]), "give a region_id or both lon and lat")
+    todo = ~named & has_point
+    if todo.any():
+        sites.loc[todo, "region_id"] = _spatial_join(sites.loc[todo, "lon"], sites.loc[todo, "lat"], label)
+    fill = ~has_point
+    sites.loc[fill, "lon"] = regions.loc[sites.loc[fill, "region_id"], "lon"].to_numpy()
+    sites.loc[fill, "lat"] = regions.loc[sites.loc[fill, "region_id"], "lat"].to_numpy()
+    return sites
+
+
+def _spatial_join(lon: pd.Series, lat: pd.Series, label: str) -> np.ndarray:
+    import geopandas as gpd
+
+    from planner.data.geometry import load_geometries
+
+    shapes = load_geometries()
+    pts = gpd.GeoDataFrame({"site_id": lon.index}, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    hit = gpd.sjoin(pts, shapes[["region_id", "geometry"]], how="left", predicate="within")
+    hit = hit.drop_duplicates("site_id").set_index("site_id")
+    missing = hit["region_id"].isna()
+    if missing.any():
+        raise DataError(label, "lon/lat", list(hit.index[missing]), "the site falls in no region (48 US states + DC, 31 provinces)")
+    return hit.loc[lon.index, "region_id"].to_numpy()
+
+
+def read_pair_costs(path: Path) -> pd.DataFrame:
+    """Read a cluster x region (or cluster x site) cost table: cluster_id, region_id|site_id, cost_usd."""
+    label = str(path)
+    if not path.is_file():
+        raise DataError(label, "-", "-", "file not found")
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    loc_col = "site_id" if "site_id" in raw.columns else "region_id"
+    if loc_col not in raw.columns or "cluster_id" not in raw.columns:
+        raise DataError(label, "cluster_id, region_id|site_id", "header", "missing column(s)")
+    raw = raw.rename(columns={loc_col: "location_id"})
+    raw["pair"] = raw["cluster_id"] + "|" + raw["location_id"]
+    return check_table(raw, PAIR_COSTS, label)
