@@ -70,6 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("outdir")
     e.add_argument("cluster", nargs="?")
     e.set_defaults(func=_cmd_explain)
+
+    from planner.sweep_cli import register as register_sweep  # light: no dask import until a sweep runs
+
+    register_sweep(sub)
     return p
 
 

@@ -110,3 +110,11 @@ def test_milp_routes_agree(tmp_path):
     a, b = solve_model(model, "highs"), solve_model(model, "cbc")
     assert a.status == b.status == "optimal"
     assert a.objective_usd == pytest.approx(b.objective_usd, rel=1e-7)
+
+
+def test_sites_without_fixed_cost_keep_the_model_an_lp(tmp_path):
+    t = two_regions()
+    sites = write_sites(tmp_path, "a1,US-AA,,,800,0,\nb1,US-BB,,,800,0,\n")
+    _, model = planner.build(scenario([cluster("k", 100)], sites=sites), t)
+    assert not model.is_mip
+    assert model.blocks["site_link"].stop - model.blocks["site_link"].start == 0

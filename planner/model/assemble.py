@@ -39,7 +39,10 @@ def build_model(inputs: Inputs) -> Model:
     )
     integrality = np.zeros(cols.n, dtype=np.int8)
     integrality[cols.x] = inputs.pairs["indivisible"].to_numpy(dtype=bool)
-    integrality[cols.open_slice] = 1
+    if cols.n_open:  # a site without a fixed cost is simply available: open = 1, no binary needed
+        free = cols.sites["fixed_cost_usd"].to_numpy(dtype=float) == 0
+        integrality[cols.open_slice] = ~free
+        lower[cols.open_slice] = free.astype(float)
 
     blocks: list[RowBlock] = [family(inputs, cols) for family in ROW_FAMILIES]
     A = sp.vstack([b.A for b in blocks], format="csr")

@@ -9,7 +9,10 @@ go there (grid draw P_ks = IT_k PUE_ks)::
 
 The second family is implied by the first when open_s is binary; it is the
 classic strong formulation of capacitated facility location and makes the LP
-relaxation much tighter, so HiGHS's branch and bound closes far sooner.
+relaxation much tighter, so HiGHS's branch and bound closes far sooner. A site
+with no fixed cost is simply available: ``assemble.py`` fixes its open_s = 1
+(continuous) and it gets no link rows, so a sites study without fixed costs
+stays an LP.
 Region and grid-region limits apply to sites through their region (see
 ``region_limit.py`` and ``headroom.py``). The development cost F_s is in the
 objective (``objective.py``).
@@ -45,12 +48,13 @@ def site_link_rows(inputs: Inputs, cols: Columns) -> RowBlock:
         return _empty("site_link", cols, ["cluster_id", "site_id"])
     pairs = cols.pairs
     s_of_pair = cols.sites.index.get_indexer(pairs["site_id"])
-    n = cols.n_x
+    linked = np.flatnonzero(cols.sites["fixed_cost_usd"].to_numpy(dtype=float)[s_of_pair] > 0)
+    n = len(linked)
     rows = np.concatenate([np.arange(n), np.arange(n)])
-    cidx = np.concatenate([np.arange(n), cols.open_slice.start + s_of_pair])
+    cidx = np.concatenate([linked, cols.open_slice.start + s_of_pair[linked]])
     vals = np.concatenate([np.ones(n), -np.ones(n)])
     A = sp.csr_matrix((vals, (rows, cidx)), shape=(n, cols.n))
-    keys = pairs[["cluster_id", "site_id"]].reset_index(drop=True)
+    keys = pairs[["cluster_id", "site_id"]].iloc[linked].reset_index(drop=True)
     return RowBlock("site_link", A, np.full(n, -np.inf), np.zeros(n), keys)
 
 
