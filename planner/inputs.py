@@ -317,95 +317,122 @@ def add_pair_costs(pairs: pd.DataFrame, costs: pd.DataFrame, sites: pd.DataFrame
 
 
 def eligible_pairs(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd.DataFrame, params: dict[str, float], first_year: int):
-    """Every (cluster, location) pair, with the rule that excludes it, if any.
+    """The eligible (cluster, location) pairs, and why the others are excluded.
 
     *regions* are the locations: regions (``region_locations``) or sites
-    (``site_locations``). Returns the eligible pairs and, for clusters with no
-    usable pair, the exclusion of every candidate.
+    (``site_locations``). The rules are evaluated on flat arrays over all
+    cluster x location combinations; only eligible pairs are materialised as a
+    table. For clusters left with no usable pair, every candidate and the rule
+    that excluded it are returned too (for explanations).
     """
     nk, nr = len(clusters), len(regions)
-    ki = np.repeat(np.arange(nk), nr)
-    ri = np.tile(np.arange(nr), nk)
-    c = clusters.iloc[ki].reset_index(drop=True)
-    r = regions.iloc[ri].reset_index(drop=True)
+    rules = _rule_masks(clusters, regions, moratoria, params, first_year, np.arange(nk))
+    ki, ri, eligible, blocked = rules["ki"], rules["ri"], rules["eligible"], rules["blocked"]
+    usable = eligible & (blocked == "")
+    stuck_k = np.flatnonzero(np.bincount(ki, weights=usable, minlength=nk) == 0)
 
-    r_country = r["country"].to_numpy()
-    country_ok = np.zeros(len(c), dtype=bool)
-    for code in ("US", "CN"):
-        allows = clusters["allowed_countries"].str.split(";").map(lambda xs, code=code: code in xs).to_numpy()
-        country_ok |= (r_country == code) & allows[ki]
-    region_ok = np.ones(len(c), dtype=bool)
-    for k, listed in enumerate(clusters["allowed_regions"]):
-        if listed:
-            region_ok[k * nr : (k + 1) * nr] = regions["region_id"].isin(listed.split(";")).to_numpy()
-    dist = great_circle_km(c["hub_lon"], c["hub_lat"], r["lon"], r["lat"])
-    rtt = round_trip_ms(dist, params)
-    has_hub = c["max_rtt_ms"].notna().to_numpy()
-    latency_ok = ~has_hub | (rtt <= c["max_rtt_ms"].to_numpy())
-    lead_ok = c["online_year"].to_numpy() >= first_year + r["site_lead_time_years"].to_numpy()
-    eligible = country_ok & region_ok & latency_ok & lead_ok
-
-    blocked = np.full(len(c), "", dtype=object)
-    for mid, m in moratoria.iterrows():
-        hit = (r["region_id"].to_numpy() == m["region_id"]) & (c["online_year"].to_numpy() >= m["from_year"]) & (
-            c["online_year"].to_numpy() <= m["until_year"]
-        ) & (blocked == "")
-        blocked[hit] = mid
-
-    pue = np.where(c["pue_override"].notna(), c["pue_override"], r["pue"]).astype(float)
+    idx = np.flatnonzero(eligible)
+    ke, re_ = ki[idx], ri[idx]
+    cv = {col: clusters[col].to_numpy() for col in clusters.columns}
+    rv = {col: regions[col].to_numpy() for col in regions.columns}
+    pue = np.where(np.isnan(cv["pue_override"][ke].astype(float)), rv["pue"][re_], cv["pue_override"][ke]).astype(float)
     pairs = pd.DataFrame(
         {
-            "cluster_id": c["cluster_id"],
-            "region_id": r["region_id"],
-            "site_id": r["site_id"],
-            "country": r["country"],
-            "grid_region_id": r["grid_region_id"],
-            "it_load_mw": c["it_load_mw"].astype(float),
+            "cluster_id": cv["cluster_id"][ke],
+            "region_id": rv["region_id"][re_],
+            "site_id": rv["site_id"][re_],
+            "country": rv["country"][re_],
+            "grid_region_id": rv["grid_region_id"][re_],
+            "it_load_mw": cv["it_load_mw"][ke].astype(float),
             "pue": pue,
-            "utilisation": c["utilisation"].astype(float),
-            "online_year": c["online_year"].astype(int),
-            "curtailment_pct": c["curtailment_pct"].astype(float),
-            "price_usd_per_mwh": r["industrial_price_usd_per_mwh"].astype(float),
-            "co2_tco2_per_mwh": r["co2_tco2_per_mwh"].astype(float),
-            "carbon_price_usd_per_tco2": r["carbon_price_usd_per_tco2"].astype(float),
-            "capex_usd_per_mw": r["capex_usd_per_mw"].astype(float),
-            "distance_km": dist,
-            "rtt_ms": rtt,
-            "blocked_by": blocked,
-            "indivisible": c["indivisible"].astype(bool),
+            "utilisation": cv["utilisation"][ke].astype(float),
+            "online_year": cv["online_year"][ke].astype(int),
+            "curtailment_pct": cv["curtailment_pct"][ke].astype(float),
+            "price_usd_per_mwh": rv["industrial_price_usd_per_mwh"][re_].astype(float),
+            "co2_tco2_per_mwh": rv["co2_tco2_per_mwh"][re_].astype(float),
+            "carbon_price_usd_per_tco2": rv["carbon_price_usd_per_tco2"][re_].astype(float),
+            "capex_usd_per_mw": rv["capex_usd_per_mw"][re_].astype(float),
+            "distance_km": rules["dist"][idx],
+            "rtt_ms": rules["rtt"][idx],
+            "blocked_by": blocked[idx],
+            "indivisible": cv["indivisible"][ke].astype(bool),
             "pair_cost_usd": 0.0,
         }
     )
-    usable = eligible & (blocked == "")
-    k_usable = np.bincount(ki, weights=usable, minlength=nk)
-    stuck = k_usable[ki] == 0
+    return pairs, _exclusions(clusters, regions, moratoria, params, first_year, stuck_k)
+
+
+def _rule_masks(clusters, regions, moratoria, params, first_year, ks: np.ndarray) -> dict[str, np.ndarray]:
+    """Each eligibility rule as a flat mask over clusters *ks* x all locations."""
+    nr = len(regions)
+    ki = np.repeat(ks, nr)
+    ri = np.tile(np.arange(nr), len(ks))
+    r_country = regions["country"].to_numpy()[ri]
+    allowed = clusters["allowed_countries"].to_numpy()
+    country_ok = np.zeros(len(ki), dtype=bool)
+    for code in ("US", "CN"):
+        allows = np.array([code in a.split(";") for a in allowed])
+        country_ok |= (r_country == code) & allows[ki]
+    region_ok = np.ones(len(ki), dtype=bool)
+    listed_all = clusters["allowed_regions"].to_numpy()
+    for j, k in enumerate(ks):
+        if listed_all[k]:
+            region_ok[j * nr : (j + 1) * nr] = regions["region_id"].isin(listed_all[k].split(";")).to_numpy()
+    max_rtt = clusters["max_rtt_ms"].to_numpy(dtype=float)[ki]
+    has_hub = ~np.isnan(max_rtt)
+    dist = np.full(len(ki), np.nan)
+    hub = np.flatnonzero(has_hub)
+    dist[hub] = great_circle_km(
+        clusters["hub_lon"].to_numpy(dtype=float)[ki[hub]],
+        clusters["hub_lat"].to_numpy(dtype=float)[ki[hub]],
+        regions["lon"].to_numpy(dtype=float)[ri[hub]],
+        regions["lat"].to_numpy(dtype=float)[ri[hub]],
+    )
+    rtt = round_trip_ms(dist, params)
+    latency_ok = ~has_hub | (rtt <= max_rtt)
+    online = clusters["online_year"].to_numpy(dtype=int)[ki]
+    lead_ok = online >= first_year + regions["site_lead_time_years"].to_numpy(dtype=float)[ri]
+    eligible = country_ok & region_ok & latency_ok & lead_ok
+    blocked = np.full(len(ki), "", dtype=object)
+    region_of = regions["region_id"].to_numpy()[ri]
+    for mid, m in moratoria.iterrows():
+        hit = eligible & (blocked == "") & (region_of == m["region_id"]) & (online >= m["from_year"]) & (online <= m["until_year"])
+        blocked[hit] = mid
+    return {"ki": ki, "ri": ri, "country_ok": country_ok, "region_ok": region_ok, "latency_ok": latency_ok,
+            "lead_ok": lead_ok, "eligible": eligible, "blocked": blocked, "dist": dist, "rtt": rtt, "max_rtt": max_rtt}
+
+
+def _exclusions(clusters, regions, moratoria, params, first_year, stuck_k: np.ndarray) -> pd.DataFrame:
+    """For each cluster with no usable pair: every candidate and the rule that excluded it."""
+    cols = ["cluster_id", "region_id", "site_id", "rule", "detail"]
+    if len(stuck_k) == 0:
+        return pd.DataFrame(columns=cols)
+    m = _rule_masks(clusters, regions, moratoria, params, first_year, stuck_k)
     reasons = np.select(
-        [~country_ok, ~region_ok, ~latency_ok, ~lead_ok, blocked != ""],
+        [~m["country_ok"], ~m["region_ok"], ~m["latency_ok"], ~m["lead_ok"], m["blocked"] != ""],
         ["country policy", "not in allowed_regions", "latency", "site lead time", "moratorium"],
         "eligible",
     )
-    keep = stuck & (reasons != "eligible")
-    sub = c[keep]
+    keep = reasons != "eligible"
+    allowed = clusters["allowed_countries"].to_numpy()[m["ki"]]
     detail = []
-    for rule, t, lim, d, mid, allowed in zip(
-        reasons[keep], rtt[keep], sub["max_rtt_ms"], dist[keep], blocked[keep], sub["allowed_countries"]
-    ):
+    for rule, t, lim, d, mid, allow in zip(reasons[keep], m["rtt"][keep], m["max_rtt"][keep], m["dist"][keep], m["blocked"][keep], allowed[keep]):
         if rule == "latency":
             detail.append(f"{t:.0f} ms round trip > {lim:.0f} ms ({d:,.0f} km)")
         elif rule == "country policy":
-            detail.append("allowed: " + allowed.replace(";", ", "))
+            detail.append("allowed: " + allow.replace(";", ", "))
         elif rule == "moratorium":
-            m = moratoria.loc[mid]
-            detail.append(f"{mid} ({m['status']}, {m['from_year']}-{m['until_year']}; {m['source']})")
+            mor = moratoria.loc[mid]
+            detail.append(f"{mid} ({mor['status']}, {mor['from_year']}-{mor['until_year']}; {mor['source']})")
         else:
             detail.append("")
-    exclusions = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "cluster_id": sub["cluster_id"].to_numpy(),
-            "region_id": r["region_id"].to_numpy()[keep],
-            "site_id": r["site_id"].to_numpy()[keep],
+            "cluster_id": clusters["cluster_id"].to_numpy()[m["ki"][keep]],
+            "region_id": regions["region_id"].to_numpy()[m["ri"][keep]],
+            "site_id": regions["site_id"].to_numpy()[m["ri"][keep]],
             "rule": reasons[keep],
             "detail": detail,
-        }
+        },
+        columns=cols,
     )
-    return pairs[eligible].reset_index(drop=True), exclusions
