@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from planner.data.load import Tables
+from planner.checks import warnings_for
+from planner.errors import SolverError
 from planner.inputs import Inputs, build_inputs
+from planner.io import fault_point
 from planner.model.assemble import build_model
 from planner.result import Result, make_result
 from planner.scenario import Scenario
-from planner.solver import solve_model
+from planner.solver import STATUS_EXIT_CODES, Solution, solve_model
 
 
 def solve(scenario: Scenario, tables: Tables | None = None, solver: str | None = None) -> Result:
@@ -38,12 +43,28 @@ def solve(scenario: Scenario, tables: Tables | None = None, solver: str | None =
     model = build_model(inputs)
     timings["build"] = model.build_seconds
     cfg = scenario.solver
+    fault_point("solve")
     sol = solve_model(model, solver or cfg.name, cfg.time_limit_s, cfg.threads, cfg.mip_gap)
     timings["solve"] = sol.solve_seconds
+    check_usable(sol, scenario)
     t1 = time.perf_counter()
     result = make_result(inputs, model, sol, timings)
     result.summary["timings_s"]["result"] = round(time.perf_counter() - t1, 4)
+    result.summary["warnings"] = warnings_for(inputs)
     return result
+
+
+def check_usable(sol: Solution, scenario: Scenario) -> None:
+    """Raise :class:`SolverError` when the solver returned no solution to report."""
+    if sol.status == "optimal" or (sol.status == "time_limit" and np.isfinite(sol.objective_usd)):
+        return
+    if sol.status == "time_limit":
+        raise SolverError(
+            f"{scenario.name}: the solver reached its time limit ({scenario.solver.time_limit_s:g} s) before finding "
+            "a feasible solution; raise solver.time_limit_s",
+            exit_code=STATUS_EXIT_CODES["time_limit"],
+        )
+    raise SolverError(f"{scenario.name}: the solver returned {sol.status} ({sol.message}); no solution to report")
 
 
 def build(scenario: Scenario, tables: Tables | None = None):

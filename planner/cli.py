@@ -95,6 +95,8 @@ def _cmd_solve(args) -> int:
     result.summary["overrides"] = list(args.overrides)
     result.summary["timings_s"]["total_wall"] = round(time.perf_counter() - t0, 4)
     result.to_dir(outdir)
+    for w in result.summary.get("warnings", []):
+        print(f"planner: warning: {w}", file=sys.stderr)
     if args.quiet:
         print(outdir)
     else:
@@ -116,6 +118,10 @@ def _cmd_validate(args) -> int:
         f"horizon {inputs.years[0]}-{inputs.years[-1]}, {n_pairs} eligible (cluster, region) pairs, "
         f"{blocked} blocked by {len(inputs.moratoria)} applied moratoria."
     )
+    from planner.checks import warnings_for
+
+    for w in warnings_for(inputs):
+        print(f"warning: {w}")
     stuck = inputs.exclusions["cluster_id"].unique()
     if len(stuck):
         from planner.result import _exclusion_text

@@ -50,9 +50,11 @@ class DataError(PlannerError):
 
 
 class SolverError(PlannerError):
-    """The solver failed in a way that leaves no usable solution."""
+    """The solver failed in a way that leaves no usable solution (exit 3, or 4 for a time limit)."""
 
-    exit_code = 3
+    def __init__(self, message: str, exit_code: int = 3) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 class ResultsError(PlannerError):

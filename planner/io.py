@@ -30,9 +30,11 @@ def write_result(result: Result, outdir: Path) -> Path:
     parent.mkdir(parents=True, exist_ok=True)
     if outdir.exists() and not outdir.is_dir():
         raise ResultsError(f"{outdir}: exists and is not a directory")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.tmp-", dir=parent))
+    _remove_stale_scratch(parent, outdir.name)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.tmp-{os.getpid()}-", dir=parent))
     try:
         _csv(result.placements, tmp / "placements.csv", ["cluster_id", "region_id", "site_id"])
+        fault_point("write")
         _csv(result.regions, tmp / "regions.csv", ["region_id", "year"])
         _csv(result.grid_regions, tmp / "grid_regions.csv", ["grid_region_id", "year"])
         _csv(result.unserved, tmp / "unserved.csv", ["cluster_id"])
@@ -51,14 +53,55 @@ def write_result(result: Result, outdir: Path) -> Path:
     return outdir
 
 
+def _remove_stale_scratch(parent: Path, name: str) -> None:
+    """Remove scratch dirs left by killed runs (their process is gone)."""
+    for p in parent.glob(f".{name}.tmp-*-*"):
+        try:
+            pid = int(p.name[len(name) + 6 :].split("-")[0])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(p, ignore_errors=True)
+        except (ValueError, PermissionError):
+            continue
+
+
 def _swap_into_place(tmp: Path, outdir: Path) -> None:
-    if outdir.exists():
-        old = outdir.with_name(f".{outdir.name}.old-{os.getpid()}")
-        os.rename(outdir, old)
+    """Put *tmp* where *outdir* is, atomically: an exchange of the two names where the
+    kernel offers it (Linux renameat2), else two renames with recovery of the old one."""
+    if not outdir.exists():
         os.rename(tmp, outdir)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(tmp, outdir)
+        return
+    if _exchange(tmp, outdir):
+        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous results
+        return
+    old = outdir.with_name(f".{outdir.name}.old-{os.getpid()}")
+    os.rename(outdir, old)
+    os.rename(tmp, outdir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two directory names (Linux >= 3.15, glibc >= 2.28); False if unavailable."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    rc = renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE)
+    return rc == 0
+
+
+def fault_point(stage: str) -> None:
+    """Test hook: with PLANNER_FAULT_PAUSE=<stage>, say so on stderr and wait to be killed."""
+    if os.environ.get("PLANNER_FAULT_PAUSE") == stage:
+        import sys
+        import time
+
+        print(f"planner: fault point {stage}", file=sys.stderr, flush=True)
+        time.sleep(60)
 
 
 def _csv(df: pd.DataFrame, path: Path, sort: list[str]) -> None:

@@ -352,6 +352,7 @@ def _summary(inputs, model, sol, v, placements, grid, unserved, timings) -> dict
         "mip": sol.mip,
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
         "model_size": model.size(),
+        "coefficient_ranges": model.coefficient_ranges(),
         "moratoria_applied": sorted(inputs.moratoria.index.tolist()),
         "scenario_hash": inputs.scenario.hash(),
         "datasets": {

@@ -23,6 +23,7 @@ import time
 
 import numpy as np
 
+from planner.api import check_usable
 from planner.data.load import Tables, load_tables
 from planner.inputs import _dataset_paths, build_inputs
 from planner.model.assemble import build_model
@@ -67,6 +68,7 @@ class WhatIf:
         self.h.run()
         sol = read_highs(self.h, time.perf_counter() - t2)
         timings["solve"] = sol.solve_seconds
+        check_usable(sol, scenario)
         self.model = model
         self.last_mode = "resolve"
         result = make_result(inputs, model, sol, timings)
@@ -89,6 +91,7 @@ class WhatIf:
         sol = read_highs(self.h, time.perf_counter() - t1)
         timings["solve"] = sol.solve_seconds
         self.last_mode = "build"
+        check_usable(sol, scenario)
         result = make_result(inputs, self.model, sol, timings)
         result.summary["solve_mode"] = "build"
         return result

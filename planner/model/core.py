@@ -132,6 +132,22 @@ class Model:
     def size(self) -> dict[str, int]:
         return {"variables": self.columns.n, "constraints": self.A.shape[0], "nonzeros": self.nnz}
 
+    def coefficient_ranges(self) -> dict[str, list[float]]:
+        """Smallest and largest nonzero magnitude of the matrix, costs (in the solver's MUSD),
+        finite bounds and right-hand sides: the figures HiGHS's numerics depend on."""
+        from planner.solver import COST_SCALE
+
+        def span(a: np.ndarray) -> list[float]:
+            a = np.abs(a[np.isfinite(a) & (a != 0)])
+            return [float(a.min()), float(a.max())] if a.size else [0.0, 0.0]
+
+        return {
+            "matrix": span(self.A.data),
+            "cost": span(self.c * COST_SCALE),
+            "bound": span(np.concatenate([self.lower, self.upper])),
+            "rhs": span(np.concatenate([self.row_lower, self.row_upper])),
+        }
+
     def row_names(self) -> list[str]:
         """Deterministic names: ``headroom[PJM,2029,firm]``, ``placement[c1]``."""
         out: list[str] = []
