@@ -13,10 +13,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import settings
 
 from planner.data.load import Tables, check_table
 from planner.data.schemas import GRID_REGIONS, MORATORIA, PARAMETERS, REGIONS
 from planner.scenario import Scenario
+
+# hypothesis profiles: CI runs a few hundred fuzz cases; `--hypothesis-profile=long` runs 10,000
+settings.register_profile("ci", max_examples=150, deadline=None)
+settings.register_profile("long", max_examples=10_000, deadline=None)
+settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

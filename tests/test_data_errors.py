@@ -1,0 +1,77 @@
+"""User-supplied tables: a DataError names the file, the column and the rows."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import planner
+from conftest import ROOT
+from planner.cli import main
+from planner.errors import DataError
+
+REGIONS = pd.read_csv(ROOT / "datasets" / "regions.csv", dtype=str, keep_default_na=False)
+GRIDS = pd.read_csv(ROOT / "datasets" / "grid_regions.csv", dtype=str, keep_default_na=False)
+
+
+def scenario_with(tmp_path, regions: pd.DataFrame | None = None, grids: pd.DataFrame | None = None):
+    lines = ["name: user_tables", "horizon: {first_year: 2026, last_year: 2027}", "datasets:"]
+    if regions is not None:
+        regions.to_csv(tmp_path / "my_regions.csv", index=False)
+        lines.append("  regions: my_regions.csv")
+    if grids is not None:
+        grids.to_csv(tmp_path / "my_grids.csv", index=False)
+        lines.append("  grid_regions: my_grids.csv")
+    lines += ["clusters:", "  - {id: a, home_country: US, it_load_mw: 100, online_year: 2027}"]
+    (tmp_path / "s.yaml").write_text("\n".join(lines) + "\n")
+    return tmp_path / "s.yaml"
+
+
+def broken(df: pd.DataFrame, fn) -> pd.DataFrame:
+    return fn(df.copy())
+
+
+def set_cells(column: str, ids: list[str], value: str):
+    def fn(d: pd.DataFrame) -> pd.DataFrame:
+        d.loc[d.iloc[:, 0].isin(ids), column] = value
+        return d
+
+    return fn
+
+
+CASES = [
+    ("price in cents", set_cells("price_usd_per_mwh", ["US-VA", "US-TX"], "8.92"),
+     "price_usd_per_mwh", "US-TX, US-VA", "outside the plausible range 15..500"),
+    ("NaN", set_cells("co2_tco2_per_mwh", ["US-OH"], "NaN"), "co2_tco2_per_mwh", "US-OH", "blank or NaN"),
+    ("duplicate ids", set_cells("region_id", ["US-OH"], "US-PA"), "region_id", "US-PA", "duplicate ids"),
+    ("missing column", lambda d: d.drop(columns=["lat"]), "lat", "header", "missing column"),
+    ("ids that do not join", set_cells("grid_region_id", ["US-OH"], "ATLANTIS"), "grid_region_id", "US-OH",
+     "not in grid_regions table"),
+]
+
+
+@pytest.mark.parametrize("label, fn, column, rows, problem", CASES, ids=[c[0] for c in CASES])
+def test_bad_regions_table(tmp_path, label, fn, column, rows, problem, capsys):
+    s = scenario_with(tmp_path, regions=broken(REGIONS, fn))
+    with pytest.raises(DataError) as info:
+        planner.solve(planner.load_scenario(s))
+    msg = str(info.value)
+    assert "my_regions.csv" in msg and f"'{column}'" in msg and rows in msg and problem in msg
+    assert main(["solve", str(s), "-o", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "my_regions.csv" in err and not (tmp_path / "o").exists()
+
+
+def test_headroom_that_shrinks_with_curtailment(tmp_path):
+    g = broken(GRIDS, set_cells("headroom_1pct_mw", ["MISO"], "1"))
+    with pytest.raises(DataError, match=r"my_grids.csv: column 'headroom_\*', rows MISO: headroom must not shrink"):
+        planner.solve(planner.load_scenario(scenario_with(tmp_path, grids=g)))
+
+
+def test_user_table_that_is_valid_solves(tmp_path):
+    # Minnesota (MISO, which has firm headroom) at 20 USD/MWh takes the firm cluster
+    cheap = broken(REGIONS, set_cells("price_usd_per_mwh", ["US-MN"], "20"))
+    r = planner.solve(planner.load_scenario(scenario_with(tmp_path, regions=cheap)))
+    assert r.summary["status"] == "optimal"
+    assert r.placements["region_id"].tolist() == ["US-MN"]
+    assert r.summary["datasets"]["regions"]["file"] == "my_regions.csv"
