@@ -85,7 +85,7 @@ class Inputs:
 
 def build_inputs(scenario: Scenario, tables: Tables | None = None) -> Inputs:
     """Join the scenario with the data tables and work out eligibility."""
-    src = scenario.name
+    src = scenario.source
     if tables is None:
         tables = load_tables(_dataset_paths(scenario))
     params = _parameters(scenario, tables)
@@ -110,7 +110,7 @@ def _user_path(scenario: Scenario, key: str) -> Path:
     if not path.is_absolute() and scenario.base_dir is not None:
         path = scenario.base_dir / path
     if not path.is_file():
-        raise ScenarioError(scenario.name, key, getattr(scenario, key), "the path of an existing file")
+        raise ScenarioError(scenario.source, key, getattr(scenario, key), "the path of an existing file")
     return path
 
 
@@ -125,7 +125,7 @@ def _dataset_paths(scenario: Scenario) -> dict[str, Path]:
             if not path.is_absolute() and scenario.base_dir is not None:
                 path = scenario.base_dir / path
             if not path.is_file():
-                raise ScenarioError(scenario.name, f"datasets.{name}", value, "'bundled' or the path of an existing CSV")
+                raise ScenarioError(scenario.source, f"datasets.{name}", value, "'bundled' or the path of an existing CSV")
             out[name] = path
     return out
 
@@ -134,13 +134,13 @@ def _parameters(scenario: Scenario, tables: Tables) -> dict[str, float]:
     params = {k: float(v) for k, v in tables.parameters["value"].items()}
     for name, value in scenario.parameters.items():
         if name not in params:
-            raise ScenarioError(scenario.name, f"parameters.{name}", value, f"one of {', '.join(sorted(params))}")
+            raise ScenarioError(scenario.source, f"parameters.{name}", value, f"one of {', '.join(sorted(params))}")
         params[name] = float(value)
     for name, (low, high) in PARAMETER_RANGES.items():
         if name not in params:
             raise ScenarioError(tables.files["parameters"], name, None, "this parameter to be present")
         if not low <= params[name] <= high:
-            raise ScenarioError(scenario.name, f"parameters.{name}", params[name], f"a value in {low:g}..{high:g}")
+            raise ScenarioError(scenario.source, f"parameters.{name}", params[name], f"a value in {low:g}..{high:g}")
     return params
 
 
@@ -189,7 +189,7 @@ def _expansion(grids: pd.DataFrame, scenario: Scenario, p: dict[str, float]) -> 
     g = grids.copy()
     for key in scenario.expansion:
         if key not in ("US", "CN") and key not in g.index:
-            raise ScenarioError(scenario.name, f"expansion.{key}", key, "US, CN or a grid region id")
+            raise ScenarioError(scenario.source, f"expansion.{key}", key, "US, CN or a grid region id")
     cost, lead, cap = [], [], []
     for gid, country in g["country"].items():
         opt = scenario.expansion.get(gid) or scenario.expansion.get(country)
@@ -208,13 +208,13 @@ def _clusters(scenario: Scenario, regions: pd.DataFrame) -> pd.DataFrame:
     for i, c in enumerate(scenario.clusters):
         for j, rid in enumerate(c.allowed_regions or ()):
             if rid not in regions.index:
-                raise ScenarioError(scenario.name, f"clusters[{i}].allowed_regions[{j}]", rid, "a region id such as US-VA or CN-GS")
+                raise ScenarioError(scenario.source, f"clusters[{i}].allowed_regions[{j}]", rid, "a region id such as US-VA or CN-GS")
         hub_lon = hub_lat = rtt = np.nan
         if c.user_hub is not None:
             rtt = c.user_hub.max_rtt_ms
             if c.user_hub.region_id is not None:
                 if c.user_hub.region_id not in regions.index:
-                    raise ScenarioError(scenario.name, f"clusters[{i}].user_hub.region_id", c.user_hub.region_id, "a region id such as US-VA or CN-GS")
+                    raise ScenarioError(scenario.source, f"clusters[{i}].user_hub.region_id", c.user_hub.region_id, "a region id such as US-VA or CN-GS")
                 hub_lon, hub_lat = regions.loc[c.user_hub.region_id, ["lon", "lat"]]
             else:
                 hub_lon, hub_lat = c.user_hub.lon, c.user_hub.lat
@@ -247,14 +247,14 @@ def _moratoria(scenario: Scenario, table: pd.DataFrame, regions: pd.DataFrame) -
         elif sel in table.index:
             chosen.append(sel)
         else:
-            raise ScenarioError(scenario.name, f"moratoria[{i}]", sel, "a moratorium id from datasets/moratoria.csv or status:<status>")
+            raise ScenarioError(scenario.source, f"moratoria[{i}]", sel, "a moratorium id from datasets/moratoria.csv or status:<status>")
     applied = table.loc[list(dict.fromkeys(chosen))].copy()
     extra = []
     for i, m in enumerate(scenario.extra_moratoria):
         if m.region_id not in regions.index:
-            raise ScenarioError(scenario.name, f"extra_moratoria[{i}].region_id", m.region_id, "a region id such as US-VA or CN-GS")
+            raise ScenarioError(scenario.source, f"extra_moratoria[{i}].region_id", m.region_id, "a region id such as US-VA or CN-GS")
         if m.moratorium_id in table.index or m.moratorium_id in applied.index:
-            raise ScenarioError(scenario.name, f"extra_moratoria[{i}].moratorium_id", m.moratorium_id, "an id not already in the moratoria table")
+            raise ScenarioError(scenario.source, f"extra_moratoria[{i}].moratorium_id", m.moratorium_id, "an id not already in the moratoria table")
         extra.append(
             {
                 "moratorium_id": m.moratorium_id,

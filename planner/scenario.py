@@ -199,6 +199,8 @@ class Scenario(_Strict):
 
     #: Directory that relative dataset paths are resolved against (the scenario file's).
     _base_dir: Path | None = PrivateAttr(None)
+    #: Where the scenario came from (its file), for error messages.
+    _source: str | None = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _consistent(self) -> "Scenario":
@@ -229,7 +231,12 @@ class Scenario(_Strict):
         """A new scenario with dotted-path overrides applied and validated again."""
         raw = self.model_dump(mode="json")
         raw = apply_overrides(raw, assignments)
-        return _validate(raw, source, base_dir=self._base_dir)
+        return _validate(raw, self.source, base_dir=self._base_dir)
+
+    @property
+    def source(self) -> str:
+        """The scenario's file, or its name when it was built in code; error messages start with it."""
+        return self._source or self.name
 
     @property
     def base_dir(self) -> Path | None:
@@ -302,6 +309,7 @@ def _validate(raw: dict, src: str, base_dir: Path | None) -> Scenario:
     except _Located as exc:  # pragma: no cover - pydantic wraps these
         raise ScenarioError(src, exc.path, exc.value, exc.expected) from None
     scenario._base_dir = base_dir
+    scenario._source = src
     return scenario
 
 
