@@ -6,10 +6,10 @@ import time
 
 import numpy as np
 
-from planner.data.load import Tables
+from planner.data.load import Tables, load_tables
 from planner.checks import warnings_for
 from planner.errors import SolverError
-from planner.inputs import Inputs, build_inputs
+from planner.inputs import Inputs, _dataset_paths, build_inputs
 from planner.io import fault_point
 from planner.model.assemble import build_model
 from planner.result import Result, make_result
@@ -37,6 +37,10 @@ def solve(scenario: Scenario, tables: Tables | None = None, solver: str | None =
     'optimal'
     """
     timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if tables is None:
+        tables = load_tables(_dataset_paths(scenario))
+        timings["load_data"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     inputs = build_inputs(scenario, tables)
     timings["inputs"] = time.perf_counter() - t0

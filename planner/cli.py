@@ -10,6 +10,8 @@ from pathlib import Path
 
 from planner.errors import PlannerError
 
+_T_MAIN = time.perf_counter()
+
 EXIT_CODES = """exit codes:
   0  solved to optimality (or the command succeeded)
   2  bad input: scenario, override, data table or results directory
@@ -19,6 +21,8 @@ EXIT_CODES = """exit codes:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global _T_MAIN
+    _T_MAIN = time.perf_counter()
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -56,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--solver", choices=["highs", "cbc"], help="solver (default: the scenario's, else highs)")
     s.add_argument("--write-lp", metavar="FILE", help="also write the LP to FILE")
     s.add_argument("--quiet", action="store_true", help="print only the output directory")
+    s.add_argument("--profile", action="store_true", help="print where the time went (stderr)")
     s.set_defaults(func=_cmd_solve)
 
     v = sub.add_parser("validate", help="check a scenario without solving it")
@@ -85,6 +90,7 @@ def _cmd_solve(args) -> int:
 
     t0 = time.perf_counter()
     scenario = load_scenario(args.scenario, args.overrides)
+    t_load = time.perf_counter() - t0
     outdir = Path(args.outdir or Path("results") / scenario.name)
     if args.write_lp:
         from planner.api import build
@@ -93,8 +99,11 @@ def _cmd_solve(args) -> int:
         write_lp(model, args.write_lp)
     result = solve(scenario, solver=args.solver)
     result.summary["overrides"] = list(args.overrides)
-    result.summary["timings_s"]["total_wall"] = round(time.perf_counter() - t0, 4)
+    t_write = time.perf_counter()
     result.to_dir(outdir)
+    t_write = time.perf_counter() - t_write
+    if args.profile:
+        _print_profile(t_load, result.summary["timings_s"], t_write, time.perf_counter() - _T_MAIN)
     for w in result.summary.get("warnings", []):
         print(f"planner: warning: {w}", file=sys.stderr)
     if args.quiet:
@@ -103,6 +112,35 @@ def _cmd_solve(args) -> int:
         print(format_report(result))
         print(f"\nResults written to {outdir}/")
     return STATUS_EXIT_CODES.get(result.summary["status"], 3)
+
+
+def _since_process_start() -> float | None:
+    """Seconds since this process started (Linux /proc), or None elsewhere."""
+    try:
+        start_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _print_profile(t_load: float, t: dict, t_write: float, wall: float) -> None:
+    total = _since_process_start()
+    before_main = (total - (time.perf_counter() - _T_MAIN)) if total is not None else None
+    stages = [
+        ("start-up and imports", before_main if before_main is not None else float("nan")),
+        ("load scenario", t_load),
+        ("load + check data tables", t.get("load_data", 0.0)),
+        ("inputs (joins, eligibility)", t.get("inputs", 0.0)),
+        ("build model", t.get("build", 0.0)),
+        ("solve", t.get("solve", 0.0)),
+        ("result tables", t.get("result", 0.0)),
+        ("write outputs", t_write),
+    ]
+    print("where the time went (s):", file=sys.stderr)
+    for name, sec in stages:
+        print(f"  {name:30} {sec:8.3f}", file=sys.stderr)
+    print(f"  {'total since process start':30} {total if total is not None else wall:8.3f}", file=sys.stderr)
 
 
 def _cmd_validate(args) -> int:
