@@ -35,7 +35,7 @@ class ScenarioError(PlannerError):
         self.expected = expected
         shown = _short(value)
         where = f"{source}: {key_path}" if key_path else source
-        super().__init__(f"{where}: got {shown}; expected {expected}")
+        super().__init__(_one_line(f"{where}: got {shown}; expected {expected}"))
 
 
 class DataError(PlannerError):
@@ -46,7 +46,7 @@ class DataError(PlannerError):
         self.column = column
         self.rows = [rows] if isinstance(rows, str) else list(rows)
         shown = ", ".join(self.rows[:5]) + (f" (+{len(self.rows) - 5} more)" if len(self.rows) > 5 else "")
-        super().__init__(f"{table}: column {column!r}, rows {shown}: {problem}")
+        super().__init__(_one_line(f"{table}: column {column!r}, rows {shown}: {problem}"))
 
 
 class SolverError(PlannerError):
@@ -59,6 +59,11 @@ class SolverError(PlannerError):
 
 class ResultsError(PlannerError):
     """An output directory is missing files or has an unknown format."""
+
+
+def _one_line(text: str) -> str:
+    """Messages are one line: control characters from user input are shown escaped."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 class Described(str):

@@ -14,6 +14,7 @@ Errors name the file, the key path, the bad value and what was expected, e.g.::
 from __future__ import annotations
 
 import copy
+import re
 import csv
 import hashlib
 import json
@@ -322,7 +323,7 @@ def _first_error(exc: ValidationError, raw: Any, src: str) -> ScenarioError:
     else:
         loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "constrained-")))]
         path = _format_path(loc)
-        value = _lookup(raw, loc)
+        value = loc[-2] if len(loc) > 1 and loc[-1] == "[key]" else _lookup(raw, loc)
         located = ScenarioError(src, path, value, _expected(err))
     if len(errors) > 1:
         located.args = (located.args[0] + f" (and {len(errors) - 1} more problem(s))",)
@@ -372,8 +373,12 @@ def _format_path(loc: list) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        else:
+        elif part == "[key]":
+            out += " (the key itself)"
+        elif re.fullmatch(r"[\w\-%+]+", str(part)):
             out += ("." if out else "") + str(part)
+        else:
+            out += f"[{str(part)!r}]"
     return out
 
 
