@@ -84,8 +84,8 @@ def make_result(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, 
     placements = _placements(inputs, cols.pairs, x)
     grid = _grid_table(inputs, model, cols.pairs, x, new, duals, disc)
     regions = _region_table(inputs, model, cols.pairs, x, grid, duals, disc)
-    unserved = _unserved(inputs, cols.pairs, x, u, grid)
     sites = _site_table(model, x, v, duals)
+    unserved = _unserved(inputs, cols.pairs, x, u, grid, sites)
     summary = _summary(inputs, model, sol, v, placements, grid, unserved, timings)
     del years
     return Result(inputs.scenario.name, placements, regions, grid, unserved, summary, inputs, sites)
@@ -240,7 +240,7 @@ def _region_table(inputs, model, pairs, x, grid, duals, disc) -> pd.DataFrame:
     return out.reset_index()
 
 
-def _unserved(inputs, pairs, x, u, grid) -> pd.DataFrame:
+def _unserved(inputs, pairs, x, u, grid, sites) -> pd.DataFrame:
     cl = inputs.clusters
     rows = []
     usable = pairs[pairs["blocked_by"] == ""]
@@ -254,18 +254,7 @@ def _unserved(inputs, pairs, x, u, grid) -> pd.DataFrame:
         if cand.empty:
             reason = "No eligible region. " + _exclusion_text(inputs, k)
         else:
-            gids = sorted(cand["grid_region_id"].unique())
-            parts = []
-            for gid in gids:
-                row = g.loc[(gid, int(c["online_year"]))]
-                if row["shadow_price_usd_per_mw_yr"] > 0:
-                    parts.append(f"{gid} ({row['binding_levels']}: {row['shadow_price_usd_per_mw_yr']:,.0f} USD/MW-yr)")
-            pue = cand["pue"].min()
-            reason = (
-                f"Capacity ran out in {int(c['online_year'])}: binding headroom in "
-                + (", ".join(parts) if parts else ", ".join(gids))
-                + f". About {mw * pue:,.0f} MW of grid capacity would have to be added to serve it."
-            )
+            reason = _capacity_text(c, cand, g, sites, mw)
         rows.append(
             {
                 "cluster_id": k,
@@ -279,6 +268,34 @@ def _unserved(inputs, pairs, x, u, grid) -> pd.DataFrame:
         )
     cols = ["cluster_id", "home_country", "online_year", "it_load_mw", "unserved_share", "unserved_it_mw", "reason"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def _capacity_text(c: pd.Series, cand: pd.DataFrame, g: pd.DataFrame, sites: pd.DataFrame, mw: float) -> str:
+    """Why an eligible cluster was not (fully) placed: the limits that bind, with their prices."""
+    year = int(c["online_year"])
+    draw = mw * cand["pue"].min()
+    limits = []
+    for gid in sorted(cand["grid_region_id"].unique()):
+        row = g.loc[(gid, year)]
+        if row["shadow_price_usd_per_mw_yr"] > 0:
+            limits.append(f"grid {gid} ({row['binding_levels']}: {row['shadow_price_usd_per_mw_yr']:,.0f} USD/MW-yr)")
+    if len(sites):
+        st = sites.set_index("site_id").loc[sorted(cand["site_id"].unique())]
+        if bool(c["indivisible"]):
+            whole = c["it_load_mw"] * cand.groupby("site_id")["pue"].min()
+            if (whole > st["capacity_mw"].reindex(whole.index)).all():
+                return (
+                    f"Indivisible, and its {whole.min():,.0f} MW of grid load is more than the capacity of every "
+                    f"candidate site (largest {st['capacity_mw'].max():,.0f} MW); split it or add a larger site."
+                )
+        full = st[st["capacity_shadow_price_usd_per_mw"] > 0]
+        limits += [f"site {s} ({r.capacity_mw:,.0f} MW full)" for s, r in full.iterrows()]
+    if not limits:
+        limits = ["the limits of its candidates together (no single one prices it)"]
+    return (
+        f"Capacity ran out in {year}: binding " + ", ".join(limits)
+        + f". About {draw:,.0f} MW of grid capacity would have to be added to serve it."
+    )
 
 
 def _exclusion_text(inputs: Inputs, cluster_id: str) -> str:

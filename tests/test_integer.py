@@ -118,3 +118,11 @@ def test_sites_without_fixed_cost_keep_the_model_an_lp(tmp_path):
     _, model = planner.build(scenario([cluster("k", 100)], sites=sites), t)
     assert not model.is_mip
     assert model.blocks["site_link"].stop - model.blocks["site_link"].start == 0
+
+
+def test_indivisible_cluster_larger_than_every_site_is_explained(tmp_path):
+    t = two_regions(h_a=1000)
+    sites = write_sites(tmp_path, "a1,US-AA,,,80,0,\nb1,US-BB,,,90,0,\n")
+    r = planner.solve(scenario([cluster("k", 100, indivisible=True)], sites=sites), tables=t)
+    reason = r.unserved.set_index("cluster_id").loc["k", "reason"]
+    assert "Indivisible, and its 100 MW of grid load is more than the capacity of every candidate site (largest 90 MW)" in reason
