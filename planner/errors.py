@@ -74,3 +74,13 @@ def _short(value: object, limit: int = 100) -> str:
     text = str(value) if isinstance(value, Described) else repr(value)
     text = text.replace("\n", "\\n")
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def is_file(path) -> bool:
+    """``Path.is_file`` that answers False, not ValueError, for names no file can have (NUL bytes)."""
+    from pathlib import Path
+
+    try:
+        return Path(path).is_file()
+    except (ValueError, OSError):
+        return False

@@ -27,7 +27,7 @@ import pandas as pd
 from planner.data.load import Tables, check_rules, load_tables
 from planner.data.sites import read_pair_costs, read_sites
 from planner.data.schemas import GRID_REGIONS, PARAMETER_RANGES, REGIONS
-from planner.errors import DataError, ScenarioError
+from planner.errors import DataError, ScenarioError, is_file
 from planner.scenario import Scenario
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
@@ -109,7 +109,7 @@ def _user_path(scenario: Scenario, key: str) -> Path:
     path = Path(getattr(scenario, key))
     if not path.is_absolute() and scenario.base_dir is not None:
         path = scenario.base_dir / path
-    if not path.is_file():
+    if not is_file(path):
         raise ScenarioError(scenario.source, key, getattr(scenario, key), "the path of an existing file")
     return path
 
@@ -124,7 +124,7 @@ def _dataset_paths(scenario: Scenario) -> dict[str, Path]:
             path = Path(value)
             if not path.is_absolute() and scenario.base_dir is not None:
                 path = scenario.base_dir / path
-            if not path.is_file():
+            if not is_file(path):
                 raise ScenarioError(scenario.source, f"datasets.{name}", value, "'bundled' or the path of an existing CSV")
             out[name] = path
     return out

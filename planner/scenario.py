@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from planner.errors import Described, ScenarioError
+from planner.errors import Described, ScenarioError, is_file
 
 #: Curtailment levels (percent of the cluster's annual energy) for which the
 #: grid-region table gives a headroom. ``0`` is firm service.
@@ -274,7 +274,11 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     """
     path = Path(path)
     src = str(path)
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except (ValueError, OSError):
+        exists = False
+    if not exists:
         raise ScenarioError(src, "", None, "an existing scenario file")
     if path.is_dir():
         raise ScenarioError(src, "", Described("a directory"), "a YAML file, not a directory")
@@ -399,10 +403,12 @@ def _resolve_base(raw: dict, path: Path, seen: tuple[Path, ...]) -> dict:
         return raw
     if not isinstance(base, str):
         raise ScenarioError(str(path), "base", base, "the path of another scenario file")
+    if not is_file(path.parent / base):
+        raise ScenarioError(str(path), "base", base, "the path of an existing scenario file")
     base_path = (path.parent / base).resolve()
     if base_path in seen:
         raise ScenarioError(str(path), "base", base, "a chain of base scenarios without a cycle")
-    if not base_path.is_file():
+    if not is_file(base_path):
         raise ScenarioError(str(path), "base", base, "the path of an existing scenario file")
     try:
         base_raw = yaml.safe_load(base_path.read_text(encoding="utf-8"))
@@ -412,7 +418,7 @@ def _resolve_base(raw: dict, path: Path, seen: tuple[Path, ...]) -> dict:
         raise ScenarioError(str(path), "base", base, "a scenario mapping")
     base_raw = _resolve_base(base_raw, base_path, seen + (base_path,))
     if isinstance(base_raw.get("clusters"), str):  # keep the base's CSV path relative to this file
-        base_raw["clusters"] = str((base_path.parent / base_raw["clusters"]).resolve())
+        base_raw["clusters"] = str(base_path.parent / base_raw["clusters"])
     merged = _merge(base_raw, {k: v for k, v in raw.items() if k != "base"})
     return merged
 
@@ -434,9 +440,9 @@ def _load_cluster_csv(raw: dict, path: Path) -> dict:
     clusters = raw.get("clusters")
     if not isinstance(clusters, str):
         return raw
-    csv_path = (path.parent / clusters).resolve()
+    csv_path = path.parent / clusters
     src = f"{path}: clusters ({clusters})"
-    if not csv_path.is_file():
+    if not is_file(csv_path):
         raise ScenarioError(str(path), "clusters", clusters, "a list of clusters, or the path of an existing CSV")
     rows: list[dict] = []
     with open(csv_path, newline="", encoding="utf-8") as fh:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from planner.data.schemas import HEADROOM_COLUMNS, SCHEMAS, TableSchema
-from planner.errors import DataError
+from planner.errors import DataError, is_file
 
 #: Where the bundled tables live: the repository's datasets/ folder, or the
 #: copy installed inside the package (see pyproject.toml).
@@ -43,7 +43,7 @@ class Tables:
 def read_table(path: Path, schema: TableSchema) -> pd.DataFrame:
     """Read *path* and check it against *schema*; raise :class:`DataError` on any problem."""
     label = str(path)
-    if not path.is_file():
+    if not is_file(path):
         raise DataError(label, "-", "-", "file not found")
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")

@@ -15,13 +15,13 @@ import pandas as pd
 
 from planner.data.load import check_table
 from planner.data.schemas import PAIR_COSTS, SITES
-from planner.errors import DataError
+from planner.errors import DataError, is_file
 
 
 def read_sites(path: Path, regions: pd.DataFrame) -> pd.DataFrame:
     """Read, check and locate the candidate sites in *path* (CSV or .gpkg)."""
     label = str(path)
-    if not path.is_file():
+    if not is_file(path):
         raise DataError(label, "-", "-", "file not found")
     if path.suffix.lower() in (".gpkg", ".geojson", ".parquet"):
         raw = _read_geo(path)
@@ -88,7 +88,7 @@ def _spatial_join(lon: pd.Series, lat: pd.Series, label: str) -> np.ndarray:
 def read_pair_costs(path: Path) -> pd.DataFrame:
     """Read a cluster x region (or cluster x site) cost table: cluster_id, region_id|site_id, cost_usd."""
     label = str(path)
-    if not path.is_file():
+    if not is_file(path):
         raise DataError(label, "-", "-", "file not found")
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     loc_col = "site_id" if "site_id" in raw.columns else "region_id"
