@@ -174,3 +174,23 @@ def test_model_names_are_deterministic(reference):
     assert "placement[us-va-inference-2026]" in names
     assert any(re.fullmatch(r"headroom\[ERCOT,2030,(firm|1%)\]", n) for n in names)
     assert len(set(m.columns.names())) == m.columns.n
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+def test_bundled_scenarios_solve_without_numerical_warnings(path, tmp_path):
+    """HiGHS's own log for each bundled scenario has no warning, and coefficient ranges stay moderate."""
+    from planner.solver import highs_instance
+
+    _, model = planner.build(planner.load_scenario(path))
+    h = highs_instance(model)
+    log = tmp_path / "highs.log"
+    h.setOptionValue("output_flag", True)
+    h.setOptionValue("log_to_console", False)
+    h.setOptionValue("log_file", str(log))
+    h.run()
+    text = log.read_text()
+    assert "Optimal" in text
+    assert "warning" not in text.lower(), text
+    ranges = model.coefficient_ranges()
+    for name, (lo, hi) in ranges.items():
+        assert hi / lo < 1e9, (name, lo, hi)
