@@ -32,7 +32,6 @@ CURTAILMENT_LEVELS_PCT: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)
 
 Country = Literal["US", "CN"]
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class _Strict(BaseModel):
@@ -64,7 +63,7 @@ class UserHub(_Strict):
     region_id: str | None = Field(None, description="ISO 3166-2 id of the hub region, e.g. US-VA.")
     lon: float | None = Field(None, ge=-180, le=180, description="Hub longitude, degrees.")
     lat: float | None = Field(None, ge=-90, le=90, description="Hub latitude, degrees.")
-    max_rtt_ms: PositiveFloat = Field(description="Maximum round-trip latency to the hub, ms.")
+    max_rtt_ms: float = Field(gt=0, le=10_000, description="Maximum round-trip latency to the hub, ms.")
 
     @model_validator(mode="after")
     def _one_location(self) -> "UserHub":
@@ -108,9 +107,9 @@ class Cluster(_Strict):
 class ExpansionOption(_Strict):
     """Grid capacity that can be added, per country or per grid region."""
 
-    cost_usd_per_kw: NonNegFloat = Field(description="Overnight cost of new firm capacity incl. network, USD/kW.")
+    cost_usd_per_kw: float = Field(ge=0, le=100_000, description="Overnight cost of new firm capacity incl. network, USD/kW.")
     lead_time_years: int = Field(ge=0, le=30, description="Years from the first planning year to first online MW.")
-    max_mw_per_year: NonNegFloat = Field(description="Most MW that can come online per year in one grid region.")
+    max_mw_per_year: float = Field(ge=0, le=1_000_000, description="Most MW that can come online per year in one grid region.")
 
 
 class Moratorium(_Strict):
@@ -150,7 +149,7 @@ class Solver(_Strict):
     """Solver settings."""
 
     name: Literal["highs", "cbc"] = Field("highs", description="highs (highspy, default) or cbc (via PuLP).")
-    time_limit_s: PositiveFloat = Field(300.0, description="Time limit, seconds.")
+    time_limit_s: float = Field(300.0, gt=0, le=1_000_000, description="Time limit, seconds.")
     mip_gap: float = Field(1e-4, ge=0, le=1, description="Relative MIP gap (used once the model has integers).")
     threads: int = Field(1, ge=1, le=64, description="Solver threads (1 keeps runs deterministic).")
 
@@ -170,7 +169,7 @@ class Scenario(_Strict):
         (), description="Moratoria that apply: ids from the table, or selectors 'status:<status>'."
     )
     extra_moratoria: tuple[Moratorium, ...] = ()
-    carbon_price_usd_per_tco2: dict[Country, NonNegFloat] = Field(
+    carbon_price_usd_per_tco2: dict[Country, Annotated[float, Field(ge=0, le=10_000, allow_inf_nan=False)]] = Field(
         default_factory=lambda: {"US": 0.0, "CN": 0.0}, description="Carbon price per country, USD/tCO2."
     )
     discount_rate: float = Field(0.07, ge=0, le=0.5, description="Real discount rate per year.")
