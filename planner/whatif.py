@@ -63,14 +63,14 @@ class WhatIf:
             return self._fresh(scenario)
         t1 = time.perf_counter()
         self._push_changes(model)
+        self.model = model  # HiGHS now holds this model's costs and bounds, whatever the solve brings
         timings["update"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         self.h.run()
         sol = read_highs(self.h, time.perf_counter() - t2)
         timings["solve"] = sol.solve_seconds
-        check_usable(sol, scenario)
-        self.model = model
         self.last_mode = "resolve"
+        check_usable(sol, scenario)
         result = make_result(inputs, model, sol, timings)
         result.summary["solve_mode"] = "resolve"
         return result
