@@ -108,7 +108,11 @@ def highs_instance(model: Model, time_limit_s: float = 300.0, threads: int = 1, 
 
 
 def _solve_highs(model: Model, time_limit_s: float, threads: int, mip_gap: float) -> Solution:
-    h = highs_instance(model, time_limit_s, threads, mip_gap)
+    return run_highs(highs_instance(model, time_limit_s, threads, mip_gap), model, time_limit_s)
+
+
+def run_highs(h, model: Model, time_limit_s: float) -> Solution:
+    """Run a ``highspy.Highs`` holding *model* (from its last basis, if any) and read the solution."""
     t0 = time.perf_counter()
     h.run()
     sol = read_highs(h, time.perf_counter() - t0)

@@ -30,7 +30,7 @@ from planner.model.assemble import build_model
 from planner.model.core import Model
 from planner.result import Result, make_result
 from planner.scenario import Scenario
-from planner.solver import COST_SCALE, highs_instance, read_highs
+from planner.solver import COST_SCALE, highs_instance, run_highs
 
 
 class WhatIf:
@@ -47,8 +47,10 @@ class WhatIf:
     def __init__(self, scenario: Scenario, tables: Tables | None = None) -> None:
         self.base = scenario
         self.tables = tables or load_tables(_dataset_paths(scenario))
+        self.model: Model | None = None
+        self.h = None
         self.last_mode = "build"
-        self.result = self._fresh(scenario)
+        self.result = self.solve(scenario)
 
     def solve(self, change: Scenario | list[str] | dict) -> Result:
         """Solve a variation: a Scenario, or ``--set``-style overrides of the base scenario."""
@@ -59,42 +61,24 @@ class WhatIf:
         timings["inputs"] = time.perf_counter() - t0
         model = build_model(inputs)
         timings["build"] = model.build_seconds
-        if not _same_structure(self.model, model):
-            return self._fresh(scenario)
         t1 = time.perf_counter()
-        self._push_changes(model)
-        self.model = model  # HiGHS now holds this model's costs and bounds, whatever the solve brings
-        timings["update"] = time.perf_counter() - t1
-        t2 = time.perf_counter()
-        self.h.run()
-        sol = read_highs(self.h, time.perf_counter() - t2)
+        cfg = scenario.solver
+        if self.model is not None and _same_structure(self.model, model):
+            self._push_changes(model)
+            self.last_mode = "resolve"
+        else:
+            self.h = highs_instance(model, cfg.time_limit_s, cfg.threads, cfg.mip_gap)
+            self.last_mode = "build"
+        self.model = model  # HiGHS now holds this model, whatever the solve brings
+        timings["update" if self.last_mode == "resolve" else "pass_model"] = time.perf_counter() - t1
+        sol = run_highs(self.h, model, cfg.time_limit_s)
         timings["solve"] = sol.solve_seconds
-        self.last_mode = "resolve"
         check_usable(sol, scenario)
         result = make_result(inputs, model, sol, timings)
-        result.summary["solve_mode"] = "resolve"
+        result.summary["solve_mode"] = self.last_mode
         return result
 
     # ------------------------------------------------------------------ internals
-
-    def _fresh(self, scenario: Scenario) -> Result:
-        timings: dict[str, float] = {}
-        t0 = time.perf_counter()
-        inputs = build_inputs(scenario, self.tables)
-        timings["inputs"] = time.perf_counter() - t0
-        self.model = build_model(inputs)
-        timings["build"] = self.model.build_seconds
-        s = scenario.solver
-        self.h = highs_instance(self.model, s.time_limit_s, s.threads)
-        t1 = time.perf_counter()
-        self.h.run()
-        sol = read_highs(self.h, time.perf_counter() - t1)
-        timings["solve"] = sol.solve_seconds
-        self.last_mode = "build"
-        check_usable(sol, scenario)
-        result = make_result(inputs, self.model, sol, timings)
-        result.summary["solve_mode"] = "build"
-        return result
 
     def _push_changes(self, new: Model) -> None:
         import highspy
