@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--write-lp", metavar="FILE", help="also write the LP to FILE")
     s.add_argument("--quiet", action="store_true", help="print only the output directory")
     s.add_argument("--profile", action="store_true", help="print where the time went (stderr)")
+    s.add_argument("--no-maps", action="store_true", help="skip map.png, map.html and results.gpkg")
     s.set_defaults(func=_cmd_solve)
 
     v = sub.add_parser("validate", help="check a scenario without solving it")
@@ -70,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("datasets", help="list the bundled tables with their vintage and sources")
     d.set_defaults(func=_cmd_datasets)
+
+    mp = sub.add_parser("map", help="draw a map of a finished run (PNG)")
+    mp.add_argument("outdir")
+    mp.add_argument("--metric", default="load", help="load, utilisation, shadow_price, new_capacity or cost (default load)")
+    mp.add_argument("--year", type=int, help="year to draw (default: the last)")
+    mp.add_argument("-o", "--output", help="PNG path (default: OUTDIR/map.png, or map_<metric>_<year>.png)")
+    mp.set_defaults(func=_cmd_map)
 
     e = sub.add_parser("explain", help="explain the unserved clusters of a finished run")
     e.add_argument("outdir")
@@ -100,7 +108,7 @@ def _cmd_solve(args) -> int:
     result = solve(scenario, solver=args.solver)
     result.summary["overrides"] = list(args.overrides)
     t_write = time.perf_counter()
-    result.to_dir(outdir)
+    result.to_dir(outdir, maps=not args.no_maps)
     t_write = time.perf_counter() - t_write
     if args.profile:
         _print_profile(t_load, result.summary["timings_s"], t_write, time.perf_counter() - _T_MAIN)
@@ -174,6 +182,14 @@ def _cmd_datasets(args) -> int:
     from planner.report import format_datasets
 
     print(format_datasets(describe_tables()))
+    return 0
+
+
+def _cmd_map(args) -> int:
+    from planner.maps import write_png
+
+    path = write_png(args.outdir, args.metric, args.year, args.output)
+    print(path)
     return 0
 
 

@@ -23,15 +23,27 @@ FLOAT_FORMAT = "%.6f"
 FILES = ("summary.json", "placements.csv", "regions.csv", "grid_regions.csv", "unserved.csv")
 
 
-def write_result(result: Result, outdir: Path) -> Path:
-    """Write the Result's tables and summary to *outdir* (atomically)."""
+def write_result(result: Result, outdir: Path, maps: bool = True) -> Path:
+    """Write the Result's tables and summary to *outdir* (atomically).
+
+    With *maps*, ``map.png``, ``map.html`` and ``results.gpkg`` are drawn from
+    the written tables inside the same temporary directory, before it is renamed
+    into place.
+    """
     outdir = Path(outdir)
     parent = outdir.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     if outdir.exists() and not outdir.is_dir():
         raise ResultsError(f"{outdir}: exists and is not a directory")
+    if maps and (missing := _regions_without_geometry(result)):
+        maps = False
+        note = f"maps skipped: no geometry for region(s) {', '.join(missing[:5])}" + (" ..." if len(missing) > 5 else "")
+        result.summary.setdefault("warnings", []).append(note)
     _remove_stale_scratch(parent, outdir.name)
     tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.tmp-{os.getpid()}-", dir=parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; results are an ordinary directory
     try:
         _csv(result.placements, tmp / "placements.csv", ["cluster_id", "region_id", "site_id"])
         fault_point("write")
@@ -43,6 +55,10 @@ def write_result(result: Result, outdir: Path) -> Path:
         with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
             json.dump(_jsonable(result.summary), fh, indent=2, sort_keys=False)
             fh.write("\n")
+        if maps:
+            from planner.maps import write_all
+
+            write_all(tmp)
         for f in tmp.iterdir():
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
@@ -51,6 +67,14 @@ def write_result(result: Result, outdir: Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return outdir
+
+
+def _regions_without_geometry(result: Result) -> list[str]:
+    """Regions of a user-supplied table that the bundled geometries do not cover."""
+    from planner.data.geometry import load_geometries
+
+    known = set(load_geometries()["region_id"])
+    return sorted(set(result.regions["region_id"]) - known)
 
 
 def _remove_stale_scratch(parent: Path, name: str) -> None:

@@ -55,11 +55,23 @@ class Result:
     inputs: Inputs | None = field(default=None, repr=False)
     sites: pd.DataFrame = field(default_factory=pd.DataFrame)
 
-    def to_dir(self, path: str | Path) -> Path:
-        """Write the output files to *path* atomically (see :mod:`planner.io`)."""
+    def to_dir(self, path: str | Path, maps: bool = True) -> Path:
+        """Write the output files to *path* atomically (see :mod:`planner.io`); with maps by default."""
         from planner.io import write_result
 
-        return write_result(self, Path(path))
+        return write_result(self, Path(path), maps=maps)
+
+    def plot(self, metric: str = "load", year: int | None = None):
+        """A static map (matplotlib Figure) of one metric in one year; see :func:`planner.maps.plot`."""
+        from planner.maps import plot
+
+        return plot(self, metric, year)
+
+    def explore(self, metric: str = "load", year: int | None = None, tiles: str | None = None):
+        """An interactive folium map that works offline; see :func:`planner.maps.explore`."""
+        from planner.maps import explore
+
+        return explore(self, metric, year, tiles)
 
     def explain(self, cluster_id: str | None = None) -> str:
         """Why clusters are unserved, as text."""
@@ -133,6 +145,9 @@ def _placements(inputs: Inputs, pairs: pd.DataFrame, x: np.ndarray) -> pd.DataFr
             "grid_region_id": p["grid_region_id"].to_numpy(),
             "online_year": p["online_year"].to_numpy(),
             "curtailment_pct": p["curtailment_pct"].to_numpy(),
+            "hub_region_id": p["cluster_id"].map(inputs.clusters["hub_region_id"]).to_numpy(),
+            "hub_lon": p["cluster_id"].map(inputs.clusters["hub_lon"]).to_numpy(dtype=float),
+            "hub_lat": p["cluster_id"].map(inputs.clusters["hub_lat"]).to_numpy(dtype=float),
             "share": share,
             "it_load_mw": share * p["it_load_mw"].to_numpy(),
             "grid_load_mw": share * (p["it_load_mw"] * p["pue"]).to_numpy(),

@@ -15,7 +15,7 @@ from planner.io import FILES
 
 def run(outdir, *extra, env=None):
     return subprocess.Popen(
-        [sys.executable, "-m", "planner.cli", "solve", str(SCENARIOS / "us_china_2030.yaml"), "-o", str(outdir), "--quiet", *extra],
+        [sys.executable, "-m", "planner.cli", "solve", str(SCENARIOS / "us_china_2030.yaml"), "-o", str(outdir), "--quiet", "--no-maps", *extra],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env={**os.environ, **(env or {})},
     )
 

@@ -82,7 +82,7 @@ def run_cli(text: bytes | str, capsys) -> tuple[int, str, Path]:
     f = tmp / "s.yaml"
     f.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass"))
     out = tmp / "out"
-    code = main(["solve", str(f), "-o", str(out), "--quiet"])
+    code = main(["solve", str(f), "-o", str(out), "--quiet", "--no-maps"])
     captured = capsys.readouterr()
     return code, captured.err, out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import planner
-from conftest import HOURS, cluster, grid, make_tables, placed, region, scenario
+from conftest import HOURS, SCENARIOS, cluster, grid, make_tables, placed, region, scenario
 from planner.errors import DataError
 from planner.solver import solve_model
 
@@ -126,3 +126,19 @@ def test_indivisible_cluster_larger_than_every_site_is_explained(tmp_path):
     r = planner.solve(scenario([cluster("k", 100, indivisible=True)], sites=sites), tables=t)
     reason = r.unserved.set_index("cluster_id").loc["k", "reason"]
     assert "Indivisible, and its 100 MW of grid load is more than the capacity of every candidate site (largest 90 MW)" in reason
+
+
+def test_site_region_from_a_spatial_join(tmp_path):
+    """Sites given by coordinates get their region from the bundled geometries."""
+    s = planner.load_scenario(SCENARIOS / "us_china_2030.yaml")
+    sites = tmp_path / "sites.csv"
+    # Richmond VA, Dallas TX, Zhongwei (Ningxia)
+    sites.write_text(
+        "site_id,lon,lat,capacity_mw,fixed_cost_usd\n"
+        "richmond,-77.44,37.54,3000,0\ndallas,-96.80,32.78,30000,0\nzhongwei,105.19,37.51,30000,0\n"
+    )
+    inputs, _ = planner.build(s.with_overrides([f"sites={sites}"]))
+    assert inputs.sites.set_index("site_id")["region_id"].to_dict() == {"richmond": "US-VA", "dallas": "US-TX", "zhongwei": "CN-NX"}
+    sites.write_text("site_id,lon,lat,capacity_mw,fixed_cost_usd\nok,-77.44,37.54,10,0\natlantis,-40.0,30.0,10,0\n")
+    with pytest.raises(DataError, match=r"rows atlantis: the site falls in no region"):
+        planner.build(s.with_overrides([f"sites={sites}"]))

@@ -42,7 +42,7 @@ def recompute_objective(outdir, discount_rate: float, params: dict) -> float:
 
 
 def test_files_written(outdir):
-    for f in FILES:
+    for f in FILES + ("map.png", "map.html", "results.gpkg"):
         assert (outdir / f).is_file(), f
     regions = pd.read_csv(outdir / "regions.csv", keep_default_na=False)
     assert len(regions) == 80 * 5
@@ -69,7 +69,7 @@ def test_objective_equals_cost_recomputed_from_files(outdir):
 
 def test_reruns_are_byte_identical(outdir, tmp_path):
     again = tmp_path / "again"
-    planner.solve(planner.load_scenario(SCENARIOS / "us_china_2030.yaml")).to_dir(again)
+    planner.solve(planner.load_scenario(SCENARIOS / "us_china_2030.yaml")).to_dir(again, maps=False)
     for f in ("placements.csv", "regions.csv", "grid_regions.csv", "unserved.csv"):
         assert (again / f).read_bytes() == (outdir / f).read_bytes(), f
 
@@ -78,7 +78,7 @@ def test_to_dir_replaces_previous_results_whole(tmp_path):
     out = tmp_path / "o"
     out.mkdir()
     (out / "stale.txt").write_text("old")
-    planner.solve(planner.load_scenario(SCENARIOS / "no_moratoria.yaml")).to_dir(out)
+    planner.solve(planner.load_scenario(SCENARIOS / "no_moratoria.yaml")).to_dir(out, maps=False)
     assert not (out / "stale.txt").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
 
@@ -108,7 +108,7 @@ def test_cli_solve_validate_datasets_explain(tmp_path, capsys):
 
 def test_lp_export_writes_a_readable_file(tmp_path):
     lp = tmp_path / "m.lp"
-    assert main(["solve", str(SCENARIOS / "us_china_2030.yaml"), "-o", str(tmp_path / "o"), "--write-lp", str(lp), "--quiet"]) == 0
+    assert main(["solve", str(SCENARIOS / "us_china_2030.yaml"), "-o", str(tmp_path / "o"), "--write-lp", str(lp), "--quiet", "--no-maps"]) == 0
     text = lp.read_text()
     assert "Minimize" in text and "placement(us_va_inference_2026)" in text
 
@@ -122,6 +122,17 @@ def test_unserved_cluster_is_explained_end_to_end(tmp_path, capsys):
     assert "us-va-inference-2026" in un.index
     assert "Capacity ran out in 2026" in un.loc["us-va-inference-2026", "reason"]
     assert "PJM (firm" in un.loc["us-va-inference-2026", "reason"]
-    r.to_dir(tmp_path / "u")
+    r.to_dir(tmp_path / "u", maps=False)
     assert main(["explain", str(tmp_path / "u"), "us-va-inference-2026"]) == 0
     assert "Capacity ran out" in capsys.readouterr().out
+
+
+def test_maps_are_skipped_with_a_warning_for_regions_without_geometry(tmp_path):
+    from conftest import cluster, grid, make_tables, region, scenario
+
+    t = make_tables([region("US-ZZ", "G1", 50)], [grid("G1", 1000)])
+    r = planner.solve(scenario([cluster("k", 10)]), tables=t)
+    r.to_dir(tmp_path / "o")
+    assert (tmp_path / "o" / "summary.json").is_file() and not (tmp_path / "o" / "map.png").exists()
+    s = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert any("maps skipped: no geometry for region(s) US-ZZ" in w for w in s["warnings"])

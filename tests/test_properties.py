@@ -66,7 +66,7 @@ def test_invariants_and_recomputed_objective(case):
     result = planner.solve(s, tables=tables)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "o"
-        result.to_dir(out)
+        result.to_dir(out, maps=False)
         assert recompute(out, inputs) == pytest.approx(result.summary["objective_usd"], rel=1e-6, abs=1e-3)
 
 

@@ -1,0 +1,281 @@
+"""Maps: bundled geometry, static PNG, offline HTML (headless Chromium), GeoPackage, bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import planner
+from planner import maps
+from planner.errors import ResultsError
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "scenarios" / "us_china_2030.yaml"
+REGIONS_CSV = ROOT / "datasets" / "regions.csv"
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def result():
+    return planner.solve(planner.load_scenario(SCENARIO))
+
+
+@pytest.fixture(scope="session")
+def outdir(result, tmp_path_factory) -> Path:
+    return result.to_dir(tmp_path_factory.mktemp("maps") / "out")
+
+
+@pytest.fixture(scope="session")
+def regions_csv() -> pd.DataFrame:
+    return pd.read_csv(REGIONS_CSV, usecols=["region_id", "country", "lon", "lat"])
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+def test_every_region_has_one_valid_geometry(regions_csv):
+    from planner.data.geometry import load_geometries
+
+    g = load_geometries()
+    assert g.crs is not None and g.crs.to_epsg() == 4326
+    assert list(g.columns) == ["region_id", "country", "geometry"]
+    assert not g["region_id"].duplicated().any()
+    assert set(g["region_id"]) == set(regions_csv["region_id"])
+    assert g.geometry.is_valid.all() and not g.geometry.is_empty.any()
+    assert set(g.geom_type) <= {"Polygon", "MultiPolygon"}
+    countries = dict(zip(regions_csv["region_id"], regions_csv["country"]))
+    assert all(countries[r] == c for r, c in zip(g["region_id"], g["country"]))
+
+
+def test_representative_points_lie_inside_their_region(regions_csv):
+    import shapely
+
+    from planner.data.geometry import load_geometries
+
+    g = load_geometries().set_index("region_id").geometry
+    outside = [
+        r.region_id for r in regions_csv.itertuples() if not g[r.region_id].contains(shapely.Point(r.lon, r.lat))
+    ]
+    assert outside == [], f"points of regions.csv outside their polygon: {outside}"
+
+
+def test_load_geometries_is_cached_and_returns_a_copy():
+    from planner.data.geometry import geometry_path, load_geometries
+
+    load_geometries()
+    t = time.perf_counter()
+    g = load_geometries()
+    assert time.perf_counter() - t < 0.5
+    g.loc[0, "region_id"] = "XX"
+    assert load_geometries().loc[0, "region_id"] != "XX"
+    assert geometry_path().stat().st_size < 1.5e6
+
+
+def test_imports_stay_light():
+    code = (
+        "import sys, planner, planner.maps, planner.data.geometry; "
+        "heavy = [m for m in ('geopandas', 'matplotlib', 'folium', 'mapclassify', 'shapely') if m in sys.modules]; "
+        "print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def test_load_results_derives_the_metric_columns(outdir):
+    t = maps.load_results(outdir)
+    assert t["years"] == [2026, 2027, 2028, 2029, 2030]
+    reg = t["regions"]
+    for column, label in maps.METRICS.values():
+        assert column in reg.columns and "(" in label  # every label carries its units
+    # cost in a year = annual cost of the placements online by then
+    p = pd.read_csv(outdir / "placements.csv")
+    last = reg[reg["year"] == 2030]
+    assert last["cost_musd_per_yr"].sum() * 1e6 == pytest.approx(p["total_usd_per_yr"].sum(), rel=1e-9)
+    first = reg[reg["year"] == 2026]
+    assert first["cost_musd_per_yr"].sum() * 1e6 == pytest.approx(
+        p.loc[p["online_year"] <= 2026, "total_usd_per_yr"].sum(), rel=1e-9
+    )
+    assert np.allclose(reg["utilisation_pct"], 100 * reg["utilisation"])
+
+
+def test_classes_handle_constant_and_missing_data():
+    classes, labels, colours = maps.classify([0.0, 0.0, 0.0], "load")
+    assert labels == ["0 MW"] and set(classes) == {0}
+    classes, labels, _ = maps.classify([7.0, 7.0], "load")
+    assert len(labels) == 1 and set(classes) == {0}
+    classes, labels, _ = maps.classify([0.0, 1.0, 2.0, np.nan], "load")
+    assert labels[-1] == "no data" and classes[-1] == len(labels) - 1
+    classes, labels, colours = maps.classify(np.arange(80.0), "cost")
+    assert len(labels) <= maps.MAX_CLASSES and len(set(colours)) == len(colours)
+    assert classes == sorted(classes)  # classes are ordered by value
+
+
+# --------------------------------------------------------------------------- PNG
+
+
+def _is_background(rgb, bg=(255, 255, 255), tol=8) -> bool:
+    return all(abs(int(a) - b) <= tol for a, b in zip(rgb[:3], bg))
+
+
+def test_png_fills_every_region(outdir, regions_csv, tmp_path):
+    from PIL import Image
+    from pyproj import Transformer
+
+    fig = maps.plot(outdir, metric="load")
+    path = tmp_path / "map.png"
+    fig.savefig(path, dpi=fig.dpi, facecolor=maps.BACKGROUND)
+    img = np.asarray(Image.open(path).convert("RGB"))
+    h, w = img.shape[:2]
+    assert (w, h) == (round(fig.get_figwidth() * fig.dpi), round(fig.get_figheight() * fig.dpi))
+    assert w >= 1200 and h >= 600
+    axes = {ax.get_label(): ax for ax in fig.axes}
+    assert set(axes) == {"US", "CN"}
+    crs = {"US": maps.US_CRS, "CN": maps.CN_CRS}
+    unfilled = []
+    for r in regions_csv.itertuples():
+        x, y = Transformer.from_crs(4326, crs[r.country], always_xy=True).transform(r.lon, r.lat)
+        px, py = axes[r.country].transData.transform((x, y))
+        col, row = int(round(px)), int(round(h - py))
+        assert 0 <= col < w and 0 <= row < h, r.region_id
+        if _is_background(img[row, col]):
+            unfilled.append(r.region_id)
+    assert unfilled == [], f"regions left as background in the PNG: {unfilled}"
+
+
+def test_write_png_default_and_named_paths(outdir):
+    p = maps.write_png(outdir)
+    assert p == outdir / "map.png" and p.stat().st_size > 50_000
+    q = maps.write_png(outdir, "shadow_price", 2026)
+    assert q == outdir / "map_shadow_price_2026.png"
+    q.unlink()
+    p.unlink()
+
+
+def test_plot_of_a_result_marks_user_hubs(result):
+    fig = maps.plot(result, metric="cost", year=2028)
+    texts = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    assert maps.MARKER_TEXT["hub"] in texts
+    assert any("2028" in t.get_text() for t in fig.texts) or "2028" in fig._suptitle.get_text()
+
+
+# --------------------------------------------------------------------------- GeoPackage + write_all
+
+
+def test_write_all_writes_three_files(outdir, tmp_path):
+    import pyogrio
+
+    work = tmp_path / "copy"
+    shutil.copytree(outdir, work)
+    paths = maps.write_all(work)
+    assert [p.name for p in paths] == ["map.png", "map.html", "results.gpkg"]
+    assert all(p.parent == work and p.stat().st_size > 0 for p in paths)
+    info = pyogrio.read_info(work / "results.gpkg", layer="regions")
+    assert info["features"] == 80 * 5
+    gdf = pyogrio.read_dataframe(work / "results.gpkg", layer="regions")
+    assert gdf.crs.to_epsg() == 4326
+    assert {"region_id", "year", "load_mw", "cost_musd_per_yr", "moratorium"} <= set(gdf.columns)
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def test_html_is_self_contained(outdir, tmp_path):
+    path = maps.write_html(outdir, tmp_path / "map.html")
+    text = path.read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=", text), "the HTML loads a script from elsewhere"
+    assert not re.search(r"<link[^>]+href=", text), "the HTML loads a stylesheet from elsewhere"
+    assert "L.map(" in text and "Leaflet" in text
+    for m in maps.METRICS:
+        assert json.dumps(maps.SHORT_LABELS[m]) in text  # one layer per metric
+    assert "cn-bj-inference-2026" in text  # popups list the clusters
+
+
+def _chromium(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
+    profile = tmp_path / "chromium-profile"
+    profile.mkdir(exist_ok=True)
+    cmd = [
+        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--no-first-run", "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}",
+        "--window-size=1600,900", "--virtual-time-budget=10000", *args,
+    ]  # fmt: skip
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium absent (apt-get install chromium); CI installs it")
+def test_html_draws_every_region_in_chromium(outdir, regions_csv, tmp_path):
+    from PIL import Image
+
+    page = maps.write_html(outdir, tmp_path / "map.html")
+    url = page.resolve().as_uri()
+    dom = _chromium(["--dump-dom", url], tmp_path).stdout
+    drawn = {}
+    for tag in re.findall(r"<path\b[^>]*>", dom):
+        m = re.search(r'class="[^"]*\bregion-([A-Z]{2}-[A-Z]{2})\b', tag)
+        d = re.search(r'\bd="([^"]*)"', tag)
+        if m and d:
+            drawn[m.group(1)] = d.group(1)
+    missing = sorted(set(regions_csv["region_id"]) - set(drawn))
+    assert missing == [], f"regions not drawn by Leaflet: {missing}"
+    empty = sorted(r for r, d in drawn.items() if d in ("", "M0 0"))
+    assert empty == [], f"regions drawn without a shape (off screen?): {empty}"
+    assert dom.count("<path") >= len(regions_csv)
+
+    shot = tmp_path / "shot.png"
+    _chromium([f"--screenshot={shot}", url], tmp_path)
+    img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    h, w = img.shape[:2]
+    assert (w, h) == (1600, 900)
+    bg = np.array([0xF4, 0xF7, 0xFA])  # the map's background (no tiles)
+    coloured = np.abs(img - bg).sum(axis=2) > 30
+    band = coloured[int(0.15 * h) : int(0.65 * h)]
+    china, us = band[:, : w // 2], band[:, w // 2 :]
+    assert china.mean() > 0.2, f"China: {china.mean():.2f} of its half coloured"
+    assert us.mean() > 0.2, f"US: {us.mean():.2f} of its half coloured"
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_directory_without_results(tmp_path):
+    with pytest.raises(ResultsError) as exc:
+        maps.load_results(tmp_path)
+    assert "\n" not in str(exc.value) and "missing" in str(exc.value)
+    with pytest.raises(ResultsError):
+        maps.plot(tmp_path / "nowhere")
+
+
+def test_old_results_format(outdir, tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(outdir, old)
+    s = json.loads((old / "summary.json").read_text())
+    s["results_format"] = 0
+    (old / "summary.json").write_text(json.dumps(s))
+    with pytest.raises(ResultsError) as exc:
+        maps.write_all(old)
+    assert "\n" not in str(exc.value) and "format" in str(exc.value)
+
+
+def test_bad_metric_and_year_list_the_valid_ones(outdir):
+    with pytest.raises(ResultsError) as exc:
+        maps.plot(outdir, metric="price")
+    assert all(m in str(exc.value) for m in maps.METRICS) and "\n" not in str(exc.value)
+    for year in (2025, 2031, "soon", 2030.5):
+        with pytest.raises(ResultsError) as exc:
+            maps.plot(outdir, year=year)
+        assert "2026, 2027, 2028, 2029, 2030" in str(exc.value)
+    with pytest.raises(ResultsError):
+        maps.explore(outdir, metric="nope")
+    with pytest.raises(ResultsError):
+        maps.write_png(outdir, "load", 1999)
