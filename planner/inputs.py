@@ -328,7 +328,7 @@ def eligible_pairs(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd.
     nk, nr = len(clusters), len(regions)
     rules = _rule_masks(clusters, regions, moratoria, params, first_year, np.arange(nk))
     ki, ri, eligible, blocked = rules["ki"], rules["ri"], rules["eligible"], rules["blocked"]
-    usable = eligible & (blocked == "")
+    usable = eligible & (blocked < 0)
     stuck_k = np.flatnonzero(np.bincount(ki, weights=usable, minlength=nk) == 0)
 
     idx = np.flatnonzero(eligible)
@@ -354,7 +354,7 @@ def eligible_pairs(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd.
             "capex_usd_per_mw": rv["capex_usd_per_mw"][re_].astype(float),
             "distance_km": rules["dist"][idx],
             "rtt_ms": rules["rtt"][idx],
-            "blocked_by": blocked[idx],
+            "blocked_by": _moratorium_ids(moratoria, blocked[idx]),
             "indivisible": cv["indivisible"][ke].astype(bool),
             "pair_cost_usd": 0.0,
         }
@@ -363,16 +363,19 @@ def eligible_pairs(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd.
 
 
 def _rule_masks(clusters, regions, moratoria, params, first_year, ks: np.ndarray) -> dict[str, np.ndarray]:
-    """Each eligibility rule as a flat mask over clusters *ks* x all locations."""
+    """Each eligibility rule as a flat mask over clusters *ks* x all locations.
+
+    Strings are compared once on the small tables; the flat arrays only gather
+    booleans, integers and floats. ``blocked`` holds the position of the
+    moratorium (in *moratoria*) that blocks a pair, or -1.
+    """
     nr = len(regions)
     ki = np.repeat(ks, nr)
     ri = np.tile(np.arange(nr), len(ks))
-    r_country = regions["country"].to_numpy()[ri]
-    allowed = clusters["allowed_countries"].to_numpy()
-    country_ok = np.zeros(len(ki), dtype=bool)
-    for code in ("US", "CN"):
-        allows = np.array([code in a.split(";") for a in allowed])
-        country_ok |= (r_country == code) & allows[ki]
+    codes = ("US", "CN")
+    loc_code = pd.Index(codes).get_indexer(regions["country"])
+    allows = np.array([[c in a.split(";") for c in codes] for a in clusters["allowed_countries"]], dtype=bool).reshape(-1, 2)
+    country_ok = allows[ki, loc_code[ri]]
     region_ok = np.ones(len(ki), dtype=bool)
     listed_all = clusters["allowed_regions"].to_numpy()
     for j, k in enumerate(ks):
@@ -382,24 +385,35 @@ def _rule_masks(clusters, regions, moratoria, params, first_year, ks: np.ndarray
     has_hub = ~np.isnan(max_rtt)
     dist = np.full(len(ki), np.nan)
     hub = np.flatnonzero(has_hub)
-    dist[hub] = great_circle_km(
-        clusters["hub_lon"].to_numpy(dtype=float)[ki[hub]],
-        clusters["hub_lat"].to_numpy(dtype=float)[ki[hub]],
-        regions["lon"].to_numpy(dtype=float)[ri[hub]],
-        regions["lat"].to_numpy(dtype=float)[ri[hub]],
-    )
+    if len(hub):
+        lon_k, lat_k = (np.radians(clusters[c].to_numpy(dtype=float)) for c in ("hub_lon", "hub_lat"))
+        lon_r, lat_r = (np.radians(regions[c].to_numpy(dtype=float)) for c in ("lon", "lat"))
+        kh, rh = ki[hub], ri[hub]
+        a = np.sin((lat_r[rh] - lat_k[kh]) / 2) ** 2 + np.cos(lat_k)[kh] * np.cos(lat_r)[rh] * np.sin((lon_r[rh] - lon_k[kh]) / 2) ** 2
+        dist[hub] = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
     rtt = round_trip_ms(dist, params)
     latency_ok = ~has_hub | (rtt <= max_rtt)
     online = clusters["online_year"].to_numpy(dtype=int)[ki]
     lead_ok = online >= first_year + regions["site_lead_time_years"].to_numpy(dtype=float)[ri]
     eligible = country_ok & region_ok & latency_ok & lead_ok
-    blocked = np.full(len(ki), "", dtype=object)
-    region_of = regions["region_id"].to_numpy()[ri]
-    for mid, m in moratoria.iterrows():
-        hit = eligible & (blocked == "") & (region_of == m["region_id"]) & (online >= m["from_year"]) & (online <= m["until_year"])
-        blocked[hit] = mid
+    blocked = np.full(len(ki), -1, dtype=np.int32)
+    if len(moratoria):
+        region_pos = pd.Index(regions["region_id"].unique())
+        loc_region = region_pos.get_indexer(regions["region_id"])[ri]
+        mor_region = region_pos.get_indexer(moratoria["region_id"])
+        for pos, (m_region, start, end) in enumerate(zip(mor_region, moratoria["from_year"], moratoria["until_year"])):
+            if m_region < 0:
+                continue
+            hit = eligible & (blocked < 0) & (loc_region == m_region) & (online >= start) & (online <= end)
+            blocked[hit] = pos
     return {"ki": ki, "ri": ri, "country_ok": country_ok, "region_ok": region_ok, "latency_ok": latency_ok,
             "lead_ok": lead_ok, "eligible": eligible, "blocked": blocked, "dist": dist, "rtt": rtt, "max_rtt": max_rtt}
+
+
+def _moratorium_ids(moratoria: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
+    """Moratorium ids for positions from ``_rule_masks`` ("" where -1)."""
+    ids = np.append(moratoria.index.to_numpy(dtype=object), "")
+    return ids[np.where(positions < 0, len(ids) - 1, positions)]
 
 
 def _exclusions(clusters, regions, moratoria, params, first_year, stuck_k: np.ndarray) -> pd.DataFrame:
@@ -408,15 +422,16 @@ def _exclusions(clusters, regions, moratoria, params, first_year, stuck_k: np.nd
     if len(stuck_k) == 0:
         return pd.DataFrame(columns=cols)
     m = _rule_masks(clusters, regions, moratoria, params, first_year, stuck_k)
+    blocked_ids = _moratorium_ids(moratoria, m["blocked"])
     reasons = np.select(
-        [~m["country_ok"], ~m["region_ok"], ~m["latency_ok"], ~m["lead_ok"], m["blocked"] != ""],
+        [~m["country_ok"], ~m["region_ok"], ~m["latency_ok"], ~m["lead_ok"], m["blocked"] >= 0],
         ["country policy", "not in allowed_regions", "latency", "site lead time", "moratorium"],
         "eligible",
     )
     keep = reasons != "eligible"
     allowed = clusters["allowed_countries"].to_numpy()[m["ki"]]
     detail = []
-    for rule, t, lim, d, mid, allow in zip(reasons[keep], m["rtt"][keep], m["max_rtt"][keep], m["dist"][keep], m["blocked"][keep], allowed[keep]):
+    for rule, t, lim, d, mid, allow in zip(reasons[keep], m["rtt"][keep], m["max_rtt"][keep], m["dist"][keep], blocked_ids[keep], allowed[keep]):
         if rule == "latency":
             detail.append(f"{t:.0f} ms round trip > {lim:.0f} ms ({d:,.0f} km)")
         elif rule == "country policy":

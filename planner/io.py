@@ -19,7 +19,7 @@ import pandas as pd
 from planner.errors import ResultsError
 from planner.result import RESULTS_FORMAT, Result
 
-FLOAT_FORMAT = "%.6f"
+FLOAT_FORMAT = "%.10g"  # 10 significant digits: exact enough for MW shares and bn-USD costs alike
 FILES = ("summary.json", "placements.csv", "regions.csv", "grid_regions.csv", "unserved.csv")
 
 

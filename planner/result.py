@@ -261,7 +261,7 @@ def _unserved(inputs, pairs, x, u, grid, sites) -> pd.DataFrame:
     usable = pairs[pairs["blocked_by"] == ""]
     g = grid.set_index(["grid_region_id", "year"])
     for k, share in zip(cl.index, u):
-        if share <= 1e-6:
+        if share <= TOL:  # the same threshold as placements, so the files add up to the objective
             continue
         c = cl.loc[k]
         cand = usable[usable["cluster_id"] == k]

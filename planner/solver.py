@@ -85,7 +85,7 @@ def highs_instance(model: Model, time_limit_s: float = 300.0, threads: int = 1, 
     h.setOptionValue("mip_rel_gap", float(mip_gap))
     lp = highspy.HighsLp()
     m, n = model.A.shape
-    csc = model.A.tocsc()
+    csc = model.A if model.A.format == "csc" else model.A.tocsc()
     lp.num_col_ = n
     lp.num_row_ = m
     lp.col_cost_ = model.c * COST_SCALE

@@ -18,7 +18,7 @@ class RowBlock:
     """
 
     name: str
-    A: sp.csr_matrix
+    A: sp.csc_matrix
     lower: np.ndarray
     upper: np.ndarray
     keys: pd.DataFrame
@@ -108,7 +108,7 @@ class Model:
     cost_parts: dict[str, np.ndarray]
     lower: np.ndarray
     upper: np.ndarray
-    A: sp.csr_matrix
+    A: sp.csc_matrix
     row_lower: np.ndarray
     row_upper: np.ndarray
     blocks: dict[str, slice]

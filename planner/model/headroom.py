@@ -38,14 +38,19 @@ def headroom_rows(inputs: Inputs, cols: Columns) -> RowBlock:
     li0 = np.searchsorted(CURTAILMENT_LEVELS_PCT, pairs["curtailment_pct"].to_numpy())
     coef = (pairs["it_load_mw"] * pairs["pue"]).to_numpy()
 
-    # every (pair, t, c) with t >= o_k and c >= a_k, built as one broadcast
-    t_grid, l_grid = np.meshgrid(np.arange(nt), np.arange(nl), indexing="ij")
-    t_flat, l_flat = t_grid.ravel(), l_grid.ravel()
-    mask = (t_flat[None, :] >= ti0[:, None]) & (l_flat[None, :] >= li0[:, None])
-    p_idx, tl_idx = np.nonzero(mask)
-    x_rows = (gi[p_idx] * nt + t_flat[tl_idx]) * nl + l_flat[tl_idx]
+    # every (pair, t, c) with t >= o_k and c >= a_k: a rectangle of (nt - t0) x (nl - c0) entries per pair,
+    # generated directly (no dense pair x year x level mask)
+    width = nl - li0
+    counts = (nt - ti0) * width
+    p_idx = np.repeat(np.arange(len(pairs), dtype=np.int64), counts)
+    offset = np.arange(p_idx.size, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    t_of_entry = ti0[p_idx] + offset // width[p_idx]
+    l_of_entry = li0[p_idx] + offset % width[p_idx]
+    x_rows = (gi[p_idx] * nt + t_of_entry) * nl + l_of_entry
     x_cols = p_idx
     x_vals = coef[p_idx]
+    t_flat = np.repeat(np.arange(nt), nl)
+    l_flat = np.tile(np.arange(nl), nt)
 
     # new[g, tau] counts in rows (g, t, c) for all t >= tau and every c
     new = cols.new
