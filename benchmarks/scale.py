@@ -312,10 +312,13 @@ def main(argv: list[str] | None = None) -> int:
     out["quickstart"] = cold_quickstart(max(3, args.repeat))
     print(f"cold quick-start: {out['quickstart']['median_s']:.2f} s (median)", flush=True)
 
-    # keep results of sizes/methods not re-run this time
-    for key in ("sizes", "growth"):
-        for k, v in previous.get(key, {}).items():
-            out[key].setdefault(k, v)
+    # keep results of sizes, and of methods within a size, not re-run this time
+    for k, v in previous.get("growth", {}).items():
+        out["growth"].setdefault(k, v)
+    for k, row in previous.get("sizes", {}).items():
+        mine = out["sizes"].setdefault(k, row)
+        for method, r in row.items():
+            mine.setdefault(method, r)
     if "profile" not in out and "profile" in previous:
         out["profile"] = previous["profile"]
     analyse(out)

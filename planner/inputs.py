@@ -381,10 +381,12 @@ def _rule_masks(clusters, regions, moratoria, params, first_year, ks: np.ndarray
     for j, k in enumerate(ks):
         if listed_all[k]:
             region_ok[j * nr : (j + 1) * nr] = regions["region_id"].isin(listed_all[k].split(";")).to_numpy()
+    online = clusters["online_year"].to_numpy(dtype=int)[ki]
+    lead_ok = online >= first_year + regions["site_lead_time_years"].to_numpy(dtype=float)[ri]
     max_rtt = clusters["max_rtt_ms"].to_numpy(dtype=float)[ki]
     has_hub = ~np.isnan(max_rtt)
     dist = np.full(len(ki), np.nan)
-    hub = np.flatnonzero(has_hub)
+    hub = np.flatnonzero(has_hub & country_ok & region_ok & lead_ok)  # distances only where they can matter
     if len(hub):
         lon_k, lat_k = (np.radians(clusters[c].to_numpy(dtype=float)) for c in ("hub_lon", "hub_lat"))
         lon_r, lat_r = (np.radians(regions[c].to_numpy(dtype=float)) for c in ("lon", "lat"))
@@ -393,8 +395,6 @@ def _rule_masks(clusters, regions, moratoria, params, first_year, ks: np.ndarray
         dist[hub] = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
     rtt = round_trip_ms(dist, params)
     latency_ok = ~has_hub | (rtt <= max_rtt)
-    online = clusters["online_year"].to_numpy(dtype=int)[ki]
-    lead_ok = online >= first_year + regions["site_lead_time_years"].to_numpy(dtype=float)[ri]
     eligible = country_ok & region_ok & latency_ok & lead_ok
     blocked = np.full(len(ki), -1, dtype=np.int32)
     if len(moratoria):
