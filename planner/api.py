@@ -64,11 +64,11 @@ def check_usable(sol: Solution, scenario: Scenario) -> None:
         return
     if sol.status == "time_limit":
         raise SolverError(
-            f"{scenario.name}: the solver reached its time limit ({scenario.solver.time_limit_s:g} s) before finding "
+            f"{scenario.source}: the solver reached its time limit ({scenario.solver.time_limit_s:g} s) before finding "
             "a feasible solution; raise solver.time_limit_s",
             exit_code=STATUS_EXIT_CODES["time_limit"],
         )
-    raise SolverError(f"{scenario.name}: the solver returned {sol.status} ({sol.message}); no solution to report")
+    raise SolverError(f"{scenario.source}: the solver returned {sol.status} ({sol.message}); no solution to report")
 
 
 def build(scenario: Scenario, tables: Tables | None = None):

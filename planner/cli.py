@@ -104,7 +104,10 @@ def _cmd_solve(args) -> int:
         from planner.api import build
 
         _, model = build(scenario)
-        write_lp(model, args.write_lp)
+        try:
+            write_lp(model, args.write_lp)
+        except OSError as exc:
+            raise PlannerError(f"{args.write_lp}: cannot write the LP file ({exc.strerror})") from None
     result = solve(scenario, solver=args.solver)
     result.summary["overrides"] = list(args.overrides)
     t_write = time.perf_counter()
@@ -199,15 +202,16 @@ def _cmd_explain(args) -> int:
     from planner.io import read_summary
 
     read_summary(Path(args.outdir))
-    un = pd.read_csv(Path(args.outdir) / "unserved.csv", keep_default_na=False)
+    un = pd.read_csv(Path(args.outdir) / "unserved.csv", dtype=str, keep_default_na=False)
     if args.cluster:
-        if args.cluster not in set(pd.read_csv(Path(args.outdir) / "placements.csv")["cluster_id"]) | set(un["cluster_id"]):
+        placed = pd.read_csv(Path(args.outdir) / "placements.csv", dtype=str, keep_default_na=False)["cluster_id"]
+        if args.cluster not in set(placed) | set(un["cluster_id"]):
             raise PlannerError(f"{args.outdir}: no cluster {args.cluster!r} in these results")
         un = un[un["cluster_id"] == args.cluster]
     if un.empty:
         print("Every cluster is fully placed." if not args.cluster else f"{args.cluster} is fully placed.")
     for r in un.itertuples():
-        print(f"{r.cluster_id}: {r.unserved_it_mw:,.0f} MW unserved. {r.reason}")
+        print(f"{r.cluster_id}: {float(r.unserved_it_mw):,.0f} MW unserved. {r.reason}")
     return 0
 
 

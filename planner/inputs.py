@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.data.load import Tables, check_rules, load_tables
+from planner.data.load import Tables, check_joins, check_rules, load_tables
 from planner.data.sites import read_pair_costs, read_sites
 from planner.data.schemas import GRID_REGIONS, PARAMETER_RANGES, REGIONS
 from planner.errors import DataError, ScenarioError, is_file
@@ -91,6 +91,8 @@ def build_inputs(scenario: Scenario, tables: Tables | None = None) -> Inputs:
     params = _parameters(scenario, tables)
     regions = _apply_overrides(tables.regions, scenario.overrides.regions, REGIONS, "overrides.regions", src)
     grids = _apply_overrides(tables.grid_regions, scenario.overrides.grid_regions, GRID_REGIONS, "overrides.grid_regions", src)
+    if scenario.overrides.regions or scenario.overrides.grid_regions:
+        _check_override_joins(scenario, regions, grids, tables)
     regions = _derive_region_columns(regions, params, scenario)
     grids = _expansion(grids, scenario, params)
     clusters = _clusters(scenario, regions)
@@ -99,7 +101,8 @@ def build_inputs(scenario: Scenario, tables: Tables | None = None) -> Inputs:
     locations = site_locations(sites, regions) if len(sites) else region_locations(regions)
     pairs, exclusions = eligible_pairs(clusters, locations, moratoria, params, scenario.horizon.first_year)
     if scenario.pair_costs:
-        pairs = add_pair_costs(pairs, read_pair_costs(_user_path(scenario, "pair_costs")), sites)
+        path = _user_path(scenario, "pair_costs")
+        pairs = add_pair_costs(pairs, read_pair_costs(path), sites, clusters, regions, str(path))
     years = np.arange(scenario.horizon.first_year, scenario.horizon.last_year + 1)
     discount = pd.Series((1.0 + scenario.discount_rate) ** -(years - years[0]), index=years, name="discount")
     return Inputs(scenario, years, discount, regions, grids, clusters, pairs, exclusions, moratoria, params, tables, sites)
@@ -160,6 +163,8 @@ def _apply_overrides(df: pd.DataFrame, overrides: dict, schema, key: str, src: s
                     raise ScenarioError(src, f"{key}.{rid}.{field}", value, "a finite number")
                 if (col.low is not None and value < col.low) or (col.high is not None and value > col.high):
                     raise ScenarioError(src, f"{key}.{rid}.{field}", value, f"{col.description}, in {col.low:g}..{col.high:g}")
+            elif not isinstance(value, str):
+                raise ScenarioError(src, f"{key}.{rid}.{field}", value, f"a string ({col.description})")
             elif col.choices and value not in col.choices:
                 raise ScenarioError(src, f"{key}.{rid}.{field}", value, f"one of {', '.join(col.choices)}")
             df.loc[rid, field] = value
@@ -168,6 +173,18 @@ def _apply_overrides(df: pd.DataFrame, overrides: dict, schema, key: str, src: s
     except DataError as exc:
         raise ScenarioError(src, key, list(overrides), str(exc)) from None
     return df
+
+
+def _check_override_joins(scenario: Scenario, regions: pd.DataFrame, grids: pd.DataFrame, tables: Tables) -> None:
+    """Overrides must keep the tables joined: grid regions exist, countries agree."""
+    try:
+        check_joins({"regions": regions, "grid_regions": grids, "moratoria": tables.moratoria}, tables.files)
+    except DataError as exc:
+        bad = exc.rows[0] if exc.rows else ""
+        field = exc.column if exc.column in ("grid_region_id", "country") else ""
+        path = f"overrides.regions.{bad}.{field}" if field else "overrides"
+        value = regions.loc[bad, field] if field and bad in regions.index else None
+        raise ScenarioError(scenario.source, path, value, "a grid region of the same country (grid_regions table)") from None
 
 
 def _derive_region_columns(regions: pd.DataFrame, p: dict[str, float], scenario: Scenario) -> pd.DataFrame:
@@ -198,7 +215,10 @@ def _expansion(grids: pd.DataFrame, scenario: Scenario, p: dict[str, float]) -> 
         lead.append(opt.lead_time_years if opt else p[f"expansion_lead_time_years_{cc}"])
         cap.append(opt.max_mw_per_year if opt else p[f"expansion_max_mw_per_year_{cc}"])
     g["expansion_cost_usd_per_kw"] = np.array(cost, dtype=float)
-    g["expansion_lead_time_years"] = np.array(lead, dtype=float).round().astype(int)
+    lead = np.array(lead, dtype=float)
+    if (lead % 1 != 0).any():
+        raise ScenarioError(scenario.source, "parameters.expansion_lead_time_years_*", float(lead[lead % 1 != 0][0]), "a whole number of years")
+    g["expansion_lead_time_years"] = lead.astype(int)
     g["expansion_max_mw_per_year"] = np.array(cap, dtype=float)
     return g
 
@@ -253,7 +273,7 @@ def _moratoria(scenario: Scenario, table: pd.DataFrame, regions: pd.DataFrame) -
     for i, m in enumerate(scenario.extra_moratoria):
         if m.region_id not in regions.index:
             raise ScenarioError(scenario.source, f"extra_moratoria[{i}].region_id", m.region_id, "a region id such as US-VA or CN-GS")
-        if m.moratorium_id in table.index or m.moratorium_id in applied.index:
+        if m.moratorium_id in table.index or m.moratorium_id in {e["moratorium_id"] for e in extra}:
             raise ScenarioError(scenario.source, f"extra_moratoria[{i}].moratorium_id", m.moratorium_id, "an id not already in the moratoria table")
         extra.append(
             {
@@ -307,8 +327,22 @@ def site_locations(sites: pd.DataFrame, regions: pd.DataFrame) -> pd.DataFrame:
     return loc.set_index("site_id", drop=False).rename_axis(None)
 
 
-def add_pair_costs(pairs: pd.DataFrame, costs: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
-    """Join the optional pair-cost table onto the eligible pairs (zero where absent)."""
+def add_pair_costs(pairs: pd.DataFrame, costs: pd.DataFrame, sites: pd.DataFrame, clusters: pd.DataFrame,
+                   regions: pd.DataFrame, label: str) -> pd.DataFrame:
+    """Join the optional pair-cost table onto the eligible pairs.
+
+    Every row must name a known cluster and a location of this study (a site
+    id in a site study, a region id otherwise); an eligible pair without a row
+    costs nothing extra.
+    """
+    locations = sites.index if len(sites) else regions.index
+    bad = ~costs["cluster_id"].isin(clusters.index)
+    if bad.any():
+        raise DataError(label, "cluster_id", list(costs.index[bad]), "not a cluster of the scenario")
+    bad = ~costs["location_id"].isin(locations)
+    if bad.any():
+        kind = "site id of the sites table" if len(sites) else "region id (this is a region-level study)"
+        raise DataError(label, "site_id" if len(sites) else "region_id", list(costs.index[bad]), f"not a {kind}")
     location = pairs["site_id"].where(pairs["site_id"] != "", pairs["region_id"])
     key = pairs["cluster_id"] + "|" + location
     pairs = pairs.copy()

@@ -32,7 +32,10 @@ def write_result(result: Result, outdir: Path, maps: bool = True) -> Path:
     """
     outdir = Path(outdir)
     parent = outdir.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ResultsError(f"{outdir}: cannot create the output directory ({exc.strerror})") from None
     if outdir.exists() and not outdir.is_dir():
         raise ResultsError(f"{outdir}: exists and is not a directory")
     if maps and (missing := _regions_without_geometry(result)):

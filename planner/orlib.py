@@ -62,6 +62,8 @@ def read_orlib(path: str | Path) -> OrlibInstance:
         vals = [float(t) for t in tokens]
     except (OSError, ValueError) as exc:
         raise DataError(str(path), "-", "-", f"not an OR-Library cap file ({exc})") from None
+    if len(vals) < 2:
+        raise DataError(str(path), "-", "-", "empty file; expected 'm n' on the first line")
     m, n = int(vals[0]), int(vals[1])
     need = 2 + 2 * m + n * (1 + m)
     if len(vals) != need:

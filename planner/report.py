@@ -14,11 +14,12 @@ def format_report(result: Result, top: int = 12) -> str:
         f"Objective (present value): {s['objective_usd'] / 1e9:,.2f} bn USD  = "
         + ", ".join(f"{k} {v / 1e9:,.2f}" for k, v in s["objective_parts_usd"].items() if abs(v) > 0.5),
         "",
-        f"{'country':8}{'planned MW':>12}{'placed MW':>12}{'unserved MW':>13}{'new grid MW':>13}{'cost M$/yr':>12}{'MtCO2/yr':>10}",
+        "Clusters by home country (planned, placed, of which abroad, unserved); grid, cost and CO2 by host country:",
+        f"{'country':8}{'planned MW':>12}{'placed MW':>12}{'abroad MW':>11}{'unserved MW':>13}{'new grid MW':>13}{'cost M$/yr':>12}{'MtCO2/yr':>10}",
     ]
     for c, t in s["totals_by_country"].items():
         lines.append(
-            f"{c:8}{t['planned_it_mw']:>12,.0f}{t['placed_it_mw']:>12,.0f}{t['unserved_it_mw']:>13,.0f}"
+            f"{c:8}{t['planned_it_mw']:>12,.0f}{t['placed_it_mw']:>12,.0f}{t['placed_abroad_it_mw']:>11,.0f}{t['unserved_it_mw']:>13,.0f}"
             f"{t['new_capacity_mw']:>13,.0f}{t['annual_cost_usd'] / 1e6:>12,.0f}{t['emissions_tco2_per_yr'] / 1e6:>10,.2f}"
         )
     pl = result.placements

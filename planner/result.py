@@ -89,8 +89,7 @@ def make_result(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, 
     x[x < TOL] = 0.0
     u = v[cols.u]
     new = v[cols.new_slice]
-    duals = sol.row_duals_usd if sol.row_duals_usd is not None else np.zeros(model.A.shape[0])
-    years = inputs.years
+    duals = sol.row_duals_usd if sol.row_duals_usd is not None else np.full(model.A.shape[0], np.nan)
     disc = inputs.discount
 
     placements = _placements(inputs, cols.pairs, x)
@@ -99,7 +98,6 @@ def make_result(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, 
     sites = _site_table(model, x, v, duals)
     unserved = _unserved(inputs, cols.pairs, x, u, grid, sites)
     summary = _summary(inputs, model, sol, v, placements, grid, unserved, timings)
-    del years
     return Result(inputs.scenario.name, placements, regions, grid, unserved, summary, inputs, sites)
 
 
@@ -239,12 +237,14 @@ def _region_table(inputs, model, pairs, x, grid, duals, disc) -> pd.DataFrame:
     hm = out["headroom_mw"].to_numpy()
     out["utilisation"] = np.where(hm > 0, out["load_mw"].to_numpy() / np.where(hm > 0, hm, 1.0), 0.0)
     sp = g["shadow_price_usd_per_mw_yr"].reindex(gkey).to_numpy()
+    out["shadow_price_usd_per_mw_yr"] = np.where(np.abs(sp) < 1e-6, 0.0, sp)
+    # a region limit is one row for the whole horizon: its dual is a present value, USD per MW, kept apart
+    rl = pd.Series(0.0, index=regions.index)
     keys = model.row_keys["region_limit"]
     if len(keys):
-        rl = _shadow(model, duals, "region_limit") / disc.iloc[-1]
-        extra = pd.Series(rl, index=pd.MultiIndex.from_arrays([keys["region_id"], np.full(len(keys), years[-1])]))
-        sp = sp + extra.reindex(ry).fillna(0.0).to_numpy()
-    out["shadow_price_usd_per_mw_yr"] = np.where(np.abs(sp) < 1e-6, 0.0, sp)
+        rl.loc[keys["region_id"].to_numpy()] = _shadow(model, duals, "region_limit")
+    rl = rl.where(np.abs(rl) >= 1e-6, 0.0)
+    out["region_limit_shadow_price_usd_per_mw"] = rl.reindex(rid).to_numpy()
     flag = pd.Series("", index=ry)
     for mid, m in inputs.moratoria.iterrows():
         if m["region_id"] in regions.index:
@@ -319,9 +319,11 @@ def _exclusion_text(inputs: Inputs, cluster_id: str) -> str:
         return "No region exists in its allowed set."
     parts = []
     for rule, grp in ex.groupby("rule", sort=True):
-        sample = "; ".join(f"{r} {d}".strip() for r, d in zip(grp["region_id"][:3], grp["detail"][:3]))
+        sites = (grp["site_id"] != "").any()
+        where = grp["site_id"].where(grp["site_id"] != "", grp["region_id"])
+        sample = "; ".join(f"{r} {d}".strip() for r, d in zip(where[:3], grp["detail"][:3]))
         more = f" (+{len(grp) - 3} more)" if len(grp) > 3 else ""
-        parts.append(f"{rule}: {len(grp)} region(s), e.g. {sample}{more}")
+        parts.append(f"{rule}: {len(grp)} {'site' if sites else 'region'}(s), e.g. {sample}{more}")
     return "Excluded by " + " | ".join(parts)
 
 
@@ -333,17 +335,21 @@ def _summary(inputs, model, sol, v, placements, grid, unserved, timings) -> dict
     cl = inputs.clusters
     by_country = {}
     for country in ("US", "CN"):
-        pl = placements[placements["country"] == country]
+        home = placements["cluster_id"].map(cl["home_country"])
+        pl = placements[home == country]  # the country's own clusters, wherever they went
+        hosted = placements[placements["country"] == country]
         un = unserved[unserved["home_country"] == country] if len(unserved) else unserved
         gr = grid[(grid["country"] == country) & (grid["year"] == inputs.years[-1])]
         by_country[country] = {
             "planned_it_mw": float(cl.loc[cl["home_country"] == country, "it_load_mw"].sum()),
             "placed_it_mw": float(pl["it_load_mw"].sum()),
-            "grid_load_mw": float(pl["grid_load_mw"].sum()),
+            "placed_abroad_it_mw": float(pl.loc[pl["country"] != country, "it_load_mw"].sum()),
+            "hosted_it_mw": float(hosted["it_load_mw"].sum()),
+            "grid_load_mw": float(hosted["grid_load_mw"].sum()),
             "unserved_it_mw": float(un["unserved_it_mw"].sum()) if len(un) else 0.0,
             "new_capacity_mw": float(gr["cumulative_new_capacity_mw"].sum()),
-            "annual_cost_usd": float(pl["total_usd_per_yr"].sum()),
-            "emissions_tco2_per_yr": float(pl["emissions_tco2_per_yr"].sum()),
+            "annual_cost_usd": float(hosted["total_usd_per_yr"].sum()),
+            "emissions_tco2_per_yr": float(hosted["emissions_tco2_per_yr"].sum()),
         }
     last = grid[grid["year"] == inputs.years[-1]]
     by_grid = {
@@ -382,17 +388,33 @@ def _summary(inputs, model, sol, v, placements, grid, unserved, timings) -> dict
             for r in unserved.itertuples()
         ],
         "mip": sol.mip,
+        "duals": "unavailable (the solver returned none)" if sol.row_duals_usd is None
+        else ("LP with the integer choices fixed at the MILP solution" if sol.mip else "LP"),
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
         "model_size": model.size(),
         "coefficient_ranges": model.coefficient_ranges(),
         "moratoria_applied": sorted(inputs.moratoria.index.tolist()),
         "scenario_hash": inputs.scenario.hash(),
-        "datasets": {
-            name: {"file": Path(f).name, "sha256": inputs.tables.sha256[name]} for name, f in inputs.tables.files.items()
-        },
+        "datasets": _dataset_digests(inputs),
         "dataset_vintages": _vintages(inputs),
         "versions": _versions(),
     }
+
+
+def _dataset_digests(inputs: Inputs) -> dict[str, dict[str, str]]:
+    """File name and SHA-256 of every table the run read, user-supplied sites and pair costs included."""
+    import hashlib
+
+    out = {}
+    if inputs.tables is not None:
+        out = {n: {"file": Path(f).name, "sha256": inputs.tables.sha256[n]} for n, f in inputs.tables.files.items()}
+    sc = inputs.scenario
+    for key in ("sites", "pair_costs"):
+        value = getattr(sc, key)
+        if value:
+            path = Path(value) if Path(value).is_absolute() or sc.base_dir is None else sc.base_dir / value
+            out[key] = {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    return out
 
 
 def _vintages(inputs: Inputs) -> dict[str, str]:

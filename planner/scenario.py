@@ -416,10 +416,24 @@ def _resolve_base(raw: dict, path: Path, seen: tuple[Path, ...]) -> dict:
     if not isinstance(base_raw, dict):
         raise ScenarioError(str(path), "base", base, "a scenario mapping")
     base_raw = _resolve_base(base_raw, base_path, seen + (base_path,))
-    if isinstance(base_raw.get("clusters"), str):  # keep the base's CSV path relative to this file
-        base_raw["clusters"] = str(base_path.parent / base_raw["clusters"])
+    _rebase_paths(base_raw, base_path.parent)  # the base's relative paths stay relative to the base file
     merged = _merge(base_raw, {k: v for k, v in raw.items() if k != "base"})
     return merged
+
+
+def _rebase_paths(raw: dict, folder: Path) -> None:
+    """Make the relative file paths of a scenario mapping absolute (in place)."""
+
+    def fix(value):
+        if isinstance(value, str) and value != "bundled" and not Path(value).is_absolute():
+            return str(folder / value)
+        return value
+
+    for key in ("clusters", "sites", "pair_costs"):
+        if isinstance(raw.get(key), str):
+            raw[key] = fix(raw[key])
+    if isinstance(raw.get("datasets"), dict):
+        raw["datasets"] = {k: fix(v) for k, v in raw["datasets"].items()}
 
 
 def _merge(base: dict, top: dict) -> dict:
@@ -444,9 +458,12 @@ def _load_cluster_csv(raw: dict, path: Path) -> dict:
     if not is_file(csv_path):
         raise ScenarioError(str(path), "clusters", clusters, "a list of clusters, or the path of an existing CSV")
     rows: list[dict] = []
-    with open(csv_path, newline="", encoding="utf-8") as fh:
-        for i, row in enumerate(csv.DictReader(fh)):
-            rows.append(_cluster_from_row(row, f"{src} row {i + 2}"))
+    try:
+        with open(csv_path, newline="", encoding="utf-8") as fh:
+            for i, row in enumerate(csv.DictReader(fh)):
+                rows.append(_cluster_from_row(row, f"{src} row {i + 2}"))
+    except (UnicodeDecodeError, csv.Error, OSError) as exc:
+        raise ScenarioError(str(path), "clusters", clusters, f"a readable UTF-8 CSV ({type(exc).__name__})") from None
     out = dict(raw)
     out["clusters"] = rows
     return out

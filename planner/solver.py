@@ -163,9 +163,14 @@ def read_highs(h, seconds: float) -> Solution:
         S.kUnboundedOrInfeasible: "infeasible",
     }.get(ms, "error")
     sol = h.getSolution()
+    info = h.getInfo()
+    if info.primal_solution_status != 2:  # 2 = feasible; anything else is not a usable answer
+        n = h.getNumCol()
+        return Solution(status if status != "optimal" else "error", "highs", float("nan"), np.full(n, np.nan), None, seconds,
+                        h.modelStatusToString(ms))
     values = np.asarray(sol.col_value, dtype=float)
     duals = np.asarray(sol.row_dual, dtype=float) / COST_SCALE if sol.dual_valid else None
-    objective = h.getInfo().objective_function_value / COST_SCALE if sol.value_valid else float("nan")
+    objective = info.objective_function_value / COST_SCALE
     return Solution(status, "highs", objective, values, duals, seconds, h.modelStatusToString(ms))
 
 
@@ -215,14 +220,20 @@ def solve_with_pulp(model: Model, time_limit_s: float = 300.0, pulp_solver=None,
     prob.solve(solver)
     seconds = time.perf_counter() - t0
     status = {1: "optimal", 0: "time_limit", -1: "infeasible", -2: "unbounded"}.get(prob.status, "error")
+    if status == "optimal" and getattr(prob, "sol_status", 1) == pulp.LpSolutionIntegerFeasible:
+        status = "time_limit"  # CBC stopped (time limit) with a feasible, not proven optimal, solution
     by_name = {v.name: v.varValue for v in prob.variables()}
-    values = np.array([by_name.get(nm) or 0.0 for nm in _pulp_names(model.columns.names(), "v")], dtype=float)
+    names = _pulp_names(model.columns.names(), "v")
+    if status in ("optimal", "time_limit") and all(by_name.get(nm) is not None for nm in names):
+        values = np.array([by_name[nm] for nm in names], dtype=float)
+    else:
+        values = np.full(len(names), np.nan)  # no solution: nothing to report, not zeros
     get = getattr(prob, "get_constraint_by_name", None) or prob.constraints.get
     try:
         duals = np.array([(get(r).pi or 0.0) / COST_SCALE for r in _pulp_names(model.row_names(), "r")], dtype=float)
     except (AttributeError, TypeError):
         duals = None
-    objective = float(model.c @ values)
+    objective = float(model.c @ values) if np.isfinite(values).all() else float("nan")
     mip = None
     if model.is_mip:
         mip = {"gap": None, "best_bound_usd": None, "time_limit_s": float(time_limit_s),

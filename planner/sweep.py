@@ -499,7 +499,7 @@ def _result_row(result) -> dict[str, Any]:
     unserved = 0.0
     for c in COUNTRIES:
         t = s["totals_by_country"][c]
-        row[f"placed_it_mw_{c}"] = t["placed_it_mw"]
+        row[f"placed_it_mw_{c}"] = t["hosted_it_mw"]  # IT load placed in country c, whoever's clusters
         row[f"unserved_it_mw_{c}"] = t["unserved_it_mw"]
         row[f"new_capacity_mw_{c}"] = t["new_capacity_mw"]
         row[f"emissions_tco2_per_yr_{c}"] = t["emissions_tco2_per_yr"]

@@ -24,6 +24,7 @@ import time
 import numpy as np
 
 from planner.api import check_usable
+from planner.checks import warnings_for
 from planner.data.load import Tables, load_tables
 from planner.inputs import _dataset_paths, build_inputs
 from planner.model.assemble import build_model
@@ -46,6 +47,8 @@ class WhatIf:
 
     def __init__(self, scenario: Scenario, tables: Tables | None = None) -> None:
         self.base = scenario
+        self._given_tables = tables
+        self._tables_key = tuple(sorted(_dataset_paths(scenario).items()))
         self.tables = tables or load_tables(_dataset_paths(scenario))
         self.model: Model | None = None
         self.h = None
@@ -55,6 +58,9 @@ class WhatIf:
     def solve(self, change: Scenario | list[str] | dict) -> Result:
         """Solve a variation: a Scenario, or ``--set``-style overrides of the base scenario."""
         scenario = change if isinstance(change, Scenario) else self.base.with_overrides(change)
+        key = tuple(sorted(_dataset_paths(scenario).items()))
+        if key != self._tables_key and self._given_tables is None:  # a what-if on the data tables themselves
+            self.tables, self._tables_key = load_tables(dict(key)), key
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         inputs = build_inputs(scenario, self.tables)
@@ -65,6 +71,8 @@ class WhatIf:
         cfg = scenario.solver
         if self.model is not None and _same_structure(self.model, model):
             self._push_changes(model)
+            for name, value in (("time_limit", float(cfg.time_limit_s)), ("threads", int(cfg.threads)), ("mip_rel_gap", float(cfg.mip_gap))):
+                self.h.setOptionValue(name, value)
             self.last_mode = "resolve"
         else:
             self.h = highs_instance(model, cfg.time_limit_s, cfg.threads, cfg.mip_gap)
@@ -75,6 +83,7 @@ class WhatIf:
         timings["solve"] = sol.solve_seconds
         check_usable(sol, scenario)
         result = make_result(inputs, model, sol, timings)
+        result.summary["warnings"] = warnings_for(inputs)
         result.summary["solve_mode"] = self.last_mode
         return result
 
@@ -99,8 +108,8 @@ class WhatIf:
 
 
 def _same_structure(a: Model, b: Model) -> bool:
-    """Same columns, same rows and the same matrix (pattern and values)."""
-    if a.A.shape != b.A.shape or a.A.nnz != b.A.nnz:
+    """Same columns (and integrality), same rows and the same matrix (pattern and values)."""
+    if a.A.shape != b.A.shape or a.A.nnz != b.A.nnz or not np.array_equal(a.integrality, b.integrality):
         return False
     ca, cb = a.columns, b.columns
     if not (

@@ -142,3 +142,14 @@ def test_site_region_from_a_spatial_join(tmp_path):
     sites.write_text("site_id,lon,lat,capacity_mw,fixed_cost_usd\nok,-77.44,37.54,10,0\natlantis,-40.0,30.0,10,0\n")
     with pytest.raises(DataError, match=r"rows atlantis: the site falls in no region"):
         planner.build(s.with_overrides([f"sites={sites}"]))
+
+
+def test_pair_costs_that_match_nothing_are_an_error(tmp_path):
+    t = two_regions()
+    costs = tmp_path / "pc.csv"
+    costs.write_text("cluster_id,region_id,cost_usd\nk,US-XX,5\n")
+    with pytest.raises(DataError, match=r"pc.csv: column 'region_id', rows k\|US-XX: not a region id"):
+        planner.build(scenario([cluster("k", 10)], pair_costs=str(costs)), t)
+    costs.write_text("cluster_id,region_id,cost_usd\nnobody,US-AA,5\n")
+    with pytest.raises(DataError, match="not a cluster of the scenario"):
+        planner.build(scenario([cluster("k", 10)], pair_costs=str(costs)), t)

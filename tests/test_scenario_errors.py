@@ -141,3 +141,29 @@ def test_cluster_csv_errors_name_the_row(tmp_path):
     p = write(tmp_path, "name: t\nhorizon: {first_year: 2026, last_year: 2030}\nclusters: c.csv\n")
     with pytest.raises(ScenarioError, match=r"clusters\[1\].it_load_mw: got '-1'"):
         planner.load_scenario(p)
+
+
+@pytest.mark.parametrize(
+    "override, path, expected",
+    [
+        ("overrides.regions.US-VA.grid_region_id=FOO", "overrides.regions.US-VA.grid_region_id", "a grid region of the same country"),
+        ("overrides.regions.US-VA.country=CN", "overrides.regions.US-VA.country", "a grid region of the same country"),
+        ("overrides.regions.US-VA.grid_region_id=5", "overrides.regions.US-VA.grid_region_id", "a string"),
+        ("extra_moratoria=[{moratorium_id: x, region_id: US-TX, from_year: 2026, until_year: 2027},"
+         " {moratorium_id: x, region_id: US-OK, from_year: 2026, until_year: 2027}]",
+         "extra_moratoria[1].moratorium_id", "an id not already"),
+    ],
+)
+def test_overrides_keep_the_tables_joined(override, path, expected):
+    s = planner.load_scenario(SCENARIOS / "us_china_2030.yaml", [override])
+    with pytest.raises(ScenarioError) as info:
+        planner.build(s)
+    assert f": {path}: got" in str(info.value) and expected in str(info.value)
+
+
+def test_base_scenario_paths_stay_relative_to_the_base(tmp_path):
+    child = tmp_path / "child.yaml"
+    child.write_text(f"base: {SCENARIOS / 'china_edwc_sites.yaml'}\nname: child\n")
+    s = planner.load_scenario(child)
+    inputs, _ = planner.build(s)
+    assert len(inputs.sites) == 10

@@ -180,7 +180,9 @@ def test_region_limit_caps_a_region():
     r = planner.solve(scenario([cluster("k", 100)]), tables=t)
     assert placed(r, "k") == {"US-AA": pytest.approx(0.3), "US-BB": pytest.approx(0.7)}
     reg = r.regions.set_index("region_id").loc["US-AA"]
-    assert reg["shadow_price_usd_per_mw_yr"] == pytest.approx(HOURS * 10, rel=1e-9)
+    # one row for the whole horizon: a present value per MW (one year at 0 % here: 8760 h x 10 USD/MWh)
+    assert reg["region_limit_shadow_price_usd_per_mw"] == pytest.approx(HOURS * 10, rel=1e-9)
+    assert reg["shadow_price_usd_per_mw_yr"] == 0
 
 
 def test_chinese_price_adds_the_stated_adders():

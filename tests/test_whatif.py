@@ -43,3 +43,11 @@ def test_structural_change_falls_back_to_a_build(whatif):
     # a cost-only change on top of the same structure re-solves from the new model
     whatif.solve(["clusters.us-va-inference-2026.user_hub.max_rtt_ms=10", "carbon_price_usd_per_tco2.US=10"])
     assert whatif.last_mode == "resolve"
+
+
+def test_making_a_cluster_indivisible_is_a_structural_change(whatif):
+    change = ["clusters.us-training-2030.indivisible=true"]
+    r = whatif.solve(change)
+    assert whatif.last_mode == "build" and r.summary["mip"] is not None
+    fresh = planner.solve(planner.load_scenario(SCENARIOS / "us_china_2030.yaml", change))
+    assert r.summary["objective_usd"] == pytest.approx(fresh.summary["objective_usd"], rel=1e-9)

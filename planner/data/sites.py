@@ -41,7 +41,14 @@ def read_sites(path: Path, regions: pd.DataFrame) -> pd.DataFrame:
 def _read_geo(path: Path) -> pd.DataFrame:
     import geopandas as gpd
 
-    gdf = gpd.read_file(path)
+    try:
+        gdf = gpd.read_parquet(path) if path.suffix.lower() == ".parquet" else gpd.read_file(path)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file, reported in one line
+        raise DataError(str(path), "-", "-", f"not a readable GeoPackage/GeoJSON/GeoParquet ({type(exc).__name__})") from None
+    not_points = gdf.geom_type != "Point"
+    if not_points.any():
+        ids = gdf["site_id"].astype(str) if "site_id" in gdf.columns else pd.Series(gdf.index.astype(str), index=gdf.index)
+        raise DataError(str(path), "geometry", list(ids[not_points]), "expected point geometries (one point per site)")
     if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
         gdf = gdf.to_crs(4326)
     df = pd.DataFrame(gdf.drop(columns="geometry"))
@@ -90,7 +97,10 @@ def read_pair_costs(path: Path) -> pd.DataFrame:
     label = str(path)
     if not is_file(path):
         raise DataError(label, "-", "-", "file not found")
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataError(label, "-", "-", f"not a readable UTF-8 CSV ({type(exc).__name__})") from None
     loc_col = "site_id" if "site_id" in raw.columns else "region_id"
     if loc_col not in raw.columns or "cluster_id" not in raw.columns:
         raise DataError(label, "cluster_id, region_id|site_id", "header", "missing column(s)")
