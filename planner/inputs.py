@@ -300,7 +300,12 @@ def _moratoria(scenario: Scenario, table: pd.DataFrame, regions: pd.DataFrame) -
 def great_circle_km(lon1, lat1, lon2, lat2) -> np.ndarray:
     """Haversine distance, km, between arrays of points in degrees."""
     lon1, lat1, lon2, lat2 = (np.radians(np.asarray(a, dtype=float)) for a in (lon1, lat1, lon2, lat2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return _haversine_km(lon1, lat1, np.cos(lat1), lon2, lat2, np.cos(lat2))
+
+
+def _haversine_km(lon1, lat1, coslat1, lon2, lat2, coslat2) -> np.ndarray:
+    """Haversine distance, km, from radians (cosines of the latitudes given, so they can be precomputed)."""
+    a = np.sin((lat2 - lat1) / 2) ** 2 + coslat1 * coslat2 * np.sin((lon2 - lon1) / 2) ** 2
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
@@ -359,7 +364,7 @@ def eligible_pairs(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd.
     table. For clusters left with no usable pair, every candidate and the rule
     that excluded it are returned too (for explanations).
     """
-    nk, nr = len(clusters), len(regions)
+    nk = len(clusters)
     rules = _rule_masks(clusters, regions, moratoria, params, first_year, np.arange(nk))
     ki, ri, eligible, blocked = rules["ki"], rules["ri"], rules["eligible"], rules["blocked"]
     usable = eligible & (blocked < 0)
@@ -425,8 +430,7 @@ def _rule_masks(clusters, regions, moratoria, params, first_year, ks: np.ndarray
         lon_k, lat_k = (np.radians(clusters[c].to_numpy(dtype=float)) for c in ("hub_lon", "hub_lat"))
         lon_r, lat_r = (np.radians(regions[c].to_numpy(dtype=float)) for c in ("lon", "lat"))
         kh, rh = ki[hub], ri[hub]
-        a = np.sin((lat_r[rh] - lat_k[kh]) / 2) ** 2 + np.cos(lat_k)[kh] * np.cos(lat_r)[rh] * np.sin((lon_r[rh] - lon_k[kh]) / 2) ** 2
-        dist[hub] = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+        dist[hub] = _haversine_km(lon_k[kh], lat_k[kh], np.cos(lat_k)[kh], lon_r[rh], lat_r[rh], np.cos(lat_r)[rh])
     rtt = round_trip_ms(dist, params)
     latency_ok = ~has_hub | (rtt <= max_rtt)
     eligible = country_ok & region_ok & latency_ok & lead_ok

@@ -169,6 +169,13 @@ def _shadow(model: Model, duals: np.ndarray, family: str) -> np.ndarray:
     return -duals[model.blocks[family]]
 
 
+def _online_by_year(group: np.ndarray, year_pos: np.ndarray, values: np.ndarray, n_groups: int, n_years: int) -> np.ndarray:
+    """Sum of *values* online (year_pos <= t) per group and year, flattened group-major (group, year)."""
+    acc = np.zeros((n_groups, n_years))
+    np.add.at(acc, (group, year_pos), values)  # what comes online in each year ...
+    return np.cumsum(acc, axis=1).ravel()  # ... and stays online after
+
+
 def _grid_table(inputs, model, pairs, x, new, duals, disc) -> pd.DataFrame:
     grids = inputs.grid_regions
     years = inputs.years
@@ -177,14 +184,10 @@ def _grid_table(inputs, model, pairs, x, new, duals, disc) -> pd.DataFrame:
     out["country"] = grids["country"].reindex(gy.get_level_values(0)).to_numpy()
     load = pairs["it_load_mw"].to_numpy() * pairs["pue"].to_numpy() * x
     firm = load * (pairs["curtailment_pct"].to_numpy() == 0)
-    for name, vals in (("load_mw", load), ("firm_load_mw", firm)):
-        acc = np.zeros(len(gy))
-        gi = grids.index.get_indexer(pairs["grid_region_id"])
-        ti = pairs["online_year"].to_numpy() - years[0]
-        for t in range(len(years)):
-            live = ti <= t
-            acc[t::len(years)] += np.bincount(gi[live], weights=vals[live], minlength=len(grids))
-        out[name] = acc
+    gi = grids.index.get_indexer(pairs["grid_region_id"])
+    ti = pairs["online_year"].to_numpy() - years[0]
+    out["load_mw"] = _online_by_year(gi, ti, load, len(grids), len(years))
+    out["firm_load_mw"] = _online_by_year(gi, ti, firm, len(grids), len(years))
     for col, label in zip(("firm_headroom_mw", "headroom_0p25pct_mw", "headroom_0p5pct_mw", "headroom_1pct_mw"), LEVEL_LABELS):
         out[col] = grids[col].reindex(gy.get_level_values(0)).to_numpy()
     added = pd.Series(0.0, index=gy)
@@ -220,12 +223,8 @@ def _region_table(inputs, model, pairs, x, grid, duals, disc) -> pd.DataFrame:
     it = pairs["it_load_mw"].to_numpy() * x
     gl = it * pairs["pue"].to_numpy()
     nt = len(years)
-    for name, vals in (("it_load_mw", it), ("load_mw", gl)):
-        acc = np.zeros(len(ry))
-        for t in range(nt):
-            live = ti <= t
-            acc[t::nt] += np.bincount(ri[live], weights=vals[live], minlength=len(regions))
-        out[name] = acc
+    out["it_load_mw"] = _online_by_year(ri, ti, it, len(regions), nt)
+    out["load_mw"] = _online_by_year(ri, ti, gl, len(regions), nt)
     g = grid.set_index(["grid_region_id", "year"])
     gkey = list(zip(out["grid_region_id"], ry.get_level_values(1)))
     grid_cap = (g["headroom_1pct_mw"] + g["cumulative_new_capacity_mw"]).reindex(gkey).to_numpy()

@@ -42,14 +42,18 @@ class Tables:
 
 def read_table(path: Path, schema: TableSchema) -> pd.DataFrame:
     """Read *path* and check it against *schema*; raise :class:`DataError` on any problem."""
+    return check_table(read_csv_text(path), schema, str(path))
+
+
+def read_csv_text(path: Path) -> pd.DataFrame:
+    """A CSV as text cells (no NA guessing); a missing or unreadable file is a :class:`DataError`."""
     label = str(path)
     if not is_file(path):
         raise DataError(label, "-", "-", "file not found")
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(label, "-", "-", f"not a readable UTF-8 CSV ({type(exc).__name__})") from None
-    return check_table(df, schema, label)
 
 
 def check_table(df: pd.DataFrame, schema: TableSchema, label: str) -> pd.DataFrame:

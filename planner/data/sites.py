@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.data.load import check_table
+from planner.data.load import check_table, read_csv_text
 from planner.data.schemas import PAIR_COSTS, SITES
 from planner.errors import DataError, is_file
 
@@ -23,13 +23,7 @@ def read_sites(path: Path, regions: pd.DataFrame) -> pd.DataFrame:
     label = str(path)
     if not is_file(path):
         raise DataError(label, "-", "-", "file not found")
-    if path.suffix.lower() in (".gpkg", ".geojson", ".parquet"):
-        raw = _read_geo(path)
-    else:
-        try:
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise DataError(label, "-", "-", f"not a readable UTF-8 CSV ({type(exc).__name__})") from None
+    raw = _read_geo(path) if path.suffix.lower() in (".gpkg", ".geojson", ".parquet") else read_csv_text(path)
     for col in ("region_id", "lon", "lat", "lead_time_years"):
         if col not in raw.columns:
             raw[col] = ""
@@ -95,12 +89,7 @@ def _spatial_join(lon: pd.Series, lat: pd.Series, label: str) -> np.ndarray:
 def read_pair_costs(path: Path) -> pd.DataFrame:
     """Read a cluster x region (or cluster x site) cost table: cluster_id, region_id|site_id, cost_usd."""
     label = str(path)
-    if not is_file(path):
-        raise DataError(label, "-", "-", "file not found")
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataError(label, "-", "-", f"not a readable UTF-8 CSV ({type(exc).__name__})") from None
+    raw = read_csv_text(path)
     loc_col = "site_id" if "site_id" in raw.columns else "region_id"
     if loc_col not in raw.columns or "cluster_id" not in raw.columns:
         raise DataError(label, "cluster_id, region_id|site_id", "header", "missing column(s)")

@@ -30,7 +30,7 @@ def build_model(inputs: Inputs) -> Model:
     """Assemble the LP for *inputs*."""
     t0 = time.perf_counter()
     new = new_capacity_columns(inputs)
-    sites = inputs.sites.set_index("site_id", drop=False).rename_axis(None) if len(inputs.sites) else pd.DataFrame()
+    sites = inputs.sites if len(inputs.sites) else pd.DataFrame()
     cols = Columns(inputs.pairs, pd.Index(inputs.clusters.index), new, sites)
 
     lower = np.zeros(cols.n)
@@ -66,5 +66,4 @@ def build_model(inputs: Inputs) -> Model:
         row_keys={b.name: b.keys for b in blocks},
         integrality=integrality,
         build_seconds=time.perf_counter() - t0,
-        notes={"new_capacity": new},
     )

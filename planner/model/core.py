@@ -115,7 +115,6 @@ class Model:
     row_keys: dict[str, pd.DataFrame]
     integrality: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
     build_seconds: float = 0.0
-    notes: dict[str, object] = field(default_factory=dict)
 
     @property
     def is_mip(self) -> bool:
