@@ -9,15 +9,17 @@ import numpy as np
 from planner.data.load import Tables, load_tables
 from planner.checks import warnings_for
 from planner.errors import SolverError
-from planner.inputs import Inputs, _dataset_paths, build_inputs
+from planner.inputs import Inputs, dataset_paths, build_inputs
 from planner.io import fault_point
 from planner.model.assemble import build_model
+from planner.model.core import Model
 from planner.result import Result, make_result
 from planner.scenario import Scenario
 from planner.solver import STATUS_EXIT_CODES, Solution, solve_model
 
 
-def solve(scenario: Scenario, tables: Tables | None = None, solver: str | None = None) -> Result:
+def solve(scenario: Scenario, tables: Tables | None = None, solver: str | None = None,
+          built: tuple[Inputs, Model] | None = None) -> Result:
     """Solve *scenario* end to end and return its :class:`~planner.result.Result`.
 
     Parameters
@@ -28,6 +30,8 @@ def solve(scenario: Scenario, tables: Tables | None = None, solver: str | None =
         Pre-loaded data tables (default: read the scenario's datasets).
     solver
         ``highs`` or ``cbc``; default: the scenario's ``solver.name``.
+    built
+        ``(inputs, model)`` from :func:`build` for this scenario, to solve without building again.
 
     Examples
     --------
@@ -37,23 +41,31 @@ def solve(scenario: Scenario, tables: Tables | None = None, solver: str | None =
     'optimal'
     """
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    if tables is None:
-        tables = load_tables(_dataset_paths(scenario))
-        timings["load_data"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    inputs = build_inputs(scenario, tables)
-    timings["inputs"] = time.perf_counter() - t0
-    model = build_model(inputs)
+    if built is None:
+        t0 = time.perf_counter()
+        if tables is None:
+            tables = load_tables(dataset_paths(scenario))
+            timings["load_data"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        inputs = build_inputs(scenario, tables)
+        timings["inputs"] = time.perf_counter() - t0
+        model = build_model(inputs)
+    else:
+        inputs, model = built
     timings["build"] = model.build_seconds
     cfg = scenario.solver
     fault_point("solve")
     sol = solve_model(model, solver or cfg.name, cfg.time_limit_s, cfg.threads, cfg.mip_gap)
     timings["solve"] = sol.solve_seconds
-    check_usable(sol, scenario)
-    t1 = time.perf_counter()
+    return finish(inputs, model, sol, timings)
+
+
+def finish(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, float]) -> Result:
+    """Check the solver's answer and turn it into a Result with its warnings (shared by every solve path)."""
+    check_usable(sol, inputs.scenario)
+    t0 = time.perf_counter()
     result = make_result(inputs, model, sol, timings)
-    result.summary["timings_s"]["result"] = round(time.perf_counter() - t1, 4)
+    result.summary["timings_s"]["result"] = round(time.perf_counter() - t0, 4)
     result.summary["warnings"] = warnings_for(inputs)
     return result
 

@@ -100,15 +100,16 @@ def _cmd_solve(args) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
     t_load = time.perf_counter() - t0
     outdir = Path(args.outdir or Path("results") / scenario.name)
+    built = None
     if args.write_lp:
         from planner.api import build
 
-        _, model = build(scenario)
+        built = build(scenario)
         try:
-            write_lp(model, args.write_lp)
+            write_lp(built[1], args.write_lp)
         except OSError as exc:
             raise PlannerError(f"{args.write_lp}: cannot write the LP file ({exc.strerror})") from None
-    result = solve(scenario, solver=args.solver)
+    result = solve(scenario, solver=args.solver, built=built)
     result.summary["overrides"] = list(args.overrides)
     t_write = time.perf_counter()
     result.to_dir(outdir, maps=not args.no_maps)
@@ -173,10 +174,10 @@ def _cmd_validate(args) -> int:
         print(f"warning: {w}")
     stuck = inputs.exclusions["cluster_id"].unique()
     if len(stuck):
-        from planner.result import _exclusion_text
+        from planner.result import exclusion_text
 
         for k in stuck:
-            print(f"warning: {k} has no eligible region and will be unserved. {_exclusion_text(inputs, k)}")
+            print(f"warning: {k} has no eligible region and will be unserved. {exclusion_text(inputs, k)}")
     return 0
 
 

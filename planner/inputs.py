@@ -87,7 +87,7 @@ def build_inputs(scenario: Scenario, tables: Tables | None = None) -> Inputs:
     """Join the scenario with the data tables and work out eligibility."""
     src = scenario.source
     if tables is None:
-        tables = load_tables(_dataset_paths(scenario))
+        tables = load_tables(dataset_paths(scenario))
     params = _parameters(scenario, tables)
     regions = _apply_overrides(tables.regions, scenario.overrides.regions, REGIONS, "overrides.regions", src)
     grids = _apply_overrides(tables.grid_regions, scenario.overrides.grid_regions, GRID_REGIONS, "overrides.grid_regions", src)
@@ -120,7 +120,8 @@ def _user_path(scenario: Scenario, key: str) -> Path:
 # --------------------------------------------------------------------------- tables and overrides
 
 
-def _dataset_paths(scenario: Scenario) -> dict[str, Path]:
+def dataset_paths(scenario: Scenario) -> dict[str, Path]:
+    """The user-supplied tables of *scenario* (absolute paths); bundled ones are absent."""
     out: dict[str, Path] = {}
     for name, value in scenario.datasets.model_dump().items():
         if value != "bundled":
@@ -154,20 +155,20 @@ def _apply_overrides(df: pd.DataFrame, overrides: dict, schema, key: str, src: s
     for rid, fields in overrides.items():
         if rid not in df.index:
             raise ScenarioError(src, f"{key}.{rid}", rid, f"an id in the {schema.name} table")
-        for field, value in fields.items():
-            col = schema.column(field)
-            if col is None or field == schema.key:
-                raise ScenarioError(src, f"{key}.{rid}.{field}", value, f"a field of {schema.name}: {', '.join(schema.names[1:])}")
+        for name, value in fields.items():
+            col = schema.column(name)
+            if col is None or name == schema.key:
+                raise ScenarioError(src, f"{key}.{rid}.{name}", value, f"a field of {schema.name}: {', '.join(schema.names[1:])}")
             if col.kind != "str":
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
-                    raise ScenarioError(src, f"{key}.{rid}.{field}", value, "a finite number")
+                    raise ScenarioError(src, f"{key}.{rid}.{name}", value, "a finite number")
                 if (col.low is not None and value < col.low) or (col.high is not None and value > col.high):
-                    raise ScenarioError(src, f"{key}.{rid}.{field}", value, f"{col.description}, in {col.low:g}..{col.high:g}")
+                    raise ScenarioError(src, f"{key}.{rid}.{name}", value, f"{col.description}, in {col.low:g}..{col.high:g}")
             elif not isinstance(value, str):
-                raise ScenarioError(src, f"{key}.{rid}.{field}", value, f"a string ({col.description})")
+                raise ScenarioError(src, f"{key}.{rid}.{name}", value, f"a string ({col.description})")
             elif col.choices and value not in col.choices:
-                raise ScenarioError(src, f"{key}.{rid}.{field}", value, f"one of {', '.join(col.choices)}")
-            df.loc[rid, field] = value
+                raise ScenarioError(src, f"{key}.{rid}.{name}", value, f"one of {', '.join(col.choices)}")
+            df.loc[rid, name] = value
     try:  # the rules across columns again (e.g. headroom must not shrink as curtailment grows)
         check_rules(df, schema, f"{schema.name} table")
     except DataError as exc:

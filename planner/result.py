@@ -266,7 +266,7 @@ def _unserved(inputs, pairs, x, u, grid, sites) -> pd.DataFrame:
         cand = usable[usable["cluster_id"] == k]
         mw = share * c["it_load_mw"]
         if cand.empty:
-            reason = "No eligible region. " + _exclusion_text(inputs, k)
+            reason = "No eligible region. " + exclusion_text(inputs, k)
         else:
             reason = _capacity_text(c, cand, g, sites, mw)
         rows.append(
@@ -312,7 +312,7 @@ def _capacity_text(c: pd.Series, cand: pd.DataFrame, g: pd.DataFrame, sites: pd.
     )
 
 
-def _exclusion_text(inputs: Inputs, cluster_id: str) -> str:
+def exclusion_text(inputs: Inputs, cluster_id: str) -> str:
     ex = inputs.exclusions[inputs.exclusions["cluster_id"] == cluster_id]
     if ex.empty:
         return "No region exists in its allowed set."

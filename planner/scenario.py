@@ -230,7 +230,7 @@ class Scenario(_Strict):
     def with_overrides(self, assignments: list[str] | dict[str, Any], source: str = "--set") -> "Scenario":
         """A new scenario with dotted-path overrides applied and validated again."""
         raw = self.model_dump(mode="json")
-        raw = apply_overrides(raw, assignments)
+        raw = apply_overrides(raw, assignments, source)
         return _validate(raw, self.source, base_dir=self._base_dir)
 
     @property
@@ -301,7 +301,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     raw = _resolve_base(raw, path, seen=(path.resolve(),))
     raw = _load_cluster_csv(raw, path)
     if overrides:
-        raw = apply_overrides(raw, overrides, source=src)
+        raw = apply_overrides(raw, overrides)
     return _validate(raw, src, base_dir=path.parent)
 
 
@@ -507,7 +507,7 @@ def apply_overrides(raw: dict, assignments: list[str] | dict[str, Any], source: 
         items = []
         for a in assignments:
             if "=" not in a:
-                raise ScenarioError("--set", a, a, "KEY=VALUE")
+                raise ScenarioError(source, a, a, "KEY=VALUE")
             key, text = a.split("=", 1)
             try:
                 value = yaml.safe_load(text) if text.strip() else ""
@@ -516,18 +516,18 @@ def apply_overrides(raw: dict, assignments: list[str] | dict[str, Any], source: 
             items.append((key.strip(), value))
     for key, value in items:
         if not key or any(not p for p in key.split(".")):
-            raise ScenarioError("--set", key, value, "a dotted key path such as carbon_price_usd_per_tco2.US")
-        _set_path(out, key.split("."), value, key)
+            raise ScenarioError(source, key, value, "a dotted key path such as carbon_price_usd_per_tco2.US")
+        _set_path(out, key.split("."), value, key, source)
     return out
 
 
-def _set_path(node: Any, parts: list[str], value: Any, key: str) -> None:
+def _set_path(node: Any, parts: list[str], value: Any, key: str, source: str) -> None:
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         if isinstance(node, list):
             idx = _list_index(node, part)
             if idx is None:
-                raise ScenarioError("--set", key, part, f"an index 0..{len(node) - 1} or an id in {'.'.join(parts[:i]) or 'the list'}")
+                raise ScenarioError(source, key, part, f"an index 0..{len(node) - 1} or an id in {'.'.join(parts[:i]) or 'the list'}")
             if last:
                 node[idx] = value
                 return
@@ -540,7 +540,7 @@ def _set_path(node: Any, parts: list[str], value: Any, key: str) -> None:
                 node[part] = {}
             node = node[part]
         else:
-            raise ScenarioError("--set", key, node, f"a mapping or list at {'.'.join(parts[:i])}")
+            raise ScenarioError(source, key, node, f"a mapping or list at {'.'.join(parts[:i])}")
 
 
 def _list_index(node: list, part: str) -> int | None:

@@ -23,13 +23,12 @@ import time
 
 import numpy as np
 
-from planner.api import check_usable
-from planner.checks import warnings_for
+from planner.api import finish
 from planner.data.load import Tables, load_tables
-from planner.inputs import _dataset_paths, build_inputs
+from planner.inputs import dataset_paths, build_inputs
 from planner.model.assemble import build_model
 from planner.model.core import Model
-from planner.result import Result, make_result
+from planner.result import Result
 from planner.scenario import Scenario
 from planner.solver import COST_SCALE, highs_instance, run_highs
 
@@ -48,8 +47,8 @@ class WhatIf:
     def __init__(self, scenario: Scenario, tables: Tables | None = None) -> None:
         self.base = scenario
         self._given_tables = tables
-        self._tables_key = tuple(sorted(_dataset_paths(scenario).items()))
-        self.tables = tables or load_tables(_dataset_paths(scenario))
+        self._tables_key = tuple(sorted(dataset_paths(scenario).items()))
+        self.tables = tables or load_tables(dataset_paths(scenario))
         self.model: Model | None = None
         self.h = None
         self.last_mode = "build"
@@ -58,7 +57,7 @@ class WhatIf:
     def solve(self, change: Scenario | list[str] | dict) -> Result:
         """Solve a variation: a Scenario, or ``--set``-style overrides of the base scenario."""
         scenario = change if isinstance(change, Scenario) else self.base.with_overrides(change)
-        key = tuple(sorted(_dataset_paths(scenario).items()))
+        key = tuple(sorted(dataset_paths(scenario).items()))
         if key != self._tables_key and self._given_tables is None:  # a what-if on the data tables themselves
             self.tables, self._tables_key = load_tables(dict(key)), key
         timings: dict[str, float] = {}
@@ -81,9 +80,7 @@ class WhatIf:
         timings["update" if self.last_mode == "resolve" else "pass_model"] = time.perf_counter() - t1
         sol = run_highs(self.h, model, cfg.time_limit_s)
         timings["solve"] = sol.solve_seconds
-        check_usable(sol, scenario)
-        result = make_result(inputs, model, sol, timings)
-        result.summary["warnings"] = warnings_for(inputs)
+        result = finish(inputs, model, sol, timings)
         result.summary["solve_mode"] = self.last_mode
         return result
 
