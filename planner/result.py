@@ -17,7 +17,7 @@ from planner.inputs import Inputs
 from planner.model.core import Model
 from planner.model.headroom import LEVEL_LABELS
 from planner.model.objective import annual_pair_costs
-from planner.solver import Solution
+from planner.solver import COST_SCALE, Solution
 
 #: Version of the output files' layout; `planner map`/`explain` check it.
 RESULTS_FORMAT = 1
@@ -96,7 +96,7 @@ def make_result(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, 
     grid = _grid_table(inputs, model, cols.pairs, x, new, duals, disc)
     regions = _region_table(inputs, model, cols.pairs, x, grid, duals, disc)
     sites = _site_table(model, x, v, duals)
-    unserved = _unserved(inputs, cols.pairs, x, u, grid, sites)
+    unserved = _unserved(inputs, cols.clusters, cols.pairs, x, u, grid, sites)
     summary = _summary(inputs, model, sol, v, placements, grid, unserved, timings)
     return Result(inputs.scenario.name, placements, regions, grid, unserved, summary, inputs, sites)
 
@@ -254,12 +254,12 @@ def _region_table(inputs, model, pairs, x, grid, duals, disc) -> pd.DataFrame:
     return out.reset_index()
 
 
-def _unserved(inputs, pairs, x, u, grid, sites) -> pd.DataFrame:
+def _unserved(inputs, clusters, pairs, x, u, grid, sites) -> pd.DataFrame:
     cl = inputs.clusters
     rows = []
     usable = pairs[pairs["blocked_by"] == ""]
     g = grid.set_index(["grid_region_id", "year"])
-    for k, share in zip(cl.index, u):
+    for k, share in zip(clusters, u):
         if share <= TOL:  # the same threshold as placements, so the files add up to the objective
             continue
         c = cl.loc[k]
@@ -391,7 +391,7 @@ def _summary(inputs, model, sol, v, placements, grid, unserved, timings) -> dict
         else ("LP with the integer choices fixed at the MILP solution" if sol.mip else "LP"),
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
         "model_size": model.size(),
-        "coefficient_ranges": model.coefficient_ranges(),
+        "coefficient_ranges": model.coefficient_ranges(COST_SCALE),
         "moratoria_applied": sorted(inputs.moratoria.index.tolist()),
         "scenario_hash": inputs.scenario.hash(),
         "datasets": _dataset_digests(inputs),

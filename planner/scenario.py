@@ -152,6 +152,16 @@ class Solver(_Strict):
     time_limit_s: float = Field(300.0, gt=0, le=1_000_000, description="Time limit, seconds.")
     mip_gap: float = Field(1e-4, ge=0, le=1, description="Relative MIP gap (used once the model has integers).")
     threads: int = Field(1, ge=1, le=64, description="Solver threads (1 keeps runs deterministic).")
+    formulation: Literal["compact", "expanded"] = Field(
+        "compact",
+        description="Headroom rows over load aggregates (compact, default) or over every pair (expanded, 0.1.0; "
+        "kept for one release for comparison). Both give the same optimum.",
+    )
+    marginals: Literal["binding", "all", "none"] = Field(
+        "binding",
+        description="One-sided marginal values of the reported limits: for binding limits only (default), "
+        "for every limit, or none.",
+    )
 
 
 class Scenario(_Strict):

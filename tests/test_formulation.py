@@ -7,10 +7,10 @@ import pytest
 
 import planner
 from conftest import HOURS, cluster, grid, make_tables, moratorium, region, scenario
+from planner.model.assemble import build_model
 
 
-@pytest.fixture()
-def built():
+def _tiny():
     t = make_tables(
         [region("US-AA", "G1", 50, climate_class="hot"), region("US-BB", "G1", 60), region("US-CC", "G2", 70)],
         [grid("G1", 10, 20, 30, 40), grid("G2", 100)],
@@ -23,6 +23,18 @@ def built():
         first=2026, last=2027, moratoria=["m"], discount_rate=0.0,
     )
     return planner.build(s, t)
+
+
+@pytest.fixture()
+def built():
+    """The tiny case in the expanded (0.1.0) formulation: every pair written into every headroom row."""
+    inputs, _ = _tiny()
+    return inputs, build_model(inputs, "expanded")
+
+
+@pytest.fixture()
+def compact():
+    return _tiny()
 
 
 def test_columns_and_bounds(built):
@@ -70,3 +82,61 @@ def test_placement_rows_and_costs(built):
     # new[G1,2027]: 1000 USD/kW x 1000 x 0.1, one year
     assert m.cost_parts["expansion"][8] == pytest.approx(1000 * 1000 * 0.1)
     np.testing.assert_allclose(m.c, sum(m.cost_parts.values()))
+
+
+def test_compact_columns_and_aggregate_rows(compact):
+    inputs, m = compact
+    cols = m.columns
+    # one z per (grid region, online year, level) that some pair feeds: firm/2026 in G1 and G2, 0.5%/2027 in G1 and G2
+    assert cols.names()[cols.z_slice] == ["z[G1,2026,firm]", "z[G1,2027,0.5%]", "z[G2,2026,firm]", "z[G2,2027,0.5%]"]
+    assert np.isinf(m.upper[cols.z_slice]).all() and (m.lower[cols.z_slice] == 0).all()
+    A = m.A[m.blocks["load_aggregate"]].toarray()
+    # z[G1,2026,firm] = 140 x[firm,AA] + 100 x[firm,BB]; z[G2,2027,0.5%] = 200 x[flex,CC] (CC is temperate, PUE 1.0)
+    np.testing.assert_allclose(A[0], [140, 100, 0, 0, 0, 0, 0, 0, 0, 0, -1, 0, 0, 0])
+    np.testing.assert_allclose(A[3], [0, 0, 0, 0, 0, 200, 0, 0, 0, 0, 0, 0, 0, -1])
+    assert (m.row_lower[m.blocks["load_aggregate"]] == 0).all() and (m.row_upper[m.blocks["load_aggregate"]] == 0).all()
+    # G1 2027 at 0.5%: both of G1's aggregates, and the 2027 new capacity
+    keys = m.row_keys["headroom"]
+    H = m.A[m.blocks["headroom"]].toarray()
+    i = keys.index[(keys["grid_region_id"] == "G1") & (keys["year"] == 2027) & (keys["level"] == "0.5%")][0]
+    np.testing.assert_allclose(H[i], [0, 0, 0, 0, 0, 0, 0, 0, -1, 0, 1, 1, 0, 0])
+    assert m.nnz <= build_model(inputs, "expanded").nnz  # equal at this size (46); 4,596 vs 11,481 on the reference
+
+
+def test_compact_rows_substitute_to_expanded(compact):
+    """Substituting z = (aggregate rows) into the compact headroom rows gives the expanded rows exactly."""
+    inputs, m = compact
+    e = build_model(inputs, "expanded")
+    cols = m.columns
+    assert m.row_keys["headroom"].equals(e.row_keys["headroom"])
+    Hc = m.A[m.blocks["headroom"]].toarray()
+    agg = m.A[m.blocks["load_aggregate"]].toarray()
+    z_of_x = agg[:, : cols.n_x]  # each z as a combination of the x columns
+    substituted = Hc[:, : cols.n_x] + Hc[:, cols.z_slice] @ z_of_x
+    He = e.A[e.blocks["headroom"]].toarray()
+    np.testing.assert_allclose(substituted, He[:, : cols.n_x])
+    np.testing.assert_allclose(Hc[:, cols.new_slice], He[:, e.columns.new_slice])
+    np.testing.assert_array_equal(m.row_upper[m.blocks["headroom"]], e.row_upper[e.blocks["headroom"]])
+
+
+def test_model_ignores_input_row_order():
+    """Shuffling the rows of every input table gives the same arrays (canonical order in assemble)."""
+    t = make_tables(
+        [region("US-AA", "G1", 50, climate_class="hot"), region("US-BB", "G1", 60), region("US-CC", "G2", 70)],
+        [grid("G1", 10, 20, 30, 40), grid("G2", 100)],
+        [moratorium("m", "US-CC", 2027, 2027), moratorium("n", "US-AA", 2026, 2026)],
+        expansion_max_mw_per_year_us=50.0,
+    )
+    cl = [cluster("firm", 100, 2026), cluster("flex", 200, 2027, curtailment_pct=0.5), cluster("b", 50, 2026)]
+    _, m1 = planner.build(scenario(cl, first=2026, last=2027, moratoria=["m", "n"]), t)
+    rev = make_tables(
+        [region("US-CC", "G2", 70), region("US-BB", "G1", 60), region("US-AA", "G1", 50, climate_class="hot")],
+        [grid("G2", 100), grid("G1", 10, 20, 30, 40)],
+        [moratorium("n", "US-AA", 2026, 2026), moratorium("m", "US-CC", 2027, 2027)],
+        expansion_max_mw_per_year_us=50.0,
+    )
+    _, m2 = planner.build(scenario(cl[::-1], first=2026, last=2027, moratoria=["n", "m"]), rev)
+    assert m1.columns.names() == m2.columns.names() and m1.row_names() == m2.row_names()
+    assert (m1.A != m2.A).nnz == 0
+    np.testing.assert_array_equal(m1.c, m2.c)
+    np.testing.assert_array_equal(m1.upper, m2.upper)

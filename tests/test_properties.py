@@ -98,3 +98,20 @@ def test_pulp_route_agrees_with_highs(case):
     a, b = solve_model(model, "highs"), solve_model(model, "cbc")
     assert a.objective_usd == pytest.approx(b.objective_usd, rel=1e-6, abs=1e-3)
     np.testing.assert_allclose(model.c @ b.values, b.objective_usd)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_compact_formulation_has_the_expanded_optimum(case):
+    """The compact headroom rows (over load aggregates) and the expanded ones give the same optimum."""
+    from planner.model.assemble import build_model
+
+    s, tables = case
+    inputs, compact = planner.build(s, tables)
+    expanded = build_model(inputs, "expanded")
+    a, b = solve_model(compact), solve_model(expanded)
+    assert a.status == b.status == "optimal"
+    assert a.objective_usd == pytest.approx(b.objective_usd, rel=1e-9, abs=1e-6)
+    # the compact solution, read back on the x, u and new columns, is feasible in the expanded model
+    n_shared = expanded.columns.n
+    assert_invariants(inputs, expanded, a.values[:n_shared])

@@ -1,7 +1,10 @@
 """Build the Model from Inputs: columns, bounds, each row family, objective.
 
 Each family is one function in its own module; they never call each other.
-This is the only place that knows the order of the row blocks.
+This is the only place that knows the order of the row blocks, and the only
+place that puts the inputs in the canonical order the model is built in
+(pairs by cluster, region and site; clusters, grid regions and sites by id),
+so that shuffling the rows of any input table gives the same model.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from planner.inputs import Inputs
+from planner.model.aggregates import load_aggregate_columns, load_aggregate_rows
 from planner.model.core import Columns, Model, RowBlock
 from planner.model.expansion import new_capacity_columns
 from planner.model.headroom import headroom_rows
@@ -23,22 +27,48 @@ from planner.model.region_limit import region_limit_rows
 from planner.model.sites import site_capacity_rows, site_link_rows
 
 #: Row families, in the order their rows appear in A.
-ROW_FAMILIES = (placement_rows, headroom_rows, region_limit_rows, site_capacity_rows, site_link_rows)
+ROW_FAMILIES = (placement_rows, load_aggregate_rows, headroom_rows, region_limit_rows, site_capacity_rows, site_link_rows)
+
+#: The formulations of the headroom system (see ``headroom.py``); both give the same optimum.
+FORMULATIONS = ("compact", "expanded")
 
 
-def build_model(inputs: Inputs) -> Model:
-    """Assemble the LP for *inputs*."""
+def build_model(inputs: Inputs, formulation: str | None = None) -> Model:
+    """Assemble the LP for *inputs*.
+
+    Parameters
+    ----------
+    inputs
+        From :func:`planner.inputs.build_inputs`.
+    formulation
+        ``compact`` (load aggregates, the default) or ``expanded`` (0.1.0's rows); default: the
+        scenario's ``solver.formulation``.
+    """
     t0 = time.perf_counter()
+    formulation = formulation or inputs.scenario.solver.formulation
+    if formulation not in FORMULATIONS:
+        raise ValueError(f"unknown formulation {formulation!r}; expected one of {', '.join(FORMULATIONS)}")
+    order = canonical_pair_order(inputs.pairs)
+    pairs = inputs.pairs.iloc[order].reset_index(drop=True)
+    grid_ids = inputs.grid_regions.index.sort_values()
     new = new_capacity_columns(inputs)
-    sites = inputs.sites if len(inputs.sites) else pd.DataFrame()
-    cols = Columns(inputs.pairs, pd.Index(inputs.clusters.index), new, sites)
+    sites = inputs.sites.sort_index() if len(inputs.sites) else pd.DataFrame()
+    aggregates = load_aggregate_columns(inputs, pairs, grid_ids) if formulation == "compact" and len(pairs) else pd.DataFrame()
+    clusters = pd.Index(inputs.clusters.index).sort_values()
+    cols = Columns(pairs, clusters, new, sites, aggregates, grid_ids)
 
     lower = np.zeros(cols.n)
     upper = np.concatenate(
-        [moratorium_upper_bounds(inputs), np.ones(cols.n_u), new["upper_mw"].to_numpy(dtype=float), np.ones(cols.n_open)]
+        [
+            moratorium_upper_bounds(inputs)[order],
+            np.ones(cols.n_u),
+            new["upper_mw"].to_numpy(dtype=float),
+            np.ones(cols.n_open),
+            np.full(cols.n_z, np.inf),
+        ]
     )
     integrality = np.zeros(cols.n, dtype=np.int8)
-    integrality[cols.x] = inputs.pairs["indivisible"].to_numpy(dtype=bool)
+    integrality[cols.x] = pairs["indivisible"].to_numpy(dtype=bool)
     if cols.n_open:  # a site without a fixed cost is simply available: open = 1, no binary needed
         free = cols.sites["fixed_cost_usd"].to_numpy(dtype=float) == 0
         integrality[cols.open_slice] = ~free
@@ -67,3 +97,11 @@ def build_model(inputs: Inputs) -> Model:
         integrality=integrality,
         build_seconds=time.perf_counter() - t0,
     )
+
+
+def canonical_pair_order(pairs: pd.DataFrame) -> np.ndarray:
+    """Positions that sort the pairs by (cluster_id, region_id, site_id)."""
+    if not len(pairs):
+        return np.zeros(0, dtype=np.int64)
+    keys = [pd.factorize(pairs[c], sort=True)[0] for c in ("site_id", "region_id", "cluster_id")]
+    return np.lexsort(keys)

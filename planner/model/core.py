@@ -31,18 +31,25 @@ class RowBlock:
 
 @dataclass(frozen=True)
 class Columns:
-    """The variables, in three contiguous groups.
+    """The variables, in contiguous groups, in this order.
 
     * ``x[cluster, region]``: share of a cluster placed in a region, one per eligible pair;
     * ``u[cluster]``: unserved share of a cluster;
     * ``new[grid_region, year]``: MW of new grid capacity online from that year;
-    * ``open[site]``: 1 if a candidate site is developed (binary; sites studies only).
+    * ``open[site]``: 1 if a candidate site is developed (binary; sites studies only);
+    * ``z[grid_region, online_year, level]``: MW of grid draw placed in a grid region by the
+      clusters of one online year and curtailment level (compact formulation only).
+
+    Pairs, clusters and grid regions are in a canonical (sorted) order, so
+    the model does not depend on the order of the input tables' rows.
     """
 
     pairs: pd.DataFrame
     clusters: pd.Index
     new: pd.DataFrame  # grid_region_id, year, upper_mw, cost_usd_per_kw
     sites: pd.DataFrame = field(default_factory=pd.DataFrame)  # site_id, capacity_mw, fixed_cost_usd
+    aggregates: pd.DataFrame = field(default_factory=pd.DataFrame)  # grid_region_id, online_year, level_pos, cell
+    grid_ids: pd.Index = field(default_factory=lambda: pd.Index([], dtype=object))
 
     @property
     def n_x(self) -> int:
@@ -74,11 +81,20 @@ class Columns:
 
     @property
     def open_slice(self) -> slice:
-        return slice(self.n_x + self.n_u + self.n_new, self.n)
+        start = self.n_x + self.n_u + self.n_new
+        return slice(start, start + self.n_open)
+
+    @property
+    def n_z(self) -> int:
+        return len(self.aggregates)
+
+    @property
+    def z_slice(self) -> slice:
+        return slice(self.n - self.n_z, self.n)
 
     @property
     def n(self) -> int:
-        return self.n_x + self.n_u + self.n_new + self.n_open
+        return self.n_x + self.n_u + self.n_new + self.n_open + self.n_z
 
     def names(self) -> list[str]:
         """Deterministic names: ``x[c1,US-VA]``, ``u[c1]``, ``new[PJM,2029]``."""
@@ -87,7 +103,13 @@ class Columns:
         u = [f"u[{k}]" for k in self.clusters]
         new = [f"new[{g},{t}]" for g, t in zip(self.new["grid_region_id"], self.new["year"])]
         opened = [f"open[{s}]" for s in self.sites.index] if self.n_open else []
-        return x + u + new + opened
+        z: list[str] = []
+        if self.n_z:
+            from planner.model.headroom import LEVEL_LABELS
+
+            agg = self.aggregates
+            z = [f"z[{g},{o},{LEVEL_LABELS[a]}]" for g, o, a in zip(agg["grid_region_id"], agg["online_year"], agg["level_pos"])]
+        return x + u + new + opened + z
 
 
 @dataclass
@@ -131,10 +153,9 @@ class Model:
     def size(self) -> dict[str, int]:
         return {"variables": self.columns.n, "constraints": self.A.shape[0], "nonzeros": self.nnz}
 
-    def coefficient_ranges(self) -> dict[str, list[float]]:
-        """Smallest and largest nonzero magnitude of the matrix, costs (in the solver's MUSD),
-        finite bounds and right-hand sides: the figures HiGHS's numerics depend on."""
-        from planner.solver import COST_SCALE
+    def coefficient_ranges(self, cost_scale: float = 1.0) -> dict[str, list[float]]:
+        """Smallest and largest nonzero magnitude of the matrix, costs (times *cost_scale*, e.g. the
+        solver's USD -> MUSD), finite bounds and right-hand sides: the figures a solver's numerics depend on."""
 
         def span(a: np.ndarray) -> list[float]:
             a = np.abs(a[np.isfinite(a) & (a != 0)])
@@ -142,7 +163,7 @@ class Model:
 
         return {
             "matrix": span(self.A.data),
-            "cost": span(self.c * COST_SCALE),
+            "cost": span(self.c * cost_scale),
             "bound": span(np.concatenate([self.lower, self.upper])),
             "rhs": span(np.concatenate([self.row_lower, self.row_upper])),
         }
@@ -164,12 +185,6 @@ class Model:
         c = self.columns
         kind = f"MILP, {int(self.integrality.sum())} integer" if self.is_mip else "LP"
         return (
-            f"<Model {kind}: {n} variables ({c.n_x} x, {c.n_u} u, {c.n_new} new, {c.n_open} open), "
+            f"<Model {kind}: {n} variables ({c.n_x} x, {c.n_u} u, {c.n_new} new, {c.n_open} open, {c.n_z} z), "
             f"{m} rows ({fams}), {self.nnz} nonzeros>"
         )
-
-    def to_pulp(self, name: str = "planner"):
-        """The same LP as a :class:`pulp.LpProblem` (see :func:`planner.solver.to_pulp`)."""
-        from planner.solver import to_pulp
-
-        return to_pulp(self, name)

@@ -9,9 +9,18 @@ c >= a_k, so for each grid region g, year t and level c::
     sum_{k: o_k <= t, a_k <= c} sum_{r in g} P[k, r] x[k, r]
         - sum_{tau <= t} new[g, tau]  <=  H[g, c]           (row ``headroom[g,t,c]``)
 
+Compact form (default): with the load aggregates ``z[g, o, a]`` of
+``aggregates.py`` the same row reads::
+
+    sum_{o <= t, a <= c} z[g, o, a] - sum_{tau <= t} new[g, tau]  <=  H[g, c]
+
+Each pair then enters the headroom system once (in its aggregate's row)
+instead of once per later year and accepted level; the expanded form
+(``solver.formulation: expanded``) writes the pairs into every row directly.
+
 New capacity is firm and counts at every level. Rows with no placement term
-are dropped (they cannot bind). The dual of row (g, t, c), undiscounted, is the
-USD per MW-year that one more MW of headroom at that level would save.
+are dropped (they cannot bind). The dual of row (g, t, c), undiscounted, is
+the USD per MW-year that one more MW of headroom at that level would save.
 """
 
 from __future__ import annotations
@@ -29,33 +38,42 @@ LEVEL_LABELS = ("firm", "0.25%", "0.5%", "1%")
 
 
 def headroom_rows(inputs: Inputs, cols: Columns) -> RowBlock:
-    pairs = cols.pairs
-    grids = inputs.grid_regions
+    grid_ids = cols.grid_ids
     years = inputs.years
     nt, nl = len(years), len(CURTAILMENT_LEVELS_PCT)
-    gi = grids.index.get_indexer(pairs["grid_region_id"])
-    ti0 = pairs["online_year"].to_numpy() - years[0]
-    li0 = np.searchsorted(CURTAILMENT_LEVELS_PCT, pairs["curtailment_pct"].to_numpy())
-    coef = (pairs["it_load_mw"] * pairs["pue"]).to_numpy()
+    if cols.n_z:  # compact: the aggregates enter the rows
+        agg = cols.aggregates
+        gi = grid_ids.get_indexer(agg["grid_region_id"])
+        ti0 = agg["online_year"].to_numpy() - years[0]
+        li0 = agg["level_pos"].to_numpy()
+        col0 = cols.z_slice.start + np.arange(cols.n_z)
+        coef = np.ones(cols.n_z)
+    else:  # expanded: every pair enters every row it counts in
+        pairs = cols.pairs
+        gi = grid_ids.get_indexer(pairs["grid_region_id"])
+        ti0 = pairs["online_year"].to_numpy() - years[0]
+        li0 = np.searchsorted(CURTAILMENT_LEVELS_PCT, pairs["curtailment_pct"].to_numpy())
+        col0 = np.arange(cols.n_x)
+        coef = (pairs["it_load_mw"] * pairs["pue"]).to_numpy()
 
-    # every (pair, t, c) with t >= o_k and c >= a_k: a rectangle of (nt - t0) x (nl - c0) entries per pair,
-    # generated directly (no dense pair x year x level mask)
+    # every (entry, t, c) with t >= o and c >= a: a rectangle of (nt - t0) x (nl - c0) cells per entry,
+    # generated directly (no dense entry x year x level mask)
     width = nl - li0
     counts = (nt - ti0) * width
-    p_idx = np.repeat(np.arange(len(pairs), dtype=np.int64), counts)
-    offset = np.arange(p_idx.size, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-    t_of_entry = ti0[p_idx] + offset // width[p_idx]
-    l_of_entry = li0[p_idx] + offset % width[p_idx]
-    x_rows = (gi[p_idx] * nt + t_of_entry) * nl + l_of_entry
-    x_cols = p_idx
-    x_vals = coef[p_idx]
+    e_idx = np.repeat(np.arange(len(col0), dtype=np.int64), counts)
+    offset = np.arange(e_idx.size, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    t_of_entry = ti0[e_idx] + offset // width[e_idx]
+    l_of_entry = li0[e_idx] + offset % width[e_idx]
+    x_rows = (gi[e_idx] * nt + t_of_entry) * nl + l_of_entry
+    x_cols = col0[e_idx]
+    x_vals = coef[e_idx]
     t_flat = np.repeat(np.arange(nt), nl)
     l_flat = np.tile(np.arange(nl), nt)
 
     # new[g, tau] counts in rows (g, t, c) for all t >= tau and every c
     new = cols.new
     if len(new):
-        ng = grids.index.get_indexer(new["grid_region_id"])
+        ng = grid_ids.get_indexer(new["grid_region_id"])
         tau = new["year"].to_numpy() - years[0]
         mask_n = t_flat[None, :] >= tau[:, None]
         n_idx, tln = np.nonzero(mask_n)
@@ -66,7 +84,7 @@ def headroom_rows(inputs: Inputs, cols: Columns) -> RowBlock:
         n_rows = n_cols = np.zeros(0, dtype=int)
         n_vals = np.zeros(0)
 
-    full = len(grids) * nt * nl
+    full = len(grid_ids) * nt * nl
     has_x = np.bincount(x_rows, minlength=full) > 0
     keep = np.flatnonzero(has_x)
     renum = np.full(full, -1)
@@ -79,11 +97,11 @@ def headroom_rows(inputs: Inputs, cols: Columns) -> RowBlock:
 
     g_of, rest = np.divmod(keep, nt * nl)
     t_of, l_of = np.divmod(rest, nl)
-    H = grids[list(HEADROOM_COLUMNS)].to_numpy(dtype=float)
+    H = inputs.grid_regions.loc[grid_ids, list(HEADROOM_COLUMNS)].to_numpy(dtype=float)
     upper = H[g_of, l_of]
     keys = pd.DataFrame(
         {
-            "grid_region_id": grids.index.to_numpy()[g_of],
+            "grid_region_id": grid_ids.to_numpy()[g_of],
             "year": years[t_of].astype(int),
             "level": np.array(LEVEL_LABELS)[l_of],
         }

@@ -23,7 +23,7 @@ def region_limit_rows(inputs: Inputs, cols: Columns) -> RowBlock:
     pairs = cols.pairs
     if limits.empty:
         return RowBlock("region_limit", sp.csr_matrix((0, cols.n)), np.zeros(0), np.zeros(0), pd.DataFrame({"region_id": []}))
-    limited = limits.index[limits.index.isin(pairs["region_id"].unique())]
+    limited = limits.index[limits.index.isin(pairs["region_id"].unique())].sort_values()
     row_of = pd.Series(np.arange(len(limited)), index=limited)
     sel = np.flatnonzero(pairs["region_id"].isin(limited).to_numpy())
     rows = row_of.loc[pairs["region_id"].to_numpy()[sel]].to_numpy()
