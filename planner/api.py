@@ -13,13 +13,14 @@ from planner.inputs import Inputs, dataset_paths, build_inputs
 from planner.io import fault_point
 from planner.model.assemble import build_model
 from planner.model.core import Model
-from planner.result import Result, make_result
+from planner.result import Result, make_result, unserved_warnings
 from planner.scenario import Scenario
-from planner.solver import STATUS_EXIT_CODES, Solution, solve_model
+from planner.marginals import marginals_for
+from planner.solver import STATUS_EXIT_CODES, Solution, highs_instance, run_highs, solve_model
 
 
 def solve(scenario: Scenario, tables: Tables | None = None, solver: str | None = None,
-          built: tuple[Inputs, Model] | None = None) -> Result:
+          built: tuple[Inputs, Model] | None = None, marginals: str | None = None) -> Result:
     """Solve *scenario* end to end and return its :class:`~planner.result.Result`.
 
     Parameters
@@ -32,6 +33,9 @@ def solve(scenario: Scenario, tables: Tables | None = None, solver: str | None =
         ``highs`` or ``cbc``; default: the scenario's ``solver.name``.
     built
         ``(inputs, model)`` from :func:`build` for this scenario, to solve without building again.
+    marginals
+        ``binding`` (default), ``all`` or ``none``: which limits get one-sided marginal values
+        (see :mod:`planner.marginals`); default: the scenario's ``solver.marginals``.
 
     Examples
     --------
@@ -55,18 +59,31 @@ def solve(scenario: Scenario, tables: Tables | None = None, solver: str | None =
     timings["build"] = model.build_seconds
     cfg = scenario.solver
     fault_point("solve")
-    sol = solve_model(model, solver or cfg.name, cfg.time_limit_s, cfg.threads, cfg.mip_gap)
+    h = None
+    if (solver or cfg.name) == "highs":  # keep the instance: the marginal values re-solve it warm
+        h = highs_instance(model, cfg.time_limit_s, cfg.threads, cfg.mip_gap)
+        sol = run_highs(h, model, cfg.time_limit_s)
+    else:
+        sol = solve_model(model, solver or cfg.name, cfg.time_limit_s, cfg.threads, cfg.mip_gap)
     timings["solve"] = sol.solve_seconds
-    return finish(inputs, model, sol, timings)
+    return finish(inputs, model, sol, timings, h=h, marginals=marginals)
 
 
-def finish(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, float]) -> Result:
-    """Check the solver's answer and turn it into a Result with its warnings (shared by every solve path)."""
+def finish(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, float], h=None,
+           marginals: str | None = None) -> Result:
+    """Check the solver's answer and turn it into a Result with its warnings (shared by every solve path).
+
+    *h* is a HiGHS instance holding *model* at *sol* (re-used warm for the marginal values, and
+    left as it was); *marginals* is ``binding``, ``all`` or ``none`` (default: the scenario's
+    ``solver.marginals``).
+    """
     check_usable(sol, inputs.scenario)
     t0 = time.perf_counter()
-    result = make_result(inputs, model, sol, timings)
+    marg = marginals_for(model, sol, marginals or inputs.scenario.solver.marginals, h)
+    timings["marginals"] = marg.seconds
+    result = make_result(inputs, model, sol, timings, marg)
     result.summary["timings_s"]["result"] = round(time.perf_counter() - t0, 4)
-    result.summary["warnings"] = warnings_for(inputs)
+    result.summary["warnings"] = warnings_for(inputs) + unserved_warnings(result)
     return result
 
 

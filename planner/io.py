@@ -55,6 +55,8 @@ def write_result(result: Result, outdir: Path, maps: bool = True) -> Path:
         _csv(result.unserved, tmp / "unserved.csv", ["cluster_id"])
         if len(result.sites):
             _csv(result.sites, tmp / "sites.csv", ["site_id"])
+        if len(result.limits):
+            _csv(result.limits, tmp / "limits.csv", ["family", "limit_id", "year", "level"])
         with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
             json.dump(_jsonable(result.summary), fh, indent=2, sort_keys=False)
             fh.write("\n")

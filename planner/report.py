@@ -11,8 +11,14 @@ def format_report(result: Result, top: int = 12) -> str:
     s = result.summary
     lines = [
         f"Scenario {s['scenario']}  {s['horizon'][0]}-{s['horizon'][1]}  status: {s['status']}",
-        f"Objective (present value): {s['objective_usd'] / 1e9:,.2f} bn USD  = "
-        + ", ".join(f"{k} {v / 1e9:,.2f}" for k, v in s["objective_parts_usd"].items() if abs(v) > 0.5),
+        f"Cost (present value): {s['objective_usd'] / 1e9:,.2f} bn USD  = "
+        + ", ".join(f"{k} {v / 1e9:,.2f}" for k, v in s["objective_parts_usd"].items() if abs(v) > 0.5 and k != "unserved"),
+    ]
+    if s.get("unserved_penalty_usd", 0.0) > 0.5:
+        lines.append(
+            f"Unserved-load penalty (in the solver's objective, not a cost): {s['unserved_penalty_usd'] / 1e9:,.2f} bn USD"
+        )
+    lines += [
         "",
         "Clusters by home country (planned, placed, of which abroad, unserved); grid, cost and CO2 by host country:",
         f"{'country':8}{'planned MW':>12}{'placed MW':>12}{'abroad MW':>11}{'unserved MW':>13}{'new grid MW':>13}{'cost M$/yr':>12}{'MtCO2/yr':>10}",
@@ -24,21 +30,27 @@ def format_report(result: Result, top: int = 12) -> str:
         )
     pl = result.placements
     if len(pl):
-        by_region = pl.groupby("region_id").agg(it_mw=("it_load_mw", "sum"), price=("price_usd_per_mwh", "first"))
-        by_region = by_region.sort_values("it_mw", ascending=False)
-        lines += ["", f"Where the IT load goes (top {min(top, len(by_region))} of {len(by_region)} regions):"]
+        by_region = pl.groupby("region_id").agg(
+            it_mw=("it_load_mw", "sum"), grid_mw=("grid_load_mw", "sum"), price=("price_usd_per_mwh", "first")
+        )
+        by_region = by_region.sort_values(["it_mw", "grid_mw"], ascending=False)
+        lines += ["", f"Where the load goes (top {min(top, len(by_region))} of {len(by_region)} regions; "
+                  "IT load, and grid load = IT load x PUE):"]
         for rid, r in by_region.head(top).iterrows():
-            lines.append(f"  {rid:7} {r.it_mw:>9,.0f} MW   at {r.price:>6.1f} USD/MWh")
+            lines.append(f"  {rid:10} IT {r.it_mw:>9,.0f} MW   grid {r.grid_mw:>9,.0f} MW   at {r.price:>6.1f} USD/MWh")
     g = result.grid_regions
     last = g[g["year"] == g["year"].max()]
-    binding = last[last["shadow_price_usd_per_mw_yr"] > 0].sort_values("shadow_price_usd_per_mw_yr", ascending=False)
-    lines += ["", f"Binding grid headroom in {int(g['year'].max())} (shadow price, USD per MW-yr):"]
+    binding = last[last["binding_levels"] != ""].sort_values(
+        ["value_of_plus_1mw_usd_per_mw_yr", "cost_of_minus_1mw_usd_per_mw_yr", "grid_region_id"], ascending=[False, False, True]
+    )
+    lines += ["", f"Binding grid headroom in {int(g['year'].max())}: what one firm MW more would save and one MW less "
+              "would cost (USD per MW-yr; they differ at a kink):"]
     if binding.empty:
         lines.append("  none")
     for r in binding.head(top).itertuples():
         lines.append(
-            f"  {r.grid_region_id:11} {r.shadow_price_usd_per_mw_yr:>12,.0f}   load {r.load_mw:>8,.0f} MW"
-            f"   new {r.cumulative_new_capacity_mw:>7,.0f} MW   levels {r.binding_levels}"
+            f"  {r.grid_region_id:13} +1 MW {r.value_of_plus_1mw_usd_per_mw_yr:>10,.0f}   -1 MW {r.cost_of_minus_1mw_usd_per_mw_yr:>10,.0f}"
+            f"   grid load {r.load_mw:>8,.0f} MW   new {r.cumulative_new_capacity_mw:>7,.0f} MW   levels {r.binding_levels}"
         )
     built = g[g["new_capacity_mw"] > 0]
     if len(built):
@@ -54,7 +66,7 @@ def format_report(result: Result, top: int = 12) -> str:
     lines += [
         "",
         f"Model: {m['variables']:,} variables, {m['constraints']:,} constraints, {m['nonzeros']:,} nonzeros;"
-        f" build {t.get('build', 0):.3f} s, solve {t.get('solve', 0):.3f} s",
+        f" build {t.get('build', 0):.3f} s, solve {t.get('solve', 0):.3f} s, marginal values {t.get('marginals', 0):.3f} s",
     ]
     return "\n".join(lines)
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from planner.inputs import Inputs
+from planner.marginals import Marginals
 from planner.model.core import Model
 from planner.model.headroom import LEVEL_LABELS
 from planner.model.objective import annual_pair_costs
@@ -42,6 +43,11 @@ class Result:
         One row per cluster not fully placed, with the reason.
     sites
         Site studies only: one row per candidate site: developed or not, load, capacity.
+    limits
+        One row per reported limit (headroom by grid region, year and level; region limits;
+        site capacities): slack, whether it binds, the one-sided marginal values
+        ``value_of_plus_1mw`` and ``cost_of_minus_1mw`` (unique; see :mod:`planner.marginals`)
+        and the solver's raw dual (not unique).
     summary
         Totals, objective parts, status, timings, model size and provenance.
     """
@@ -54,6 +60,7 @@ class Result:
     summary: dict
     inputs: Inputs | None = field(default=None, repr=False)
     sites: pd.DataFrame = field(default_factory=pd.DataFrame)
+    limits: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_dir(self, path: str | Path, maps: bool = True) -> Path:
         """Write the output files to *path* atomically (see :mod:`planner.io`); with maps by default."""
@@ -81,8 +88,9 @@ class Result:
         return "\n".join(f"{r.cluster_id}: {r.unserved_it_mw:,.0f} MW unserved. {r.reason}" for r in rows.itertuples())
 
 
-def make_result(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, float]) -> Result:
-    """Map a solution back to tables."""
+def make_result(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, float],
+                marginals: Marginals | None = None) -> Result:
+    """Map a solution (and the marginal values of its limits) back to tables."""
     cols = model.columns
     v = np.clip(sol.values, 0.0, None)
     x = v[cols.x]
@@ -90,18 +98,74 @@ def make_result(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, 
     u = v[cols.u]
     new = v[cols.new_slice]
     duals = sol.row_duals_usd if sol.row_duals_usd is not None else np.full(model.A.shape[0], np.nan)
+    marg = marginals if marginals is not None else Marginals(mode="none")
     disc = inputs.discount
 
     placements = _placements(inputs, cols.pairs, x)
-    grid = _grid_table(inputs, model, cols.pairs, x, new, duals, disc)
-    regions = _region_table(inputs, model, cols.pairs, x, grid, duals, disc)
-    sites = _site_table(model, x, v, duals)
+    limits = _limits_table(inputs, model, sol.values, duals, marg, disc)
+    grid = _grid_table(inputs, model, cols.pairs, x, new, duals, marg, disc)
+    regions = _region_table(inputs, model, cols.pairs, x, grid, limits)
+    sites = _site_table(model, x, v, limits)
     unserved = _unserved(inputs, cols.clusters, cols.pairs, x, u, grid, sites)
-    summary = _summary(inputs, model, sol, v, placements, grid, unserved, timings)
-    return Result(inputs.scenario.name, placements, regions, grid, unserved, summary, inputs, sites)
+    summary = _summary(inputs, model, sol, v, placements, grid, unserved, timings, marg)
+    return Result(inputs.scenario.name, placements, regions, grid, unserved, summary, inputs, sites, limits)
 
 
-def _site_table(model: Model, x: np.ndarray, v: np.ndarray, duals: np.ndarray) -> pd.DataFrame:
+def _limits_table(inputs, model: Model, values: np.ndarray, duals: np.ndarray, marg: Marginals, disc) -> pd.DataFrame:
+    """Every reported limit with its slack, one-sided marginal values and raw solver dual.
+
+    Headroom rows hold for one year: their values are undiscounted USD per MW-yr (present value
+    divided by that year's discount factor). Region limits and site capacities hold for the whole
+    horizon: their values are present-value USD per MW.
+    """
+    activity = model.A @ np.nan_to_num(values)
+    frames = []
+    for fam in ("headroom", "region_limit", "site_capacity"):
+        sl = model.blocks.get(fam)
+        if sl is None or sl.stop == sl.start:
+            continue
+        keys = model.row_keys[fam]
+        ub = model.row_upper[sl]
+        slack = ub - activity[sl]
+        plus, minus = marg.row_values(sl)
+        raw = -duals[sl]
+        if fam == "headroom":
+            scale = disc.reindex(keys["year"]).to_numpy()
+            limit_id, year, level = keys["grid_region_id"].to_numpy(), keys["year"].to_numpy(), keys["level"].to_numpy()
+        else:
+            scale = np.ones(len(keys))
+            limit_id = keys.iloc[:, 0].to_numpy()
+            year = np.full(len(keys), -1)
+            level = np.full(len(keys), "")
+        per_year = fam == "headroom"
+        frame = pd.DataFrame(
+            {
+                "family": fam,
+                "limit_id": limit_id,
+                "year": year.astype(int),
+                "level": level,
+                "limit_mw": ub if fam != "site_capacity" else model.columns.sites["capacity_mw"].reindex(limit_id).to_numpy(dtype=float),
+                "slack_mw": np.where(np.abs(slack) < 1e-9, 0.0, slack),
+                "binding": slack <= 1e-6 * np.maximum(1.0, np.abs(ub)),
+            }
+        )
+        for name, vec in (("value_of_plus_1mw", plus), ("cost_of_minus_1mw", minus), ("solver_dual", raw)):
+            vec = _clean(vec / scale)
+            frame[f"{name}_usd_per_mw_yr"] = vec if per_year else np.nan
+            frame[f"{name}_pv_usd_per_mw"] = np.nan if per_year else vec
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame()
+    return pd.concat(frames, ignore_index=True)
+
+
+def _clean(a: np.ndarray) -> np.ndarray:
+    """Values below 1e-6 in magnitude are 0 (solver noise), and no "-0"."""
+    a = np.asarray(a, dtype=float)
+    return np.where(np.abs(a) < 1e-6, 0.0, a) + 0.0
+
+
+def _site_table(model: Model, x: np.ndarray, v: np.ndarray, limits: pd.DataFrame) -> pd.DataFrame:
     cols = model.columns
     if not cols.n_open:
         return pd.DataFrame()
@@ -119,11 +183,22 @@ def _site_table(model: Model, x: np.ndarray, v: np.ndarray, duals: np.ndarray) -
             "capacity_mw": cap,
             "utilisation": np.where(cap > 0, load / np.where(cap > 0, cap, 1), 0.0),
             "fixed_cost_usd": s["fixed_cost_usd"].to_numpy(dtype=float),
-            "capacity_shadow_price_usd_per_mw": np.where(
-                np.abs(d := _shadow(model, duals, "site_capacity")) < 1e-6, 0.0, d
-            ),
+            **_limit_columns(limits, "site_capacity", s.index, "capacity"),
         }
     )
+
+
+def _limit_columns(limits: pd.DataFrame, family: str, ids: pd.Index, prefix: str) -> dict[str, np.ndarray]:
+    """The horizon-wide limit values of *family* for *ids* (0 where an id has no such limit)."""
+    sub = limits[limits["family"] == family].set_index("limit_id") if len(limits) else pd.DataFrame()
+    out = {}
+    for name in ("value_of_plus_1mw", "cost_of_minus_1mw", "solver_dual"):
+        col = f"{name}_pv_usd_per_mw"
+        vals = sub[col].reindex(ids).fillna(0.0).to_numpy(dtype=float) if len(sub) else np.zeros(len(ids))
+        out[f"{prefix}_{col}"] = vals
+    # the 0.1.0 column, now the unique value of one more MW (not a solver's dual)
+    out[f"{prefix}_shadow_price_usd_per_mw"] = out[f"{prefix}_value_of_plus_1mw_pv_usd_per_mw"]
+    return out
 
 
 # --------------------------------------------------------------------------- tables
@@ -176,19 +251,23 @@ def _online_by_year(group: np.ndarray, year_pos: np.ndarray, values: np.ndarray,
     return np.cumsum(acc, axis=1).ravel()  # ... and stays online after
 
 
-def _grid_table(inputs, model, pairs, x, new, duals, disc) -> pd.DataFrame:
-    grids = inputs.grid_regions
+LEVEL_COLUMNS = ("firm_headroom_mw", "headroom_0p25pct_mw", "headroom_0p5pct_mw", "headroom_1pct_mw")
+LEVEL_SUFFIX = ("firm", "0p25pct", "0p5pct", "1pct")
+
+
+def _grid_table(inputs, model, pairs, x, new, duals, marg: Marginals, disc) -> pd.DataFrame:
+    grids = inputs.grid_regions.sort_index()
     years = inputs.years
     gy = pd.MultiIndex.from_product([grids.index, years], names=["grid_region_id", "year"])
     out = pd.DataFrame(index=gy)
     out["country"] = grids["country"].reindex(gy.get_level_values(0)).to_numpy()
     load = pairs["it_load_mw"].to_numpy() * pairs["pue"].to_numpy() * x
-    firm = load * (pairs["curtailment_pct"].to_numpy() == 0)
+    curt = pairs["curtailment_pct"].to_numpy()
     gi = grids.index.get_indexer(pairs["grid_region_id"])
     ti = pairs["online_year"].to_numpy() - years[0]
     out["load_mw"] = _online_by_year(gi, ti, load, len(grids), len(years))
-    out["firm_load_mw"] = _online_by_year(gi, ti, firm, len(grids), len(years))
-    for col, label in zip(("firm_headroom_mw", "headroom_0p25pct_mw", "headroom_0p5pct_mw", "headroom_1pct_mw"), LEVEL_LABELS):
+    out["firm_load_mw"] = _online_by_year(gi, ti, load * (curt == 0), len(grids), len(years))
+    for col in LEVEL_COLUMNS:
         out[col] = grids[col].reindex(gy.get_level_values(0)).to_numpy()
     added = pd.Series(0.0, index=gy)
     nc = model.columns.new
@@ -196,27 +275,52 @@ def _grid_table(inputs, model, pairs, x, new, duals, disc) -> pd.DataFrame:
         added.loc[list(zip(nc["grid_region_id"], nc["year"]))] = new
     out["new_capacity_mw"] = added.to_numpy()
     out["cumulative_new_capacity_mw"] = added.groupby(level=0).cumsum().to_numpy()
-    cap = out["headroom_1pct_mw"] + out["cumulative_new_capacity_mw"]
-    out["utilisation"] = np.where(cap > 0, out["load_mw"] / cap.where(cap > 0, 1.0), np.where(out["load_mw"] > 0, np.inf, 0.0))
+    # utilisation of each level's headroom: the load that counts there (curtailment accepted <= level)
+    # over that level's headroom plus new capacity; `utilisation` is the fullest level
+    util = []
+    for col, suffix, level in zip(LEVEL_COLUMNS, LEVEL_SUFFIX, (0.0, 0.25, 0.5, 1.0)):
+        counted = _online_by_year(gi, ti, load * (curt <= level), len(grids), len(years))
+        cap = out[col].to_numpy() + out["cumulative_new_capacity_mw"].to_numpy()
+        u = np.where(cap > 0, counted / np.where(cap > 0, cap, 1.0), np.where(counted > 1e-9, np.inf, 0.0))
+        out[f"utilisation_{suffix}"] = u
+        out[f"headroom_left_{suffix}_mw"] = np.maximum(cap - counted, 0.0)
+        util.append(u)
+    out["utilisation"] = np.max(util, axis=0)
 
+    # marginal values: "one more firm MW" raises every level of (g, t): a direction of its own
+    d = disc.reindex(years).to_numpy()
+    plus = np.zeros(len(gy))
+    minus = np.zeros(len(gy))
+    for i, (g, t) in enumerate(gy):
+        p, m = marg.joint_values((g, int(t)))
+        if (g, int(t)) in marg.joint or marg.mode in ("none", "unavailable"):
+            plus[i], minus[i] = p, m
+    scale = np.tile(d, len(grids))
+    out["value_of_plus_1mw_usd_per_mw_yr"] = _clean(plus / scale)
+    out["cost_of_minus_1mw_usd_per_mw_yr"] = _clean(minus / scale)
+    # the 0.1.0 column, now the unique value of one more firm MW (no longer a solver's dual)
+    out["shadow_price_usd_per_mw_yr"] = out["value_of_plus_1mw_usd_per_mw_yr"]
     keys = model.row_keys["headroom"]
-    price = _shadow(model, duals, "headroom") / disc.reindex(keys["year"]).to_numpy()
-    price = np.where(np.abs(price) < 1e-6, 0.0, price)
-    kdf = keys.assign(price=price)
-    total = kdf.groupby(["grid_region_id", "year"])["price"].sum()
-    out["shadow_price_usd_per_mw_yr"] = total.reindex(gy).fillna(0.0).to_numpy()
-    binding = kdf[kdf["price"] > 1e-6].groupby(["grid_region_id", "year"])["level"].agg(";".join)
+    raw = _shadow(model, duals, "headroom") / disc.reindex(keys["year"]).to_numpy()
+    kdf = keys.assign(raw=raw)
+    rp, rm = marg.row_values(model.blocks["headroom"])
+    kdf["minus"] = rm
+    out["solver_dual_usd_per_mw_yr"] = _clean(kdf.groupby(["grid_region_id", "year"])["raw"].sum().reindex(gy).fillna(0.0).to_numpy())
+    binding = kdf[kdf["minus"] > 1e-6].groupby(["grid_region_id", "year"])["level"].agg(";".join)
     out["binding_levels"] = binding.reindex(gy).fillna("").to_numpy()
     return out.reset_index()
 
 
-def _region_table(inputs, model, pairs, x, grid, duals, disc) -> pd.DataFrame:
-    regions = inputs.regions
+def _region_table(inputs, model, pairs, x, grid, limits) -> pd.DataFrame:
+    """Regions (zones) by year. Headroom is the grid region's, shared: what is left after all placements."""
+    regions = inputs.regions.sort_index()
     years = inputs.years
     ry = pd.MultiIndex.from_product([regions.index, years], names=["region_id", "year"])
     out = pd.DataFrame(index=ry)
     rid = ry.get_level_values(0)
     out["country"] = regions["country"].reindex(rid).to_numpy()
+    if "state_id" in regions.columns:
+        out["state_id"] = regions["state_id"].reindex(rid).to_numpy()
     out["grid_region_id"] = regions["grid_region_id"].reindex(rid).to_numpy()
     ri = regions.index.get_indexer(pairs["region_id"])
     ti = pairs["online_year"].to_numpy() - years[0]
@@ -227,25 +331,22 @@ def _region_table(inputs, model, pairs, x, grid, duals, disc) -> pd.DataFrame:
     out["load_mw"] = _online_by_year(ri, ti, gl, len(regions), nt)
     g = grid.set_index(["grid_region_id", "year"])
     gkey = list(zip(out["grid_region_id"], ry.get_level_values(1)))
-    grid_cap = (g["headroom_1pct_mw"] + g["cumulative_new_capacity_mw"]).reindex(gkey).to_numpy()
-    grid_load = g["load_mw"].reindex(gkey).to_numpy()
-    headroom = grid_cap - grid_load + out["load_mw"].to_numpy()
-    limit = regions["max_new_load_mw"].reindex(rid).to_numpy()
-    out["headroom_mw"] = np.where(np.isnan(limit), headroom, np.minimum(headroom, limit))
+    limit = regions["max_new_load_mw"].reindex(rid).to_numpy(dtype=float)
+    zone_left = np.where(np.isnan(limit), np.inf, limit - out["load_mw"].to_numpy())
+    firm_left = g["headroom_left_firm_mw"].reindex(gkey).to_numpy()
+    flex_left = g["headroom_left_1pct_mw"].reindex(gkey).to_numpy()
+    out["firm_headroom_left_mw"] = np.maximum(np.minimum(firm_left, zone_left), 0.0)
+    out["headroom_mw"] = np.maximum(np.minimum(flex_left, zone_left), 0.0)  # left at the 1 % level
     out["grid_new_capacity_mw"] = g["cumulative_new_capacity_mw"].reindex(gkey).to_numpy()
-    hm = out["headroom_mw"].to_numpy()
-    out["utilisation"] = np.where(hm > 0, out["load_mw"].to_numpy() / np.where(hm > 0, hm, 1.0), 0.0)
-    sp = g["shadow_price_usd_per_mw_yr"].reindex(gkey).to_numpy()
-    out["shadow_price_usd_per_mw_yr"] = np.where(np.abs(sp) < 1e-6, 0.0, sp)
-    # a region limit is one row for the whole horizon: its dual is a present value, USD per MW, kept apart
-    rl = pd.Series(0.0, index=regions.index)
-    keys = model.row_keys["region_limit"]
-    if len(keys):
-        rl.loc[keys["region_id"].to_numpy()] = _shadow(model, duals, "region_limit")
-    rl = rl.where(np.abs(rl) >= 1e-6, 0.0)
-    out["region_limit_shadow_price_usd_per_mw"] = rl.reindex(rid).to_numpy()
+    out["grid_region_utilisation"] = g["utilisation"].reindex(gkey).to_numpy()
+    out["utilisation"] = out["grid_region_utilisation"]  # the 0.1.0 column: the zone shares its grid region's room
+    for col in ("value_of_plus_1mw_usd_per_mw_yr", "cost_of_minus_1mw_usd_per_mw_yr", "shadow_price_usd_per_mw_yr"):
+        out[col] = g[col].reindex(gkey).to_numpy()
+    # a region limit is one row for the whole horizon: its values are present values, USD per MW, kept apart
+    for col, vals in _limit_columns(limits, "region_limit", regions.index, "region_limit").items():
+        out[col] = pd.Series(vals, index=regions.index).reindex(rid).to_numpy()
     flag = pd.Series("", index=ry)
-    for mid, m in inputs.moratoria.iterrows():
+    for mid, m in inputs.moratoria.sort_index().iterrows():
         if m["region_id"] in regions.index:
             for y in years:
                 if m["from_year"] <= y <= m["until_year"] and flag[(m["region_id"], y)] == "":
@@ -268,7 +369,7 @@ def _unserved(inputs, clusters, pairs, x, u, grid, sites) -> pd.DataFrame:
         if cand.empty:
             reason = "No eligible region. " + exclusion_text(inputs, k)
         else:
-            reason = _capacity_text(c, cand, g, sites, mw)
+            reason = _capacity_text(inputs, c, cand, g, sites, mw)
         rows.append(
             {
                 "cluster_id": k,
@@ -284,15 +385,19 @@ def _unserved(inputs, clusters, pairs, x, u, grid, sites) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def _capacity_text(c: pd.Series, cand: pd.DataFrame, g: pd.DataFrame, sites: pd.DataFrame, mw: float) -> str:
-    """Why an eligible cluster was not (fully) placed: the limits that bind, with their prices."""
+def _capacity_text(inputs, c: pd.Series, cand: pd.DataFrame, g: pd.DataFrame, sites: pd.DataFrame, mw: float) -> str:
+    """Why an eligible cluster was not (fully) placed: the limits that are full, and what would serve it.
+
+    The marginal values of a limit that leaves load unserved are set by the unserved-load penalty,
+    which is not a price: the text quotes the capacity that would serve the cluster and its cost instead.
+    """
     year = int(c["online_year"])
     draw = mw * cand["pue"].min()
     limits = []
     for gid in sorted(cand["grid_region_id"].unique()):
         row = g.loc[(gid, year)]
-        if row["shadow_price_usd_per_mw_yr"] > 0:
-            limits.append(f"grid {gid} ({row['binding_levels']}: {row['shadow_price_usd_per_mw_yr']:,.0f} USD/MW-yr)")
+        if row["binding_levels"]:
+            limits.append(f"grid {gid} ({row['binding_levels']} headroom full)")
     if len(sites):
         st = sites.set_index("site_id").loc[sorted(cand["site_id"].unique())]
         if bool(c["indivisible"]):
@@ -302,14 +407,36 @@ def _capacity_text(c: pd.Series, cand: pd.DataFrame, g: pd.DataFrame, sites: pd.
                     f"Indivisible, and its {whole.min():,.0f} MW of grid load is more than the capacity of every "
                     f"candidate site (largest {st['capacity_mw'].max():,.0f} MW); split it or add a larger site."
                 )
-        full = st[st["capacity_shadow_price_usd_per_mw"] > 0]
+        full = st[st["capacity_cost_of_minus_1mw_pv_usd_per_mw"] > 0]
         limits += [f"site {s} ({r.capacity_mw:,.0f} MW full)" for s, r in full.iterrows()]
     if not limits:
-        limits = ["the limits of its candidates together (no single one prices it)"]
+        limits = ["the limits of its candidates together"]
     return (
-        f"Capacity ran out in {year}: binding " + ", ".join(limits)
-        + f". About {draw:,.0f} MW of grid capacity would have to be added to serve it."
+        f"Capacity ran out in {year}: " + ", ".join(limits)
+        + f". Serving it takes about {draw:,.0f} MW more grid capacity in {year}; " + _expansion_text(inputs, cand, year)
     )
+
+
+def _expansion_text(inputs, cand: pd.DataFrame, year: int) -> str:
+    """What new grid capacity could serve a cluster online in *year*, and at what cost, in its candidates' grid regions."""
+    from planner.model.objective import capital_recovery_factor
+
+    crf = capital_recovery_factor(inputs.scenario.discount_rate, inputs.parameters["asset_life_years"])
+    grids = inputs.grid_regions.loc[sorted(cand["grid_region_id"].unique())]
+    first = int(inputs.years[0])
+    options = []
+    for gid, r in grids.iterrows():
+        if r["expansion_max_mw_per_year"] <= 0:
+            continue
+        online = first + int(r["expansion_lead_time_years"])
+        per_mw_yr = r["expansion_cost_usd_per_kw"] * 1000.0 * crf
+        when = "in time" if online <= year else f"from {online}, too late"
+        options.append((online > year, per_mw_yr, f"{gid} at {r['expansion_cost_usd_per_kw']:,.0f} USD/kW "
+                        f"({per_mw_yr:,.0f} USD/MW-yr annualised; up to {r['expansion_max_mw_per_year']:,.0f} MW/yr, {when})"))
+    if not options:
+        return "no grid region it may use has an expansion option in this scenario (see `expansion:`)."
+    options.sort()
+    return "new capacity: " + "; ".join(o[2] for o in options[:3]) + "."
 
 
 def exclusion_text(inputs: Inputs, cluster_id: str) -> str:
@@ -329,7 +456,7 @@ def exclusion_text(inputs: Inputs, cluster_id: str) -> str:
 # --------------------------------------------------------------------------- summary
 
 
-def _summary(inputs, model, sol, v, placements, grid, unserved, timings) -> dict:
+def _summary(inputs, model, sol, v, placements, grid, unserved, timings, marg: Marginals) -> dict:
     parts = {name: float(vec @ v) for name, vec in model.cost_parts.items()}
     cl = inputs.clusters
     by_country = {}
@@ -356,19 +483,23 @@ def _summary(inputs, model, sol, v, placements, grid, unserved, timings) -> dict
             "load_mw": round(float(r.load_mw), 3),
             "new_capacity_mw": round(float(r.cumulative_new_capacity_mw), 3),
             "utilisation": round(float(r.utilisation), 4) if np.isfinite(r.utilisation) else None,
-            "shadow_price_usd_per_mw_yr": round(float(r.shadow_price_usd_per_mw_yr), 2),
+            "value_of_plus_1mw_usd_per_mw_yr": _json_num(r.value_of_plus_1mw_usd_per_mw_yr),
+            "cost_of_minus_1mw_usd_per_mw_yr": _json_num(r.cost_of_minus_1mw_usd_per_mw_yr),
         }
         for r in last.itertuples()
         if r.load_mw > 0 or r.cumulative_new_capacity_mw > 0
     }
-    binding = grid[grid["shadow_price_usd_per_mw_yr"] > 0]
+    binding = grid[grid["binding_levels"] != ""]
+    penalty = parts.get("unserved", 0.0)
     return {
         "results_format": RESULTS_FORMAT,
         "scenario": inputs.scenario.name,
         "status": sol.status,
         "solver": sol.solver,
         "solver_message": sol.message,
-        "objective_usd": sol.objective_usd,
+        "objective_usd": sol.objective_usd - penalty,
+        "unserved_penalty_usd": penalty,
+        "solver_objective_usd": sol.objective_usd,
         "objective_parts_usd": parts,
         "horizon": [int(inputs.years[0]), int(inputs.years[-1])],
         "totals_by_country": by_country,
@@ -378,16 +509,24 @@ def _summary(inputs, model, sol, v, placements, grid, unserved, timings) -> dict
                 "grid_region_id": r.grid_region_id,
                 "year": int(r.year),
                 "levels": r.binding_levels,
-                "shadow_price_usd_per_mw_yr": round(float(r.shadow_price_usd_per_mw_yr), 2),
+                "value_of_plus_1mw_usd_per_mw_yr": _json_num(r.value_of_plus_1mw_usd_per_mw_yr),
+                "cost_of_minus_1mw_usd_per_mw_yr": _json_num(r.cost_of_minus_1mw_usd_per_mw_yr),
             }
             for r in binding.itertuples()
         ],
+        "marginal_values": {
+            "mode": marg.mode,
+            "method": "one-sided derivatives of the optimal cost by warm parametric re-solves (planner.marginals)",
+            "directions": len(marg.rows),
+            "resolves": marg.resolves,
+            "seconds": round(marg.seconds, 4),
+        },
         "unserved_clusters": [
             {"cluster_id": r.cluster_id, "unserved_it_mw": round(r.unserved_it_mw, 3), "reason": r.reason}
             for r in unserved.itertuples()
         ],
         "mip": sol.mip,
-        "duals": "unavailable (the solver returned none)" if sol.row_duals_usd is None
+        "solver_duals": "unavailable (the solver returned none)" if sol.row_duals_usd is None
         else ("LP with the integer choices fixed at the MILP solution" if sol.mip else "LP"),
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
         "model_size": model.size(),
@@ -398,6 +537,22 @@ def _summary(inputs, model, sol, v, placements, grid, unserved, timings) -> dict
         "dataset_vintages": _vintages(inputs),
         "versions": _versions(),
     }
+
+
+def _json_num(x: float) -> float | None:
+    """A float for summary.json: rounded to cents; None for NaN or infinity (JSON has neither)."""
+    return round(float(x), 2) if np.isfinite(x) else None
+
+
+def unserved_warnings(result: Result) -> list[str]:
+    """One warning per cluster left (partly) unserved: the penalty that prices it is not a cost."""
+    out = []
+    for r in result.unserved.itertuples():
+        out.append(
+            f"{r.cluster_id}: {r.unserved_it_mw:,.0f} MW of IT load unserved; it is priced in the solver's objective at "
+            "the unserved-load penalty, which is not a cost (reported apart as unserved_penalty_usd). " + r.reason
+        )
+    return out
 
 
 def _dataset_digests(inputs: Inputs) -> dict[str, dict[str, str]]:

@@ -133,8 +133,8 @@ def run_highs(h, model: Model, time_limit_s: float) -> Solution:
     return sol
 
 
-def fixed_lp_duals(model: Model, values: np.ndarray) -> np.ndarray | None:
-    """Row duals of the LP with every integer column fixed at its (rounded) value."""
+def fixed_lp(model: Model, values: np.ndarray) -> Model:
+    """The LP with every integer column of *model* fixed at its (rounded) value in *values*."""
     import copy
 
     fixed = copy.copy(model)
@@ -143,7 +143,12 @@ def fixed_lp_duals(model: Model, values: np.ndarray) -> np.ndarray | None:
     lower[ints] = upper[ints] = np.round(values[ints])
     fixed.lower, fixed.upper = lower, upper
     fixed.integrality = np.zeros_like(model.integrality)
-    h = highs_instance(fixed)
+    return fixed
+
+
+def fixed_lp_duals(model: Model, values: np.ndarray) -> np.ndarray | None:
+    """Row duals of the LP with every integer column fixed at its (rounded) value."""
+    h = highs_instance(fixed_lp(model, values))
     h.run()
     lp = read_highs(h, 0.0)
     return lp.row_duals_usd if lp.status == "optimal" else None

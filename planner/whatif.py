@@ -80,7 +80,7 @@ class WhatIf:
         timings["update" if self.last_mode == "resolve" else "pass_model"] = time.perf_counter() - t1
         sol = run_highs(self.h, model, cfg.time_limit_s)
         timings["solve"] = sol.solve_seconds
-        result = finish(inputs, model, sol, timings)
+        result = finish(inputs, model, sol, timings, h=self.h)
         result.summary["solve_mode"] = self.last_mode
         return result
 

@@ -67,7 +67,7 @@ def test_invariants_and_recomputed_objective(case):
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "o"
         result.to_dir(out, maps=False)
-        assert recompute(out, inputs) == pytest.approx(result.summary["objective_usd"], rel=1e-6, abs=1e-3)
+        assert recompute(out, inputs) == pytest.approx(result.summary["solver_objective_usd"], rel=1e-6, abs=1e-3)
 
 
 def recompute(out: Path, inputs) -> float:

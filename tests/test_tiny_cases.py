@@ -121,8 +121,16 @@ def test_unserved_load_is_reported_with_reason_and_penalty():
     un = r.unserved.set_index("cluster_id").loc["k"]
     assert un["unserved_it_mw"] == pytest.approx(60)
     assert "Capacity ran out" in un["reason"] and "G1" in un["reason"]
-    expected = 40 * HOURS * 50 + 40 * CAPITAL_PER_MW_YR + 60 * HOURS * 1000
+    expected = 40 * HOURS * 50 + 40 * CAPITAL_PER_MW_YR
+    penalty = 60 * HOURS * 1000
+    # the penalty is not a cost: the objective excludes it, and it is reported apart
     assert r.summary["objective_usd"] == pytest.approx(expected, rel=1e-9)
+    assert r.summary["unserved_penalty_usd"] == pytest.approx(penalty, rel=1e-9)
+    assert r.summary["solver_objective_usd"] == pytest.approx(expected + penalty, rel=1e-9)
+    # the explanation quotes no penalty-derived price; it names the capacity that would serve the cluster
+    assert "USD/MW-yr" not in un["reason"].split("new capacity")[0]
+    assert "60 MW more grid capacity" in un["reason"]
+    assert any(w.startswith("k: 60 MW of IT load unserved") for w in r.summary["warnings"])
     assert r.summary["objective_parts_usd"]["unserved"] == pytest.approx(60 * HOURS * 1000, rel=1e-9)
 
 

@@ -1,0 +1,222 @@
+"""One-sided marginal values of the reported limits, unique by construction.
+
+A limit's solver dual is not a property of the scenario: where the LP has
+several optimal solutions (it usually has), each optimal basis carries its own
+duals, and HiGHS, CBC, a warm and a cold solve each pick one. What *is* unique
+is the optimal cost z*(b) as a function of the limit b. It is convex and
+piecewise linear in b, so it has two one-sided derivatives:
+
+    value_of_plus_1mw  = -dz*/db+   what one more MW of the limit would save
+    cost_of_minus_1mw  = -dz*/db-   what one MW less would cost
+
+with ``0 <= value_of_plus_1mw <= cost_of_minus_1mw`` (a ``<=`` limit). Where
+they are equal that is the price; where they differ the limit sits at a kink.
+
+How they are computed (exactly, not by finite differences of objectives):
+for a side s in {+1, -1} the limit is moved to ``b + s * delta`` and the LP is
+re-solved warm from the base optimal basis B0. The new optimal basis B' is then
+checked to be optimal at ``b`` as well (the bound is moved back and HiGHS
+confirms B' with zero simplex iterations). B' is then optimal on the whole
+segment between b and b + s*delta, so z* is linear there with slope equal to
+B''s dual of the limit: that slope *is* the one-sided derivative, whatever
+basis or solver found the base solution. If the check fails, delta shrinks
+(1, 0.1, 0.01, 0.001 MW). A limit with slack in the base solution has both
+values 0. A limit that cannot be lowered at all (the LP becomes infeasible for
+every delta) has ``cost_of_minus_1mw = inf``.
+
+Directions may move several rows at once: "one more firm MW" in a grid region
+and year raises the headroom at every curtailment level, which is a direction
+of its own (its one-sided derivative is not the sum of the rows' ones).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from planner.model.core import Model
+from planner.solver import COST_SCALE, Solution, highs_instance
+
+#: Steps tried, MW (or share, for share-valued limits), largest first.
+DELTAS = (1.0, 0.1, 0.01, 0.001)
+#: A limit is treated as binding when its slack is at most this, relative to max(1, |limit|).
+BINDING_TOL = 1e-6
+#: The row families whose limits the results report.
+FAMILIES = ("headroom", "region_limit", "site_capacity")
+
+
+@dataclass
+class Marginals:
+    """One-sided marginal values (USD, present value, per unit of the limit) by direction.
+
+    ``rows[i]`` are the row indices moved together by direction i; ``plus[i]`` and ``minus[i]``
+    are ``value_of_plus_1mw`` and ``cost_of_minus_1mw`` in present-value USD per MW (NaN where not
+    computed). ``by_row`` maps a row index to its single-row direction.
+    """
+
+    rows: list[np.ndarray] = field(default_factory=list)
+    plus: list[float] = field(default_factory=list)
+    minus: list[float] = field(default_factory=list)
+    by_row: dict[int, int] = field(default_factory=dict)
+    joint: dict[tuple, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    resolves: int = 0
+    mode: str = "binding"
+
+    def row_values(self, row_slice: slice) -> tuple[np.ndarray, np.ndarray]:
+        """(plus, minus) for every row of a block; NaN where not computed."""
+        idx = range(row_slice.start, row_slice.stop)
+        plus = np.array([self.plus[self.by_row[i]] if i in self.by_row else np.nan for i in idx], dtype=float)
+        minus = np.array([self.minus[self.by_row[i]] if i in self.by_row else np.nan for i in idx], dtype=float)
+        return plus, minus
+
+    def joint_values(self, key: tuple) -> tuple[float, float]:
+        i = self.joint.get(key)
+        return (np.nan, np.nan) if i is None else (self.plus[i], self.minus[i])
+
+
+def binding_rows(model: Model, values: np.ndarray, families: tuple[str, ...] = FAMILIES) -> np.ndarray:
+    """Rows of *families* with (near) zero slack against their upper limit at *values*."""
+    activity = model.A @ values
+    out = []
+    for fam in families:
+        sl = model.blocks.get(fam)
+        if sl is None or sl.stop == sl.start:
+            continue
+        ub = model.row_upper[sl]
+        slack = ub - activity[sl]
+        tight = slack <= BINDING_TOL * np.maximum(1.0, np.abs(ub))
+        out.append(sl.start + np.flatnonzero(tight))
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+def compute_marginals(
+    model: Model, sol: Solution, mode: str = "binding", h=None, joint_groups: dict[tuple, np.ndarray] | None = None
+) -> Marginals:
+    """One-sided marginal values of the limits of *model* at its optimum.
+
+    Parameters
+    ----------
+    model
+        The LP (for a MILP: the caller passes the LP with its integer choices fixed).
+    sol
+        The optimal solution the limits' slack is read from.
+    mode
+        ``binding`` (limits with no slack; the others are 0 by definition), ``all`` (every limit
+        re-solved, a check of the definition) or ``none``.
+    h
+        A ``highspy.Highs`` holding *model* at its optimum (re-used warm); default: a new one, solved.
+    joint_groups
+        Extra directions that move several rows together, by key (e.g. ``(grid_region_id, year)``
+        -> the rows of all its levels). Computed when any of their rows is binding (or in ``all``).
+    """
+    t0 = time.perf_counter()
+    out = Marginals(mode=mode)
+    if mode == "none" or sol.status != "optimal":
+        return out
+    if h is None:
+        h = highs_instance(model)
+        h.run()
+    h.setOptionValue("presolve", "off")
+    base_basis = h.getBasis()
+    fam_rows = [np.arange(model.blocks[f].start, model.blocks[f].stop) for f in FAMILIES if f in model.blocks]
+    candidates = np.concatenate(fam_rows) if fam_rows else np.zeros(0, dtype=np.int64)
+    tight = set(binding_rows(model, sol.values).tolist())
+    lower, upper = model.row_lower, model.row_upper
+
+    def add(rows: np.ndarray, compute: bool) -> int:
+        out.rows.append(rows)
+        if compute:
+            p, resolves_p = _side(h, model, rows, +1, base_basis, lower, upper)
+            m, resolves_m = _side(h, model, rows, -1, base_basis, lower, upper)
+            out.resolves += resolves_p + resolves_m
+        else:
+            p = m = 0.0
+        out.plus.append(p)
+        out.minus.append(m)
+        return len(out.rows) - 1
+
+    for r in candidates.tolist():
+        out.by_row[r] = add(np.array([r]), mode == "all" or r in tight)
+    for key, rows in (joint_groups or {}).items():
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) == 1:
+            out.joint[key] = out.by_row[int(rows[0])]
+            continue
+        out.joint[key] = add(rows, mode == "all" or any(int(r) in tight for r in rows))
+    # leave the instance as it was: base bounds and basis
+    h.setBasis(base_basis)
+    h.run()
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def _side(h, model: Model, rows: np.ndarray, sign: int, base_basis, lower: np.ndarray, upper: np.ndarray) -> tuple[float, int]:
+    """The one-sided marginal value (present-value USD per unit) of moving *rows*' upper limits by *sign*."""
+    import highspy
+
+    status_ok = highspy.HighsModelStatus.kOptimal
+    n = len(rows)
+    idx = rows.astype(np.int32)
+    lo = _highs_bounds(lower[rows])
+    base_up = upper[rows]
+    resolves = 0
+    value = np.nan
+    infeasible_everywhere = True
+    for delta in DELTAS:
+        h.changeRowsBounds(n, idx, lo, _highs_bounds(base_up + sign * delta))
+        h.setBasis(base_basis)
+        h.run()
+        resolves += 1
+        if h.getModelStatus() != status_ok:
+            continue  # infeasible this far out: try a smaller step
+        infeasible_everywhere = False
+        moved = h.getBasis()
+        duals = np.asarray(h.getSolution().row_dual, dtype=float)[rows]
+        # B' must be optimal at the base limit as well: then z* is linear between the two
+        h.changeRowsBounds(n, idx, lo, _highs_bounds(base_up))
+        h.setBasis(moved)
+        h.run()
+        resolves += 1
+        if h.getModelStatus() == status_ok and h.getInfo().simplex_iteration_count == 0:
+            value = -float(duals.sum()) / COST_SCALE
+            break
+    h.changeRowsBounds(n, idx, lo, _highs_bounds(base_up))
+    if np.isnan(value) and sign < 0 and infeasible_everywhere:
+        value = np.inf  # the limit cannot be lowered: no MW less can be had at any cost
+    return (max(value, 0.0) + 0.0 if np.isfinite(value) else value), resolves  # + 0.0: no "-0"
+
+
+def _highs_bounds(a: np.ndarray) -> np.ndarray:
+    import highspy
+
+    inf = highspy.kHighsInf
+    return np.where(np.isposinf(a), inf, np.where(np.isneginf(a), -inf, a)).astype(np.float64)
+
+
+def headroom_groups(model: Model) -> dict[tuple, np.ndarray]:
+    """The rows of every curtailment level of each (grid region, year): "one more firm MW" moves them all."""
+    sl = model.blocks.get("headroom")
+    if sl is None or sl.stop == sl.start:
+        return {}
+    keys = model.row_keys["headroom"]
+    rows = sl.start + np.arange(len(keys))
+    frame = keys[["grid_region_id", "year"]].assign(row=rows)
+    return {(g, int(t)): grp["row"].to_numpy() for (g, t), grp in frame.groupby(["grid_region_id", "year"], sort=True)}
+
+
+def marginals_for(model: Model, sol: Solution, mode: str = "binding", h=None) -> Marginals:
+    """Marginal values of *model*'s limits at *sol*, with the headroom's firm-MW directions.
+
+    For a MILP they are those of the LP with the integer choices fixed at the solution (marginal
+    values are not defined for the MILP itself); *h* is then not used.
+    """
+    if mode == "none" or sol.status != "optimal" or not np.isfinite(sol.values).all():
+        return Marginals(mode="none" if mode == "none" else "unavailable")
+    if model.is_mip:
+        from planner.solver import fixed_lp
+
+        model, h = fixed_lp(model, sol.values), None
+    return compute_marginals(model, sol, mode, h=h, joint_groups=headroom_groups(model))
