@@ -24,9 +24,12 @@ basis or solver found the base solution. If the check fails, delta shrinks
 values 0. A limit that cannot be lowered at all (the LP becomes infeasible for
 every delta) has ``cost_of_minus_1mw = inf``.
 
-Directions may move several rows at once: "one more firm MW" in a grid region
-and year raises the headroom at every curtailment level, which is a direction
-of its own (its one-sided derivative is not the sum of the rows' ones).
+Directions may move several rows at once. Headroom is nested by flexibility:
+a MW of headroom at level c is also available to loads that accept more
+curtailment, so "one more MW at level c" raises the rows of level c and every
+more flexible level of that grid region and year; at the firm level that is
+"one more firm MW", which the grid-region table reports. (The one-sided
+derivative of a joint move is not the sum of the rows' own ones.)
 """
 
 from __future__ import annotations
@@ -41,8 +44,9 @@ from planner.solver import COST_SCALE, Solution, highs_instance
 
 #: Steps tried, MW (or share, for share-valued limits), largest first.
 DELTAS = (1.0, 0.1, 0.01, 0.001)
-#: A limit is treated as binding when its slack is at most this, relative to max(1, |limit|).
-BINDING_TOL = 1e-6
+#: Limits with at most this slack, relative to max(1, |limit|), are re-solved; the others are 0. Re-solving
+#: a limit that has room gives 0 exactly, so a generous tolerance costs time, never accuracy.
+BINDING_TOL = 1e-4
 #: The row families whose limits the results report.
 FAMILIES = ("headroom", "region_limit", "site_capacity")
 
@@ -93,7 +97,8 @@ def binding_rows(model: Model, values: np.ndarray, families: tuple[str, ...] = F
 
 
 def compute_marginals(
-    model: Model, sol: Solution, mode: str = "binding", h=None, joint_groups: dict[tuple, np.ndarray] | None = None
+    model: Model, sol: Solution, mode: str = "binding", h=None, directions: dict[int, np.ndarray] | None = None,
+    joint: dict[tuple, int] | None = None,
 ) -> Marginals:
     """One-sided marginal values of the limits of *model* at its optimum.
 
@@ -108,9 +113,12 @@ def compute_marginals(
         re-solved, a check of the definition) or ``none``.
     h
         A ``highspy.Highs`` holding *model* at its optimum (re-used warm); default: a new one, solved.
-    joint_groups
-        Extra directions that move several rows together, by key (e.g. ``(grid_region_id, year)``
-        -> the rows of all its levels). Computed when any of their rows is binding (or in ``all``).
+    directions
+        For a limit row, the rows that move with it (default: the row alone). A headroom level
+        moves with every more flexible level of its grid region and year (see
+        :func:`headroom_directions`).
+    joint
+        Names for some directions, by key (e.g. ``(grid_region_id, year)`` -> its firm row).
     """
     t0 = time.perf_counter()
     out = Marginals(mode=mode)
@@ -123,29 +131,27 @@ def compute_marginals(
     base_basis = h.getBasis()
     fam_rows = [np.arange(model.blocks[f].start, model.blocks[f].stop) for f in FAMILIES if f in model.blocks]
     candidates = np.concatenate(fam_rows) if fam_rows else np.zeros(0, dtype=np.int64)
-    tight = set(binding_rows(model, sol.values).tolist())
+    # which limits have room is read off HiGHS's own basic solution of this LP, not off *sol*: a solution
+    # from another solver carries its own tolerances, and a row it leaves 1e-5 MW short would look slack
+    tight = np.zeros(model.A.shape[0], dtype=bool)
+    tight[binding_rows(model, np.asarray(h.getSolution().col_value, dtype=float))] = True
     lower, upper = model.row_lower, model.row_upper
+    directions = directions or {}
 
-    def add(rows: np.ndarray, compute: bool) -> int:
-        out.rows.append(rows)
-        if compute:
+    for r in candidates.tolist():
+        rows = np.asarray(directions.get(r, [r]), dtype=np.int64)
+        if mode == "all" or tight[rows].any():
             p, resolves_p = _side(h, model, rows, +1, base_basis, lower, upper)
             m, resolves_m = _side(h, model, rows, -1, base_basis, lower, upper)
             out.resolves += resolves_p + resolves_m
         else:
-            p = m = 0.0
+            p = m = 0.0  # every row it moves has room: neither side changes the optimum
+        out.by_row[r] = len(out.rows)
+        out.rows.append(rows)
         out.plus.append(p)
         out.minus.append(m)
-        return len(out.rows) - 1
-
-    for r in candidates.tolist():
-        out.by_row[r] = add(np.array([r]), mode == "all" or r in tight)
-    for key, rows in (joint_groups or {}).items():
-        rows = np.asarray(rows, dtype=np.int64)
-        if len(rows) == 1:
-            out.joint[key] = out.by_row[int(rows[0])]
-            continue
-        out.joint[key] = add(rows, mode == "all" or any(int(r) in tight for r in rows))
+    for key, r in (joint or {}).items():
+        out.joint[key] = out.by_row[r]
     # leave the instance as it was: base bounds and basis
     h.setBasis(base_basis)
     h.run()
@@ -196,15 +202,29 @@ def _highs_bounds(a: np.ndarray) -> np.ndarray:
     return np.where(np.isposinf(a), inf, np.where(np.isneginf(a), -inf, a)).astype(np.float64)
 
 
-def headroom_groups(model: Model) -> dict[tuple, np.ndarray]:
-    """The rows of every curtailment level of each (grid region, year): "one more firm MW" moves them all."""
+def headroom_directions(model: Model) -> tuple[dict[int, np.ndarray], dict[tuple, int]]:
+    """How each headroom row moves: with every more flexible level of its grid region and year.
+
+    Headroom is nested: a MW available to loads that accept c % curtailment is available to loads
+    that accept more. So "one more MW at level c" raises the rows of level c and above; at the
+    firm level it is "one more firm MW", which raises every level. Returns the directions by row,
+    and the firm-MW direction of each (grid_region_id, year) (its least flexible row).
+    """
     sl = model.blocks.get("headroom")
     if sl is None or sl.stop == sl.start:
-        return {}
+        return {}, {}
     keys = model.row_keys["headroom"]
-    rows = sl.start + np.arange(len(keys))
-    frame = keys[["grid_region_id", "year"]].assign(row=rows)
-    return {(g, int(t)): grp["row"].to_numpy() for (g, t), grp in frame.groupby(["grid_region_id", "year"], sort=True)}
+    rank = {label: i for i, label in enumerate(("firm", "0.25%", "0.5%", "1%"))}
+    frame = keys[["grid_region_id", "year"]].assign(row=sl.start + np.arange(len(keys)), rank=keys["level"].map(rank))
+    directions: dict[int, np.ndarray] = {}
+    joint: dict[tuple, int] = {}
+    for (g, t), grp in frame.groupby(["grid_region_id", "year"], sort=True):
+        grp = grp.sort_values("rank")
+        rows, ranks = grp["row"].to_numpy(), grp["rank"].to_numpy()
+        for r, k in zip(rows, ranks):
+            directions[int(r)] = rows[ranks >= k]
+        joint[(g, int(t))] = int(rows[0])
+    return directions, joint
 
 
 def marginals_for(model: Model, sol: Solution, mode: str = "binding", h=None) -> Marginals:
@@ -219,4 +239,5 @@ def marginals_for(model: Model, sol: Solution, mode: str = "binding", h=None) ->
         from planner.solver import fixed_lp
 
         model, h = fixed_lp(model, sol.values), None
-    return compute_marginals(model, sol, mode, h=h, joint_groups=headroom_groups(model))
+    directions, joint = headroom_directions(model)
+    return compute_marginals(model, sol, mode, h=h, directions=directions, joint=joint)

@@ -146,7 +146,9 @@ def _limits_table(inputs, model: Model, values: np.ndarray, duals: np.ndarray, m
                 "level": level,
                 "limit_mw": ub if fam != "site_capacity" else model.columns.sites["capacity_mw"].reindex(limit_id).to_numpy(dtype=float),
                 "slack_mw": np.where(np.abs(slack) < 1e-9, 0.0, slack),
-                "binding": slack <= 1e-6 * np.maximum(1.0, np.abs(ub)),
+                # binding = one MW less would cost something: a property of the scenario (the slack is one of
+                # the solution found, and where optima are many another solution may leave room)
+                "binding": (minus > 1e-6) if marg.mode in ("binding", "all") else (slack <= 1e-6 * np.maximum(1.0, np.abs(ub))),
             }
         )
         for name, vec in (("value_of_plus_1mw", plus), ("cost_of_minus_1mw", minus), ("solver_dual", raw)):
