@@ -67,6 +67,7 @@ class Marginals:
     joint: dict[tuple, int] = field(default_factory=dict)
     seconds: float = 0.0
     resolves: int = 0
+    ratio_tests: int = 0
     mode: str = "binding"
 
     def row_values(self, row_slice: slice) -> tuple[np.ndarray, np.ndarray]:
@@ -128,7 +129,7 @@ def compute_marginals(
         h = highs_instance(model)
         h.run()
     h.setOptionValue("presolve", "off")
-    base_basis = h.getBasis()
+    warm = _Warm(h, model)
     fam_rows = [np.arange(model.blocks[f].start, model.blocks[f].stop) for f in FAMILIES if f in model.blocks]
     candidates = np.concatenate(fam_rows) if fam_rows else np.zeros(0, dtype=np.int64)
     # which limits have room is read off HiGHS's own basic solution of this LP, not off *sol*: a solution
@@ -141,9 +142,8 @@ def compute_marginals(
     for r in candidates.tolist():
         rows = np.asarray(directions.get(r, [r]), dtype=np.int64)
         if mode == "all" or tight[rows].any():
-            p, resolves_p = _side(h, model, rows, +1, base_basis, lower, upper)
-            m, resolves_m = _side(h, model, rows, -1, base_basis, lower, upper)
-            out.resolves += resolves_p + resolves_m
+            p = _side(warm, rows, +1, lower, upper)
+            m = _side(warm, rows, -1, lower, upper)
         else:
             p = m = 0.0  # every row it moves has room: neither side changes the optimum
         out.by_row[r] = len(out.rows)
@@ -153,46 +153,132 @@ def compute_marginals(
     for key, r in (joint or {}).items():
         out.joint[key] = out.by_row[r]
     # leave the instance as it was: base bounds and basis
-    h.setBasis(base_basis)
-    h.run()
+    if not warm.at_base:
+        h.setBasis(warm.base_basis)
+        h.run()
+    out.resolves = warm.resolves
+    out.ratio_tests = warm.ratio_tests
     out.seconds = time.perf_counter() - t0
     return out
 
 
-def _side(h, model: Model, rows: np.ndarray, sign: int, base_basis, lower: np.ndarray, upper: np.ndarray) -> tuple[float, int]:
+class _Warm:
+    """The HiGHS instance at the base optimum, and whether its current basis is still the base one.
+
+    Re-solving from the base basis B0 costs a refactorisation only when the basis has moved
+    (``setBasis`` drops HiGHS's factors); a perturbation that B0 absorbs (no simplex iteration)
+    leaves B0 in place, and its marginal value is read off the base duals with no extra call.
+    """
+
+    def __init__(self, h, model: Model) -> None:
+        self.h = h
+        self.base_basis = h.getBasis()
+        sol = h.getSolution()
+        self.base_duals = np.asarray(sol.row_dual, dtype=float)
+        self.at_base = True
+        self.resolves = 0
+        self.ratio_tests = 0
+        # the base basis: which variable sits in each basic position, its value and bounds. HiGHS's
+        # logical of row i is s_i = -(A x)_i with bounds [-row_upper_i, -row_lower_i] and column +e_i.
+        import highspy
+
+        basic = h.getBasicVariables()
+        self.basic = np.asarray(basic[1] if isinstance(basic, tuple) else basic, dtype=np.int64)
+        col, row = np.asarray(sol.col_value, dtype=float), np.asarray(sol.row_value, dtype=float)
+        is_col = self.basic >= 0
+        j = np.where(is_col, self.basic, 0)
+        i = np.where(is_col, 0, -self.basic - 1)
+        self.value = np.where(is_col, col[j], -row[i])
+        self.low = np.where(is_col, model.lower[j], -model.row_upper[i])
+        self.up = np.where(is_col, model.upper[j], -model.row_lower[i])
+        self.basic_row_pos = {int(r): p for p, r in enumerate(i) if not is_col[p]}
+        self.row_is_basic = np.asarray([st == highspy.HighsBasisStatus.kBasic for st in self.base_basis.row_status])
+
+    def base_step(self, rows: np.ndarray, sign: int) -> float:
+        """How far the limits of *rows* can move by *sign* with the base basis still optimal (MW).
+
+        Dual feasibility does not depend on the limits, so B0 stays optimal as long as it stays primal
+        feasible: a ratio test along x_B(t) = x_B + t * sign * B^-1 (sum of e_i over the rows that are
+        nonbasic, i.e. at their limit); a basic logical of a moved row has its own bound moved too.
+        """
+        import highspy
+
+        self.ratio_tests += 1
+        if not self.at_base:  # the solve below must use B0's factors, not those of the last re-solve's basis
+            self.run_from_base()  # at the base limits: no iteration, HiGHS factorises B0 again
+            self.at_base = True
+        nonbasic = rows[~self.row_is_basic[rows]]
+        rhs = np.zeros(len(self.row_is_basic))
+        rhs[nonbasic] = 1.0
+        status, solved = self.h.getBasisSolve(rhs)[:2]
+        if status != highspy.HighsStatus.kOk:
+            return 0.0  # no factors to use: the caller re-solves
+        delta = sign * np.asarray(solved, dtype=float)
+        # a basic logical of a moved row has its own bound moved: low(t) = low - sign * t
+        low_shift = np.zeros(len(delta))
+        for r in rows[self.row_is_basic[rows]]:
+            low_shift[self.basic_row_pos[int(r)]] = -sign
+        up_room = self.up - self.value
+        low_room = self.value - self.low
+        low_rate = delta - low_shift  # d/dt of (value(t) - low(t))
+        eps = 1e-9
+        t = np.inf
+        grow = delta > eps
+        if grow.any():
+            t = min(t, float(np.min(np.maximum(up_room[grow], 0.0) / delta[grow])))
+        shrink = low_rate < -eps
+        if shrink.any():
+            t = min(t, float(np.min(np.maximum(low_room[shrink], 0.0) / -low_rate[shrink])))
+        return t
+
+    def run_from_base(self) -> None:
+        if not self.at_base:
+            self.h.setBasis(self.base_basis)
+        self.h.run()
+        self.resolves += 1
+
+
+def _side(warm: _Warm, rows: np.ndarray, sign: int, lower: np.ndarray, upper: np.ndarray) -> float:
     """The one-sided marginal value (present-value USD per unit) of moving *rows*' upper limits by *sign*."""
     import highspy
 
+    h = warm.h
     status_ok = highspy.HighsModelStatus.kOptimal
     n = len(rows)
     idx = rows.astype(np.int32)
     lo = _highs_bounds(lower[rows])
     base_up = upper[rows]
-    resolves = 0
     value = np.nan
     infeasible_everywhere = True
+    if warm.base_step(rows, sign) > 1e-6:
+        # B0 is optimal on a segment from b: z* is linear there, with B0's duals as slope (no re-solve)
+        return max(-float(warm.base_duals[rows].sum()) / COST_SCALE, 0.0) + 0.0
     for delta in DELTAS:
         h.changeRowsBounds(n, idx, lo, _highs_bounds(base_up + sign * delta))
-        h.setBasis(base_basis)
-        h.run()
-        resolves += 1
+        warm.run_from_base()
         if h.getModelStatus() != status_ok:
+            warm.at_base = False
             continue  # infeasible this far out: try a smaller step
         infeasible_everywhere = False
+        if h.getInfo().simplex_iteration_count == 0:
+            # B0 is optimal at b + sign*delta as well as at b: z* is linear between, with B0's duals as slope
+            value = -float(warm.base_duals[rows].sum()) / COST_SCALE
+            break
+        warm.at_base = False
         moved = h.getBasis()
         duals = np.asarray(h.getSolution().row_dual, dtype=float)[rows]
-        # B' must be optimal at the base limit as well: then z* is linear between the two
+        # the new basis B' must be optimal at the base limit as well: then z* is linear between the two
         h.changeRowsBounds(n, idx, lo, _highs_bounds(base_up))
         h.setBasis(moved)
         h.run()
-        resolves += 1
+        warm.resolves += 1
         if h.getModelStatus() == status_ok and h.getInfo().simplex_iteration_count == 0:
             value = -float(duals.sum()) / COST_SCALE
             break
     h.changeRowsBounds(n, idx, lo, _highs_bounds(base_up))
     if np.isnan(value) and sign < 0 and infeasible_everywhere:
         value = np.inf  # the limit cannot be lowered: no MW less can be had at any cost
-    return (max(value, 0.0) + 0.0 if np.isfinite(value) else value), resolves  # + 0.0: no "-0"
+    return max(value, 0.0) + 0.0 if np.isfinite(value) else value  # + 0.0: no "-0"
 
 
 def _highs_bounds(a: np.ndarray) -> np.ndarray:

@@ -200,3 +200,28 @@ def _replace(tables, name, df):
     import dataclasses
 
     return dataclasses.replace(tables, **{name: df})
+
+
+@pytest.mark.parametrize("change", [[], ["carbon_price_usd_per_tco2.US=100"], ["moratoria=[]", "parameters.expansion_cost_usd_per_kw_us=800"]])
+def test_every_binding_headroom_value_against_resolves(change):
+    """Every binding headroom direction of the reference (and two variants) against +1 / -1 MW re-solves."""
+    sc = planner.load_scenario(SCENARIOS / "us_china_2030.yaml", change)
+    inputs, model = planner.build(sc)
+    r = planner.solve(sc)
+    base = solve_model(model).objective_usd
+    keys = model.row_keys["headroom"]
+    rank = {"firm": 0, "0.25%": 1, "0.5%": 2, "1%": 3}
+    d = dict(zip(inputs.years, inputs.discount))
+    lim = r.limits[r.limits["binding"] & (r.limits["family"] == "headroom")]
+    assert len(lim) >= 10
+    for row in lim.itertuples():
+        sel = (keys["grid_region_id"] == row.limit_id) & (keys["year"] == row.year) & (keys["level"].map(rank) >= rank[row.level])
+        at = model.blocks["headroom"].start + np.flatnonzero(sel.to_numpy())
+        for sign, expected in ((+1, row.value_of_plus_1mw_usd_per_mw_yr), (-1, row.cost_of_minus_1mw_usd_per_mw_yr)):
+            model.row_upper[at] += sign
+            moved = solve_model(model)
+            model.row_upper[at] -= sign
+            if not np.isfinite(expected):
+                assert sign < 0 and moved.status != "optimal", row  # a limit that cannot be lowered
+                continue
+            assert sign * (base - moved.objective_usd) / d[row.year] == pytest.approx(expected, rel=1e-6, abs=1e-9 * base), (row, sign)
