@@ -19,7 +19,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from planner.inputs import Inputs
-from planner.model.core import Columns, RowBlock
+from planner.model.core import LEVEL_LABELS, Columns, RowBlock
 from planner.scenario import CURTAILMENT_LEVELS_PCT
 
 
@@ -53,8 +53,6 @@ def load_aggregate_rows(inputs: Inputs, cols: Columns) -> RowBlock:
     if not cols.n_z:
         return RowBlock("load_aggregate", sp.csr_matrix((0, cols.n)), np.zeros(0), np.zeros(0),
                         pd.DataFrame({"grid_region_id": [], "online_year": [], "level": []}))
-    from planner.model.headroom import LEVEL_LABELS
-
     pairs = cols.pairs
     cell = pair_aggregate_index(pairs, cols.grid_ids, int(inputs.years[0]), len(inputs.years))
     row_of_pair = np.searchsorted(agg["cell"].to_numpy(), cell)

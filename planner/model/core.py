@@ -8,6 +8,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+#: Curtailment levels as the row and column names spell them (firm = 0 %), in the order of
+#: ``planner.scenario.CURTAILMENT_LEVELS_PCT``.
+LEVEL_LABELS = ("firm", "0.25%", "0.5%", "1%")
+
 
 @dataclass(frozen=True)
 class RowBlock:
@@ -105,8 +109,6 @@ class Columns:
         opened = [f"open[{s}]" for s in self.sites.index] if self.n_open else []
         z: list[str] = []
         if self.n_z:
-            from planner.model.headroom import LEVEL_LABELS
-
             agg = self.aggregates
             z = [f"z[{g},{o},{LEVEL_LABELS[a]}]" for g, o, a in zip(agg["grid_region_id"], agg["online_year"], agg["level_pos"])]
         return x + u + new + opened + z

@@ -31,10 +31,8 @@ import scipy.sparse as sp
 
 from planner.data.schemas import HEADROOM_COLUMNS
 from planner.inputs import Inputs
-from planner.model.core import Columns, RowBlock
+from planner.model.core import LEVEL_LABELS, Columns, RowBlock
 from planner.scenario import CURTAILMENT_LEVELS_PCT
-
-LEVEL_LABELS = ("firm", "0.25%", "0.5%", "1%")
 
 
 def headroom_rows(inputs: Inputs, cols: Columns) -> RowBlock:
