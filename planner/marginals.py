@@ -20,7 +20,7 @@ confirms B' with zero simplex iterations). B' is then optimal on the whole
 segment between b and b + s*delta, so z* is linear there with slope equal to
 B''s dual of the limit: that slope *is* the one-sided derivative, whatever
 basis or solver found the base solution. If the check fails, delta shrinks
-(1, 0.1, 0.01, 0.001 MW). A limit with slack in the base solution has both
+(1 MW, then 0.001 MW). A limit with slack in the base solution has both
 values 0. A limit that cannot be lowered at all (the LP becomes infeasible for
 every delta) has ``cost_of_minus_1mw = inf``.
 
@@ -42,8 +42,8 @@ import numpy as np
 from planner.model.core import Model
 from planner.solver import COST_SCALE, Solution, highs_instance
 
-#: Steps tried, MW (or share, for share-valued limits), largest first.
-DELTAS = (1.0, 0.1, 0.01, 0.001)
+#: Steps tried, MW, largest first: a limit at a kink closer than 1 MW is taken at 0.001 MW.
+DELTAS = (1.0, 0.001)
 #: Limits with at most this slack, relative to max(1, |limit|), are re-solved; the others are 0. Re-solving
 #: a limit that has room gives 0 exactly, so a generous tolerance costs time, never accuracy.
 BINDING_TOL = 1e-4
@@ -108,10 +108,10 @@ def compute_marginals(
     model
         The LP (for a MILP: the caller passes the LP with its integer choices fixed).
     sol
-        The optimal solution the limits' slack is read from.
+        The optimal solution (only its status is used; slack is read off HiGHS's own vertex).
     mode
         ``binding`` (limits with no slack; the others are 0 by definition), ``all`` (every limit
-        re-solved, a check of the definition) or ``none``.
+        computed, a check of the definition) or ``none``.
     h
         A ``highspy.Highs`` holding *model* at its optimum (re-used warm); default: a new one, solved.
     directions
@@ -129,156 +129,157 @@ def compute_marginals(
         h = highs_instance(model)
         h.run()
     h.setOptionValue("presolve", "off")
-    warm = _Warm(h, model)
+    base = _Point.read(h, model, model.row_upper)
+    base_basis = h.getBasis()
     fam_rows = [np.arange(model.blocks[f].start, model.blocks[f].stop) for f in FAMILIES if f in model.blocks]
     candidates = np.concatenate(fam_rows) if fam_rows else np.zeros(0, dtype=np.int64)
     # which limits have room is read off HiGHS's own basic solution of this LP, not off *sol*: a solution
     # from another solver carries its own tolerances, and a row it leaves 1e-5 MW short would look slack
     tight = np.zeros(model.A.shape[0], dtype=bool)
-    tight[binding_rows(model, np.asarray(h.getSolution().col_value, dtype=float))] = True
-    lower, upper = model.row_lower, model.row_upper
+    tight[binding_rows(model, base.col_value)] = True
     directions = directions or {}
 
+    # 1. with the base basis B0's factors: a ratio test per direction and side. Where B0 stays primal
+    #    feasible for a positive step, it stays optimal (dual feasibility does not depend on the limits),
+    #    z* is linear there and the slope is B0's dual: no re-solve.
+    pending: list[tuple[int, int]] = []
     for r in candidates.tolist():
         rows = np.asarray(directions.get(r, [r]), dtype=np.int64)
-        if mode == "all" or tight[rows].any():
-            p = _side(warm, rows, +1, lower, upper)
-            m = _side(warm, rows, -1, lower, upper)
-        else:
-            p = m = 0.0  # every row it moves has room: neither side changes the optimum
-        out.by_row[r] = len(out.rows)
+        k = len(out.rows)
+        out.by_row[r] = k
         out.rows.append(rows)
-        out.plus.append(p)
-        out.minus.append(m)
+        out.plus.append(0.0)
+        out.minus.append(0.0)
+        if not (mode == "all" or tight[rows].any()):
+            continue  # every row it moves has room: neither side changes the optimum
+        for sign in (+1, -1):
+            out.ratio_tests += 1
+            if base.max_step(h, rows, sign) > 1e-6:
+                _store(out, k, sign, -float(base.row_dual[rows].sum()) / COST_SCALE)
+            else:
+                pending.append((k, sign))
+    # 2. degenerate limits: re-solve from B0 at b + sign * delta; the new basis B' is certified optimal on
+    #    the whole segment back to b by a ratio test with its own factors, and its dual is the slope
+    for k, sign in pending:
+        value, resolves = _resolve_side(h, model, out.rows[k], sign, base_basis)
+        out.resolves += resolves
+        _store(out, k, sign, value)
     for key, r in (joint or {}).items():
         out.joint[key] = out.by_row[r]
-    # leave the instance as it was: base bounds and basis
-    if not warm.at_base:
-        h.setBasis(warm.base_basis)
+    if pending:  # leave the instance as it was: base bounds and basis
+        h.setBasis(base_basis)
         h.run()
-    out.resolves = warm.resolves
-    out.ratio_tests = warm.ratio_tests
     out.seconds = time.perf_counter() - t0
     return out
 
 
-class _Warm:
-    """The HiGHS instance at the base optimum, and whether its current basis is still the base one.
+def _store(out: Marginals, k: int, sign: int, value: float) -> None:
+    value = max(value, 0.0) + 0.0 if np.isfinite(value) else value  # + 0.0: no "-0"
+    if sign > 0:
+        out.plus[k] = value
+    else:
+        out.minus[k] = value
 
-    Re-solving from the base basis B0 costs a refactorisation only when the basis has moved
-    (``setBasis`` drops HiGHS's factors); a perturbation that B0 absorbs (no simplex iteration)
-    leaves B0 in place, and its marginal value is read off the base duals with no extra call.
+
+@dataclass
+class _Point:
+    """A basic solution held by HiGHS: its values and duals, the limits in force, which rows are basic.
+
+    HiGHS's logical of row i is s_i = -(A x)_i, with bounds [-row_upper_i, -row_lower_i] and column
+    +e_i in the basis matrix.
     """
 
-    def __init__(self, h, model: Model) -> None:
-        self.h = h
-        self.base_basis = h.getBasis()
-        sol = h.getSolution()
-        self.base_duals = np.asarray(sol.row_dual, dtype=float)
-        self.at_base = True
-        self.resolves = 0
-        self.ratio_tests = 0
-        # the base basis: which variable sits in each basic position, its value and bounds. HiGHS's
-        # logical of row i is s_i = -(A x)_i with bounds [-row_upper_i, -row_lower_i] and column +e_i.
+    model: Model
+    row_upper: np.ndarray
+    col_value: np.ndarray
+    logical_value: np.ndarray
+    row_dual: np.ndarray
+    row_is_basic: np.ndarray
+
+    @classmethod
+    def read(cls, h, model: Model, row_upper: np.ndarray) -> "_Point":
         import highspy
 
-        basic = h.getBasicVariables()
-        self.basic = np.asarray(basic[1] if isinstance(basic, tuple) else basic, dtype=np.int64)
-        col, row = np.asarray(sol.col_value, dtype=float), np.asarray(sol.row_value, dtype=float)
-        is_col = self.basic >= 0
-        j = np.where(is_col, self.basic, 0)
-        i = np.where(is_col, 0, -self.basic - 1)
-        self.value = np.where(is_col, col[j], -row[i])
-        self.low = np.where(is_col, model.lower[j], -model.row_upper[i])
-        self.up = np.where(is_col, model.upper[j], -model.row_lower[i])
-        self.basic_row_pos = {int(r): p for p, r in enumerate(i) if not is_col[p]}
-        self.row_is_basic = np.asarray([st == highspy.HighsBasisStatus.kBasic for st in self.base_basis.row_status])
+        sol = h.getSolution()
+        basic = highspy.HighsBasisStatus.kBasic
+        return cls(
+            model, row_upper,
+            np.asarray(sol.col_value, dtype=float), -np.asarray(sol.row_value, dtype=float),
+            np.asarray(sol.row_dual, dtype=float),
+            np.asarray([st == basic for st in h.getBasis().row_status]),
+        )
 
-    def base_step(self, rows: np.ndarray, sign: int) -> float:
-        """How far the limits of *rows* can move by *sign* with the base basis still optimal (MW).
+    def max_step(self, h, rows: np.ndarray, sign: int) -> float:
+        """How far the upper limits of *rows* can move by *sign* with HiGHS's current basis primal feasible.
 
-        Dual feasibility does not depend on the limits, so B0 stays optimal as long as it stays primal
-        feasible: a ratio test along x_B(t) = x_B + t * sign * B^-1 (sum of e_i over the rows that are
-        nonbasic, i.e. at their limit); a basic logical of a moved row has its own bound moved too.
+        A ratio test along x_B(t) = x_B + t * sign * B^-1 (sum of e_i over the moved rows that are
+        nonbasic, i.e. at their limit), with HiGHS's current factors; a basic logical of a moved row has
+        its own bound moved too.
         """
         import highspy
 
-        self.ratio_tests += 1
-        if not self.at_base:  # the solve below must use B0's factors, not those of the last re-solve's basis
-            self.run_from_base()  # at the base limits: no iteration, HiGHS factorises B0 again
-            self.at_base = True
-        nonbasic = rows[~self.row_is_basic[rows]]
         rhs = np.zeros(len(self.row_is_basic))
-        rhs[nonbasic] = 1.0
-        status, solved = self.h.getBasisSolve(rhs)[:2]
+        rhs[rows[~self.row_is_basic[rows]]] = 1.0
+        status, solved = h.getBasisSolve(rhs)[:2]
         if status != highspy.HighsStatus.kOk:
             return 0.0  # no factors to use: the caller re-solves
         delta = sign * np.asarray(solved, dtype=float)
-        # a basic logical of a moved row has its own bound moved: low(t) = low - sign * t
-        low_shift = np.zeros(len(delta))
-        for r in rows[self.row_is_basic[rows]]:
-            low_shift[self.basic_row_pos[int(r)]] = -sign
-        up_room = self.up - self.value
-        low_room = self.value - self.low
-        low_rate = delta - low_shift  # d/dt of (value(t) - low(t))
+        basic = h.getBasicVariables()  # asked every time: a refactorisation may reorder the basic positions
+        basic = np.asarray(basic[1] if isinstance(basic, tuple) else basic, dtype=np.int64)
+        is_col = basic >= 0
+        j = np.where(is_col, basic, 0)
+        i = np.where(is_col, 0, -basic - 1)
+        m = self.model
+        value = np.where(is_col, self.col_value[j], self.logical_value[i])
+        low = np.where(is_col, m.lower[j], -self.row_upper[i])
+        up = np.where(is_col, m.upper[j], -m.row_lower[i])
+        moved = np.zeros(len(self.row_is_basic), dtype=bool)
+        moved[rows] = True
+        low_rate = delta - np.where(~is_col & moved[i], -float(sign), 0.0)  # d/dt of value(t) - low(t)
         eps = 1e-9
         t = np.inf
         grow = delta > eps
         if grow.any():
-            t = min(t, float(np.min(np.maximum(up_room[grow], 0.0) / delta[grow])))
+            t = min(t, float(np.min(np.maximum(up[grow] - value[grow], 0.0) / delta[grow])))
         shrink = low_rate < -eps
         if shrink.any():
-            t = min(t, float(np.min(np.maximum(low_room[shrink], 0.0) / -low_rate[shrink])))
+            t = min(t, float(np.min(np.maximum(value[shrink] - low[shrink], 0.0) / -low_rate[shrink])))
         return t
 
-    def run_from_base(self) -> None:
-        if not self.at_base:
-            self.h.setBasis(self.base_basis)
-        self.h.run()
-        self.resolves += 1
 
-
-def _side(warm: _Warm, rows: np.ndarray, sign: int, lower: np.ndarray, upper: np.ndarray) -> float:
+def _resolve_side(h, model: Model, rows: np.ndarray, sign: int, base_basis) -> tuple[float, int]:
     """The one-sided marginal value (present-value USD per unit) of moving *rows*' upper limits by *sign*."""
     import highspy
 
-    h = warm.h
     status_ok = highspy.HighsModelStatus.kOptimal
     n = len(rows)
     idx = rows.astype(np.int32)
-    lo = _highs_bounds(lower[rows])
-    base_up = upper[rows]
+    lo = _highs_bounds(model.row_lower[rows])
+    base_up = model.row_upper[rows]
     value = np.nan
+    resolves = 0
     infeasible_everywhere = True
-    if warm.base_step(rows, sign) > 1e-6:
-        # B0 is optimal on a segment from b: z* is linear there, with B0's duals as slope (no re-solve)
-        return max(-float(warm.base_duals[rows].sum()) / COST_SCALE, 0.0) + 0.0
     for delta in DELTAS:
-        h.changeRowsBounds(n, idx, lo, _highs_bounds(base_up + sign * delta))
-        warm.run_from_base()
+        moved_up = base_up + sign * delta
+        h.changeRowsBounds(n, idx, lo, _highs_bounds(moved_up))
+        h.setBasis(base_basis)
+        h.run()
+        resolves += 1
         if h.getModelStatus() != status_ok:
-            warm.at_base = False
             continue  # infeasible this far out: try a smaller step
         infeasible_everywhere = False
-        if h.getInfo().simplex_iteration_count == 0:
-            # B0 is optimal at b + sign*delta as well as at b: z* is linear between, with B0's duals as slope
-            value = -float(warm.base_duals[rows].sum()) / COST_SCALE
-            break
-        warm.at_base = False
-        moved = h.getBasis()
-        duals = np.asarray(h.getSolution().row_dual, dtype=float)[rows]
-        # the new basis B' must be optimal at the base limit as well: then z* is linear between the two
-        h.changeRowsBounds(n, idx, lo, _highs_bounds(base_up))
-        h.setBasis(moved)
-        h.run()
-        warm.resolves += 1
-        if h.getModelStatus() == status_ok and h.getInfo().simplex_iteration_count == 0:
-            value = -float(duals.sum()) / COST_SCALE
+        upper = model.row_upper.copy()
+        upper[rows] = moved_up
+        point = _Point.read(h, model, upper)
+        # B' is optimal at b + sign*delta; if it stays feasible all the way back to b, it is optimal on the
+        # whole segment, z* is linear there and B''s dual is the slope
+        if point.max_step(h, rows, -sign) >= delta * (1 - 1e-9):
+            value = -float(point.row_dual[rows].sum()) / COST_SCALE
             break
     h.changeRowsBounds(n, idx, lo, _highs_bounds(base_up))
     if np.isnan(value) and sign < 0 and infeasible_everywhere:
         value = np.inf  # the limit cannot be lowered: no MW less can be had at any cost
-    return max(value, 0.0) + 0.0 if np.isfinite(value) else value  # + 0.0: no "-0"
+    return value, resolves
 
 
 def _highs_bounds(a: np.ndarray) -> np.ndarray:
