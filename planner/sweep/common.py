@@ -1,0 +1,59 @@
+"""What every part of the sweep package shares: its errors, exit codes and small helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from planner.errors import PlannerError
+
+#: Countries that get their own columns in a sweep row.
+COUNTRIES = ("US", "CN")
+#: Exit code of ``planner sweep`` when the Dask scheduler is lost (finished cases are written).
+EXIT_SCHEDULER_LOST = 5
+#: Exit code of ``planner sweep`` on Ctrl-C (finished cases are written).
+EXIT_INTERRUPTED = 130
+
+
+class SweepError(PlannerError):
+    """A sweep could not be set up or run (bad sweep file, unreachable scheduler, ...)."""
+
+
+class ResumeError(SweepError):
+    """``--resume OUTDIR`` does not match the sweep stored there (other base scenario or cases)."""
+
+
+class SchedulerLost(SweepError):
+    """The Dask scheduler was lost or unreachable for longer than the scheduler timeout.
+
+    The finished cases are written before this is raised; ``frame`` holds them.
+    """
+
+    exit_code = EXIT_SCHEDULER_LOST
+
+    def __init__(self, message: str, frame: Any = None, outdir: Path | None = None) -> None:
+        super().__init__(message)
+        self.frame = frame
+        self.outdir = outdir
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a sweep. ``frame`` holds the cases finished so far (already written)."""
+
+    def __init__(self, frame: Any, outdir: Path | None) -> None:
+        super().__init__("sweep interrupted")
+        self.frame = frame
+        self.outdir = outdir
+
+
+def is_number(v: Any) -> bool:
+    """True for ints and floats (numpy's too), False for bools and everything else."""
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line: planner's own messages as they are, others with their type."""
+    text = str(exc) if isinstance(exc, PlannerError) else f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split())

@@ -1,0 +1,629 @@
+"""Solving cases fast: the model built once, cost-only changes as array updates, compact rows.
+
+Three pieces:
+
+* :class:`RowKernel`: what a sweep row reports, as sparse weights on the solution
+  vector (placed IT MW per country, emissions, grid load per grid region, ...)
+  and the objective parts as ``cost_parts @ v``. One row is a few sparse
+  products, not a :class:`~planner.result.Result`. The same figures as
+  ``Result.summary`` (checked case by case in ``tests/test_sweep_fast.py``).
+* :class:`AffinePlan`: for keys whose effect on the model is *affine* in the
+  value (carbon prices, power prices, headroom values, expansion caps...), the
+  model's arrays (costs, cost parts, column and row bounds) as
+  ``base + sum_k (delta_k + (value_k - low_k) * slope_k)``. Whether a key is
+  affine is not assumed: :func:`plan_affine` builds the model at the low and high
+  end of the key's values and at two points between, checks that the structure
+  (matrix, columns) and the row kernel do not move and that the arrays lie on
+  the line (to 1e-10 relative), and, with several keys, that they add up at one
+  joint point. Keys that fail take the full path (build the inputs and the
+  model for the case).
+* :class:`Engine`: per process, the base model kept in one HiGHS instance. A
+  batch of cases is solved warm, one after the other, pushing only the changed
+  costs and bounds; the answer is a compact :class:`Batch` of arrays.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import socket
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from planner.data.load import Tables, load_tables
+from planner.inputs import Inputs, build_inputs, dataset_paths
+from planner.model.assemble import build_model
+from planner.model.core import Model
+from planner.scenario import Scenario
+from planner.sweep.common import COUNTRIES, is_number, one_line
+
+#: Objective parts reported per case, in this order (``<part>_usd`` columns).
+PARTS = ("energy", "carbon", "capital", "expansion", "unserved", "pair", "fixed")
+#: Shares below this are solver noise, as in :mod:`planner.result`.
+TOL = 1e-7
+#: Relative tolerance of the affine check.
+AFFINE_RTOL = 1e-10
+#: Interior probe points (fractions of the key's range) of the affine check.
+PROBES = (0.37, 0.71)
+#: Hours per year.
+HOURS = 8760.0
+
+
+# =========================================================================== row kernel
+
+
+@dataclass
+class RowKernel:
+    """The figures of one sweep row as linear maps of the solution vector.
+
+    Attributes
+    ----------
+    columns
+        Names of the row's numeric columns, in order.
+    W
+        ``(n_linear, n)`` weights for the columns after the objective and its parts.
+    place_keys
+        ``(region_id, year)`` of each row of ``R_it`` / ``R_grid``.
+    R_it, R_grid
+        ``(n_region_years, n)`` IT and grid MW online per zone and year.
+    grid_ids
+        Grid regions in column order; ``last_year`` and ``discount_last`` for the marginal values.
+    """
+
+    columns: list[str]
+    W: sp.csr_matrix
+    place_keys: list[tuple[str, int]]
+    R_it: sp.csr_matrix
+    R_grid: sp.csr_matrix
+    grid_ids: list[str]
+    last_year: int
+    discount_last: float
+    n_x: int
+    n_u: int
+    x: slice
+    u: slice
+
+    def same_as(self, other: RowKernel) -> bool:
+        """True when both give the same rows for every solution vector."""
+        return (
+            self.columns == other.columns
+            and self.place_keys == other.place_keys
+            and _same_sparse(self.W, other.W)
+            and _same_sparse(self.R_it, other.R_it)
+            and _same_sparse(self.R_grid, other.R_grid)
+        )
+
+    def row(self, sol_values: np.ndarray, objective_usd: float, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The row's numbers and the placements vector for one solution.
+
+        Parameters
+        ----------
+        sol_values
+            The solver's column values.
+        objective_usd
+            The solver's objective (with the unserved penalty).
+        parts
+            ``(len(PARTS), n)`` cost parts of this case's model.
+
+        Returns
+        -------
+        (numpy.ndarray, numpy.ndarray)
+            The row (``columns``) and the IT MW per ``place_keys``.
+        """
+        v = np.clip(sol_values, 0.0, None)
+        xs = v[self.x]
+        xs[xs < TOL] = 0.0  # a view: v's x entries too, as planner.result does
+        part_vals = parts @ v
+        vw = v.copy()
+        us = vw[self.u]
+        us[us <= TOL] = 0.0
+        lin = self.W @ vw
+        out = np.empty(1 + len(PARTS) + len(lin))
+        out[0] = objective_usd - part_vals[PARTS.index("unserved")]
+        out[1 : 1 + len(PARTS)] = part_vals
+        out[1 + len(PARTS) :] = lin
+        return out, self.R_it @ v
+
+
+def _same_sparse(a: sp.spmatrix, b: sp.spmatrix) -> bool:
+    if a.shape != b.shape:
+        return False
+    d = (a - b).tocoo()
+    return bool(d.nnz == 0 or np.all(np.abs(d.data) <= 1e-12 * (1.0 + abs(a).max())))
+
+
+def row_kernel(inputs: Inputs, model: Model) -> RowKernel:
+    """The :class:`RowKernel` of a built model (the same figures as ``Result.summary``).
+
+    Columns: ``objective_usd`` (without the unserved penalty), ``<part>_usd`` per
+    objective part, then per country ``placed_it_mw_<C>`` (IT load hosted in C),
+    ``unserved_it_mw_<C>`` (of C's own clusters), ``new_capacity_mw_<C>``
+    (cumulative, last year), ``emissions_tco2_per_yr_<C>``, then
+    ``unserved_it_mw`` (all) and ``grid_load_mw_<grid region>`` (last year).
+    """
+    cols = model.columns
+    n = cols.n
+    pairs = cols.pairs
+    years = np.asarray(inputs.years, dtype=int)
+    last = int(years[-1])
+    it = pairs["it_load_mw"].to_numpy(dtype=float)
+    grid_mw = it * pairs["pue"].to_numpy(dtype=float)
+    emis = grid_mw * pairs["utilisation"].to_numpy(dtype=float) * pairs["co2_tco2_per_mwh"].to_numpy(dtype=float) * HOURS
+    online = pairs["online_year"].to_numpy(dtype=int)
+    country = pairs["country"].to_numpy()
+    cl = inputs.clusters.loc[cols.clusters]
+    home = cl["home_country"].to_numpy()
+    cl_it = cl["it_load_mw"].to_numpy(dtype=float)
+    grids = inputs.grid_regions.sort_index()
+    new_country = grids["country"].reindex(cols.new["grid_region_id"]).to_numpy() if cols.n_new else np.array([])
+    new_year = cols.new["year"].to_numpy(dtype=int) if cols.n_new else np.array([], dtype=int)
+    xs = np.arange(cols.x.start, cols.x.stop)
+    us = np.arange(cols.u.start, cols.u.stop)
+    ns = np.arange(cols.new_slice.start, cols.new_slice.stop)
+    names: list[str] = ["objective_usd", *[f"{p}_usd" for p in PARTS]]
+    r_i: list[np.ndarray] = []
+    c_i: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+
+    def add(name: str, idx: np.ndarray, w: np.ndarray) -> None:
+        r = len(names) - 1 - len(PARTS)
+        names.append(name)
+        r_i.append(np.full(len(idx), r))
+        c_i.append(idx)
+        vals.append(w)
+
+    for c in COUNTRIES:
+        on = (country == c) & (online <= last)
+        add(f"placed_it_mw_{c}", xs[on], it[on])
+        mine = home == c
+        add(f"unserved_it_mw_{c}", us[mine], cl_it[mine])
+        nc = (new_country == c) & (new_year <= last)
+        add(f"new_capacity_mw_{c}", ns[nc], np.ones(int(nc.sum())))
+        add(f"emissions_tco2_per_yr_{c}", xs[on], emis[on])
+    add("unserved_it_mw", us, cl_it)
+    grid_ids = [str(g) for g in grids.index]
+    pg = pairs["grid_region_id"].to_numpy()
+    for g in grid_ids:
+        on = (pg == g) & (online <= last)
+        add(f"grid_load_mw_{g}", xs[on], grid_mw[on])
+    n_lin = len(names) - 1 - len(PARTS)
+    W = sp.csr_matrix((np.concatenate(vals), (np.concatenate(r_i), np.concatenate(c_i))), shape=(n_lin, n))
+
+    # IT and grid MW per zone and year: a pair counts from its online year on
+    regions = sorted(set(pairs["region_id"]))
+    rpos = {r: i for i, r in enumerate(regions)}
+    ri = np.array([rpos[r] for r in pairs["region_id"]], dtype=int)
+    ny = len(years)
+    t0 = online - years[0]
+    reps = np.clip(ny - t0, 0, ny)
+    p_idx = np.repeat(np.arange(len(pairs)), reps)
+    t_idx = np.concatenate([np.arange(max(t, 0), ny) for t in t0]) if len(pairs) else np.array([], dtype=int)
+    row_idx = ri[p_idx] * ny + t_idx
+    shape = (len(regions) * ny, n)
+    R_it = sp.csr_matrix((it[p_idx], (row_idx, xs[p_idx])), shape=shape)
+    R_grid = sp.csr_matrix((grid_mw[p_idx], (row_idx, xs[p_idx])), shape=shape)
+    place_keys = [(r, int(y)) for r in regions for y in years]
+    disc = float(inputs.discount.reindex([last]).to_numpy()[0])
+    return RowKernel(names, W, place_keys, R_it, R_grid, grid_ids, last, disc, cols.n_x, cols.n_u, cols.x, cols.u)
+
+
+def marginal_columns(model: Model, sol: Any, h: Any, mode: str, kernel: RowKernel) -> dict[str, float]:
+    """The marginal values a sweep row carries: per grid region, the last year's one-sided values.
+
+    ``value_of_plus_1mw_<G>_usd_per_mw_yr`` and ``cost_of_minus_1mw_<G>_usd_per_mw_yr``
+    (USD per MW-yr, undiscounted to that year), from :func:`planner.marginals.marginals_for`,
+    as ``Result.grid_regions`` reports them. Empty when *mode* is ``none``. This one
+    function is all a sweep knows about marginal values.
+    """
+    if mode == "none":
+        return {}
+    from planner.marginals import marginals_for
+
+    marg = marginals_for(model, sol, mode, h)
+    out: dict[str, float] = {}
+    for g in kernel.grid_ids:
+        p, m = marg.joint_values((g, kernel.last_year))
+        if (g, kernel.last_year) not in marg.joint and marg.mode not in ("none", "unavailable"):
+            p, m = 0.0, 0.0
+        for name, val in (("value_of_plus_1mw", p), ("cost_of_minus_1mw", m)):
+            v = float(val) / kernel.discount_last
+            out[f"{name}_{g}_usd_per_mw_yr"] = 0.0 if (not np.isfinite(v) or abs(v) < 1e-6) else v
+    return out
+
+
+def marginal_names(kernel: RowKernel, mode: str) -> list[str]:
+    """Column names :func:`marginal_columns` fills (none when *mode* is ``none``)."""
+    if mode == "none":
+        return []
+    return [f"{n}_{g}_usd_per_mw_yr" for g in kernel.grid_ids for n in ("value_of_plus_1mw", "cost_of_minus_1mw")]
+
+
+# =========================================================================== affine plan
+
+#: The model arrays that may change with a cost-only key, in the order of ``theta``.
+ARRAYS = ("c", *[f"part:{p}" for p in PARTS], "lower", "upper", "row_lower", "row_upper")
+
+
+def theta_of(model: Model) -> np.ndarray:
+    """All of a model's changeable arrays, concatenated in the order of :data:`ARRAYS`."""
+    n = model.columns.n
+    parts = [model.cost_parts.get(p, np.zeros(n)) for p in PARTS]
+    return np.concatenate([model.c, *parts, model.lower, model.upper, model.row_lower, model.row_upper]).astype(float)
+
+
+def _layout(n: int, m: int) -> dict[str, slice]:
+    sizes = [n] * (1 + len(PARTS)) + [n, n, m, m]
+    out, start = {}, 0
+    for name, size in zip(ARRAYS, sizes):
+        out[name] = slice(start, start + size)
+        start += size
+    return out
+
+
+@dataclass
+class AffinePlan:
+    """Model arrays as affine functions of the values of the fast keys.
+
+    ``theta(case) = theta0 + sum_k [delta0_k + (value_k - low_k) slope_k]`` over the
+    fast keys the case sets (a key it does not set keeps the base arrays).
+    """
+
+    keys: list[str]
+    low: dict[str, float]
+    delta0: dict[str, tuple[np.ndarray, np.ndarray]]  # key -> (indices, values)
+    slope: dict[str, tuple[np.ndarray, np.ndarray]]
+    theta0: np.ndarray
+    layout: dict[str, slice]
+    rejected: dict[str, str] = field(default_factory=dict)  # key -> why it takes the full path
+
+    def covers(self, case: Mapping[str, Any]) -> bool:
+        """True when every key of *case* is a fast key with a numeric value."""
+        return all(k in self.low and is_number(v) for k, v in case.items())
+
+    def theta(self, case: Mapping[str, Any]) -> np.ndarray:
+        """The case's arrays (a new vector)."""
+        t = self.theta0.copy()
+        for k, v in case.items():
+            i, d = self.delta0[k]
+            t[i] += d
+            i, s = self.slope[k]
+            t[i] += (float(v) - self.low[k]) * s
+        return t
+
+
+def _build(base: Scenario, tables: Tables, case: Mapping[str, Any]) -> tuple[Inputs, Model]:
+    scenario = base.with_overrides(dict(case)) if case else base
+    inputs = build_inputs(scenario, tables)
+    return inputs, build_model(inputs)
+
+
+def same_structure(a: Model, b: Model) -> bool:
+    """Same columns, integrality and matrix (pattern and values): only costs and bounds may differ."""
+    if a.A.shape != b.A.shape or a.A.nnz != b.A.nnz or not np.array_equal(a.integrality, b.integrality):
+        return False
+    pa, pb = a.columns.pairs, b.columns.pairs
+    if not pa[["cluster_id", "region_id", "site_id"]].equals(pb[["cluster_id", "region_id", "site_id"]]):
+        return False
+    if not a.columns.clusters.equals(b.columns.clusters) or a.columns.n != b.columns.n:
+        return False
+    A, B = a.A.tocsc(), b.A.tocsc()
+    return np.array_equal(A.indptr, B.indptr) and np.array_equal(A.indices, B.indices) and np.array_equal(A.data, B.data)
+
+
+def _close(a: np.ndarray, b: np.ndarray, scale: np.ndarray) -> bool:
+    fa, fb = np.isfinite(a), np.isfinite(b)
+    if not np.array_equal(fa, fb) or not np.array_equal(a[~fa], b[~fb]):
+        return False
+    return bool(np.all(np.abs(a[fa] - b[fb]) <= AFFINE_RTOL * scale[fa] + 1e-9))
+
+
+def _sparse(vec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    vec = np.where(np.isfinite(vec), vec, 0.0)
+    idx = np.flatnonzero(vec)
+    return idx, vec[idx]
+
+
+def plan_affine(
+    base: Scenario, tables: Tables, inputs: Inputs, model: Model, kernel: RowKernel, cases: Sequence[Mapping[str, Any]]
+) -> AffinePlan:
+    """Find the keys of *cases* whose effect on the model is affine, and their slopes.
+
+    A key qualifies when every case value is a number, and the model built at the
+    low and high value and at two points between has the base's structure and row
+    kernel, and arrays on one line (to :data:`AFFINE_RTOL`). With several
+    qualifying keys, the model built with all of them at their high value must
+    equal the sum of their effects; otherwise none of them is fast.
+    Keys that fail, and why, are in ``rejected``.
+    """
+    theta0 = theta_of(model)
+    layout = _layout(model.columns.n, model.A.shape[0])
+    plan = AffinePlan([], {}, {}, {}, theta0, layout)
+    values: dict[str, list[Any]] = {}
+    for case in cases:
+        for k, v in case.items():
+            values.setdefault(k, []).append(v)
+    highs: dict[str, float] = {}
+    for key, vals in values.items():
+        if not all(is_number(v) for v in vals):
+            plan.rejected[key] = "not a number"
+            continue
+        lo, hi = min(vals), max(vals)
+        integer = all(isinstance(v, (int, np.integer)) for v in vals)
+        points: list[Any] = [lo, hi]
+        for f in PROBES:
+            p = lo + f * (hi - lo)
+            p = int(round(p)) if integer else float(p)
+            if p not in points:
+                points.append(p)
+        try:
+            thetas = []
+            for p in points:
+                inp, mod = _build(base, tables, {key: p})
+                if not same_structure(model, mod):
+                    raise _NotAffine("changes the model's structure")
+                if not row_kernel(inp, mod).same_as(kernel):
+                    raise _NotAffine("changes what the row reports (loads, emissions)")
+                thetas.append(theta_of(mod))
+        except _NotAffine as exc:
+            plan.rejected[key] = str(exc)
+            continue
+        except Exception as exc:  # noqa: BLE001 - e.g. bad data at one end: the full path reports it per case
+            plan.rejected[key] = f"the model cannot be built at every probe value ({one_line(exc)[:120]})"
+            continue
+        t_lo, t_hi = thetas[0], thetas[1]
+        if not _close(np.where(np.isfinite(t_lo), 0, t_lo), np.where(np.isfinite(theta0), 0, theta0), np.ones_like(t_lo)):
+            plan.rejected[key] = "changes which bounds are infinite"
+            continue
+        slope = (np.where(np.isfinite(t_hi), t_hi, 0) - np.where(np.isfinite(t_lo), t_lo, 0)) / (hi - lo) if hi != lo else np.zeros_like(t_lo)
+        ok = True
+        for p, t in zip(points[2:], thetas[2:]):
+            pred = t_lo + (float(p) - float(lo)) * slope
+            scale = np.abs(t_lo) + np.abs(t_hi) + np.abs(np.where(np.isfinite(t), t, 0))
+            if not _close(pred, t, np.where(np.isfinite(scale), scale, 0)):
+                ok = False
+                break
+        if not ok:
+            plan.rejected[key] = "not affine in its value (the arrays leave the line between the probes)"
+            continue
+        plan.keys.append(key)
+        plan.low[key] = float(lo)
+        fin = np.isfinite(theta0)
+        plan.delta0[key] = _sparse(np.where(fin, np.where(fin, t_lo, 0.0) - np.where(fin, theta0, 0.0), 0.0))
+        plan.slope[key] = _sparse(slope)
+        highs[key] = hi
+    if len(plan.keys) >= 2:
+        joint = {k: highs[k] for k in plan.keys}
+        try:
+            _, mod = _build(base, tables, joint)
+            t = theta_of(mod)
+            pred = plan.theta(joint)
+            good = same_structure(model, mod) and _close(pred, t, np.abs(t) + np.abs(theta0))
+        except Exception:  # noqa: BLE001
+            good = False
+        if not good:
+            for k in plan.keys:
+                plan.rejected[k] = "the keys' effects do not add up (they interact)"
+            plan.keys, plan.low, plan.delta0, plan.slope = [], {}, {}, {}
+    return plan
+
+
+class _NotAffine(Exception):
+    pass
+
+
+# =========================================================================== the engine
+
+
+@dataclass
+class SweepPlan:
+    """What a worker needs to solve cases: shipped once per worker (Dask scatters it).
+
+    Attributes
+    ----------
+    token
+        Identifies this plan (engines are cached per process by it).
+    base
+        The base scenario (absolute data paths).
+    model, kernel, affine
+        The base model, its row kernel and the affine plan (``None``: no fast path).
+    marginals
+        ``none``, ``binding`` or ``all``: the marginal values each row carries.
+    columns
+        The row's numeric columns (kernel columns, then the marginal-value columns).
+    """
+
+    token: str
+    base: Scenario
+    model: Model
+    kernel: RowKernel
+    affine: AffinePlan | None
+    marginals: str
+    columns: list[str]
+
+
+@dataclass
+class Batch:
+    """The compact answer of one batch of cases (arrays, no DataFrames)."""
+
+    case_id: np.ndarray
+    status: list[str]
+    mode: list[str]
+    error: list[str]
+    values: np.ndarray  # (cases, len(columns))
+    seconds: np.ndarray
+    worker: str
+    place_case: np.ndarray
+    place_key: np.ndarray  # index into the plan's kernel.place_keys (or -1: see place_extra)
+    place_it_mw: np.ndarray
+    place_extra: list[tuple[str, int]] = field(default_factory=list)
+
+
+_ENGINES: dict[str, Engine] = {}
+_MAX_ENGINES = 2
+
+
+def make_plan(base: Scenario, cases: Sequence[Mapping[str, Any]], marginals: str = "none", fast: bool = True,
+              tables: Tables | None = None) -> SweepPlan:
+    """Build the base model, its row kernel and (with *fast*) the affine plan for *cases*."""
+    tables = tables or load_tables(dataset_paths(base))
+    inputs, model = _build(base, tables, {})
+    kernel = row_kernel(inputs, model)
+    affine = plan_affine(base, tables, inputs, model, kernel, cases) if fast else None
+    columns = kernel.columns + marginal_names(kernel, marginals)
+    token = f"{base.hash()[:12]}-{time.time_ns()}"
+    return SweepPlan(token, base, model, kernel, affine, marginals, columns)
+
+
+def engine_for(plan: SweepPlan) -> Engine:
+    """This process's engine for *plan* (built on first use, then kept)."""
+    e = _ENGINES.pop(plan.token, None)
+    if e is None:
+        e = Engine(plan)
+    _ENGINES[plan.token] = e
+    while len(_ENGINES) > _MAX_ENGINES:
+        _ENGINES.pop(next(iter(_ENGINES)))
+    return e
+
+
+class Engine:
+    """The base model kept in HiGHS, solving cases warm one after another (one per process and plan)."""
+
+    def __init__(self, plan: SweepPlan) -> None:
+        self.plan = plan
+        self.tables: Tables | None = None
+        self._fresh()
+
+    def _fresh(self) -> None:
+        from planner.solver import COST_SCALE, highs_instance
+
+        cfg = self.plan.base.solver
+        m = self.plan.model
+        self.h = highs_instance(m, cfg.time_limit_s, cfg.threads, cfg.mip_gap)
+        self.cur = theta_of(m)
+        self.scale = COST_SCALE
+        lay = self.plan.affine.layout if self.plan.affine else _layout(m.columns.n, m.A.shape[0])
+        self.lay = lay
+
+    def _push(self, theta: np.ndarray) -> None:
+        import highspy
+
+        lay, cur, h = self.lay, self.cur, self.h
+        inf = highspy.kHighsInf
+        c = theta[lay["c"]]
+        idx = np.flatnonzero(c != cur[lay["c"]])
+        if len(idx):
+            h.changeColsCost(len(idx), idx.astype(np.int32), c[idx] * self.scale)
+        lo, up = theta[lay["lower"]], theta[lay["upper"]]
+        idx = np.flatnonzero((lo != cur[lay["lower"]]) | (up != cur[lay["upper"]]))
+        if len(idx):
+            h.changeColsBounds(len(idx), idx.astype(np.int32), np.where(np.isneginf(lo[idx]), -inf, lo[idx]),
+                               np.where(np.isposinf(up[idx]), inf, up[idx]))
+        rl, ru = theta[lay["row_lower"]], theta[lay["row_upper"]]
+        idx = np.flatnonzero((rl != cur[lay["row_lower"]]) | (ru != cur[lay["row_upper"]]))
+        if len(idx):
+            h.changeRowsBounds(len(idx), idx.astype(np.int32), np.where(np.isneginf(rl[idx]), -inf, rl[idx]),
+                               np.where(np.isposinf(ru[idx]), inf, ru[idx]))
+        self.cur = theta
+
+    def _model_at(self, theta: np.ndarray) -> Model:
+        m = copy.copy(self.plan.model)
+        lay = self.lay
+        m.c = theta[lay["c"]]
+        m.cost_parts = {p: theta[lay[f"part:{p}"]] for p in PARTS}
+        m.lower, m.upper = theta[lay["lower"]], theta[lay["upper"]]
+        m.row_lower, m.row_upper = theta[lay["row_lower"]], theta[lay["row_upper"]]
+        return m
+
+    def solve(self, case: Mapping[str, Any]) -> tuple[np.ndarray, dict[str, float], np.ndarray, str, RowKernel, str]:
+        """Solve one case: (kernel row, marginal values, placement vector, solve mode, kernel, status)."""
+        from planner.api import check_usable
+        from planner.solver import highs_instance, run_highs
+
+        plan = self.plan
+        cfg = plan.base.solver
+        if plan.affine is not None and plan.affine.covers(case):
+            theta = plan.affine.theta(case)
+            model, kernel, mode, h = self._model_at(theta), plan.kernel, "fast", self.h
+            self._push(theta)
+            scenario = plan.base
+        else:
+            if self.tables is None:
+                self.tables = load_tables(dataset_paths(plan.base))
+            scenario = plan.base.with_overrides(dict(case)) if case else plan.base
+            inputs = build_inputs(scenario, self.tables)
+            model = build_model(inputs)
+            kernel = row_kernel(inputs, model)
+            cfg = scenario.solver
+            if same_structure(plan.model, model):
+                theta = theta_of(model)
+                self._push(theta)
+                for name, value in (("time_limit", float(cfg.time_limit_s)), ("threads", int(cfg.threads)),
+                                    ("mip_rel_gap", float(cfg.mip_gap))):
+                    self.h.setOptionValue(name, value)
+                h, mode = self.h, "resolve"
+            else:
+                h, mode = highs_instance(model, cfg.time_limit_s, cfg.threads, cfg.mip_gap), "build"
+        sol = run_highs(h, model, cfg.time_limit_s)
+        check_usable(sol, scenario)
+        parts = np.vstack([model.cost_parts.get(p, np.zeros(model.columns.n)) for p in PARTS])
+        row, place = kernel.row(sol.values, sol.objective_usd, parts)
+        marg = marginal_columns(model, sol, h, plan.marginals, kernel)
+        return row, marg, place, mode, kernel, sol.status
+
+    def run(self, ids: Sequence[int], cases: Sequence[Mapping[str, Any]], kill: Sequence[int] = ()) -> Batch:
+        """Solve a batch; a failing case is recorded with its error and the others go on."""
+        plan = self.plan
+        k = len(ids)
+        ncol = len(plan.columns)
+        values = np.full((k, ncol), np.nan)
+        status, modes, errors = [""] * k, [""] * k, [""] * k
+        seconds = np.zeros(k)
+        pc: list[np.ndarray] = []
+        pk: list[np.ndarray] = []
+        pv: list[np.ndarray] = []
+        extra: list[tuple[str, int]] = []
+        key_pos = {kk: i for i, kk in enumerate(plan.kernel.place_keys)}
+        for j, (cid, case) in enumerate(zip(ids, cases)):
+            if cid in kill:  # test hook: this case kills its worker (os._exit), every time
+                os._exit(99)
+            t0 = time.perf_counter()
+            try:
+                row, marg, place, mode, kernel, st = self.solve(case)
+                if kernel is plan.kernel or kernel.columns == plan.kernel.columns:
+                    values[j, : len(row)] = row
+                    values[j, len(row) :] = [marg.get(c, 0.0) for c in plan.columns[len(row) :]]
+                else:  # the full path with another shape (e.g. a new grid region): match by name
+                    named = {**dict(zip(kernel.columns, row)), **marg}
+                    values[j] = [named.get(c, np.nan) for c in plan.columns]
+                nz = np.flatnonzero(place > 1e-9)
+                if kernel is plan.kernel or kernel.place_keys == plan.kernel.place_keys:
+                    keys = nz
+                else:
+                    keys = np.empty(len(nz), dtype=int)
+                    for q, i in enumerate(nz):
+                        key = kernel.place_keys[i]
+                        if key not in key_pos:
+                            key_pos[key] = len(plan.kernel.place_keys) + len(extra)
+                            extra.append(key)
+                        keys[q] = key_pos[key]
+                pc.append(np.full(len(nz), cid, dtype=np.int64))
+                pk.append(keys.astype(np.int64))
+                pv.append(place[nz])
+                status[j], modes[j] = st, mode
+            except Exception as exc:  # noqa: BLE001 - a failed case is data, not a crash
+                status[j], errors[j] = "error", one_line(exc)
+                self._fresh()  # the kept HiGHS model may be out of step
+            seconds[j] = time.perf_counter() - t0
+        cat = lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dtype=dt)  # noqa: E731
+        return Batch(np.asarray(ids, dtype=np.int64), status, modes, errors, values, seconds,
+                     f"{socket.gethostname()}:{os.getpid()}", cat(pc, np.int64), cat(pk, np.int64), cat(pv, float), extra)
+
+
+def run_batch(plan: SweepPlan, ids: Sequence[int], cases: Sequence[Mapping[str, Any]], kill: Sequence[int] = ()) -> Batch:
+    """Solve a batch of cases with this process's engine for *plan* (the Dask task)."""
+    return engine_for(plan).run(ids, cases, kill)

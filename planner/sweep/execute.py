@@ -1,0 +1,702 @@
+"""Running a sweep: serially or on Dask, with checkpoints, resume and fault handling.
+
+* **Checkpoints.** Every finished batch of cases is written at once to
+  ``OUTDIR/checkpoint/`` as a Parquet part (rows and placements); at the end the
+  parts are compacted into ``sweep.parquet`` and ``sweep_placements.parquet``.
+  An interruption of any kind leaves every finished case on disk, and
+  ``OUTDIR/sweep_spec.json`` holds what is needed to resume.
+* **Resume.** ``run_sweep(..., resume=True)`` (``planner sweep --resume OUTDIR``)
+  runs only the cases not yet in the checkpoint, after checking that the base
+  scenario hash and the case list are the stored ones.
+* **Scheduler loss.** When the client has lost its scheduler for longer than
+  *scheduler_timeout* seconds, the sweep writes what it has and raises
+  :class:`~planner.sweep.common.SchedulerLost` (exit code 5).
+* **Worker loss.** Dask re-runs the tasks of a lost worker (at most
+  ``distributed.scheduler.allowed-failures`` times, *max_retries* on a
+  LocalCluster). A batch that still fails is split into single cases; a case
+  that kills its worker every time is recorded as failed with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from planner.scenario import Scenario, load_scenario
+from planner.sweep.cases import keys_of, looks_like_tornado, representative_values, validate_values
+from planner.sweep.common import ResumeError, SchedulerLost, SweepError, SweepInterrupted, is_number, one_line
+from planner.sweep.engine import Batch, SweepPlan, engine_for, make_plan, run_batch
+from planner.sweep.outputs import _cell, _get_path, plot_response, plot_tornado
+
+#: Seconds to wait for a ``--scheduler`` address before giving up.
+CONNECT_TIMEOUT_S = 5.0
+#: Seconds without a scheduler before the sweep gives up (``--scheduler-timeout``).
+SCHEDULER_TIMEOUT_S = 30.0
+#: Attempts of a task whose worker dies, on a LocalCluster (``--max-retries``).
+MAX_RETRIES = 2
+#: Format of ``sweep_spec.json``.
+SPEC_FORMAT = 1
+SPEC_FILE = "sweep_spec.json"
+CHECKPOINT_DIR = "checkpoint"
+META_COLUMNS = ["case_id", "status", "solve_mode", "error", "seconds", "worker"]
+
+
+# =========================================================================== checkpoints
+
+
+class Checkpoint:
+    """Finished batches as Parquet parts in ``OUTDIR/checkpoint/`` (each written atomically)."""
+
+    def __init__(self, outdir: Path, plan: SweepPlan) -> None:
+        self.dir = Path(outdir) / CHECKPOINT_DIR
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.plan = plan
+        self.seq = len(list(self.dir.glob("rows-*.parquet")))
+        self.done = 0
+
+    def write(self, batch: Batch) -> None:
+        """Append one batch (rows, then placements; a part counts once its rows file exists)."""
+        rows, place = batch_frames(batch, self.plan)
+        tag = f"{self.seq:06d}-{os.getpid()}-{time.time_ns() % 10**9:09d}"
+        self.seq += 1
+        _atomic_parquet(place, self.dir / f"place-{tag}.parquet")
+        _atomic_parquet(rows, self.dir / f"rows-{tag}.parquet")
+        self.done += len(batch.case_id)
+
+    def read(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """All finished rows and placements so far (each case once: the first part that has it)."""
+        return read_checkpoint(self.dir)
+
+
+def read_checkpoint(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows and placements of every complete part in *folder*, each case once."""
+    rows, places = [], []
+    for f in sorted(Path(folder).glob("rows-*.parquet")):
+        rows.append(pd.read_parquet(f))
+        p = f.with_name("place-" + f.name[len("rows-"):])
+        if p.exists():
+            places.append(pd.read_parquet(p))
+    if not rows:
+        return pd.DataFrame(columns=META_COLUMNS), pd.DataFrame(columns=["case_id", "region_id", "year", "it_load_mw"])
+    r = pd.concat(rows, ignore_index=True).drop_duplicates("case_id", keep="first")
+    p = pd.concat(places, ignore_index=True) if places else pd.DataFrame(columns=["case_id", "region_id", "year", "it_load_mw"])
+    p = p.drop_duplicates(["case_id", "region_id", "year"], keep="first")
+    return r.sort_values("case_id").reset_index(drop=True), p
+
+
+def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    df.to_parquet(tmp, engine="pyarrow", index=False)
+    os.replace(tmp, path)
+
+
+def batch_frames(batch: Batch, plan: SweepPlan) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A batch as a rows frame (meta columns, then the plan's numeric columns) and a placements frame."""
+    data: dict[str, Any] = {
+        "case_id": batch.case_id,
+        "status": pd.array(batch.status, dtype="string"),
+        "solve_mode": pd.array(batch.mode, dtype="string"),
+        "error": pd.array(batch.error, dtype="string"),
+        "seconds": batch.seconds,
+        "worker": pd.array([batch.worker] * len(batch.case_id), dtype="string"),
+    }
+    for j, c in enumerate(plan.columns):
+        data[c] = batch.values[:, j] if len(batch.case_id) else np.zeros(0)
+    keys = plan.kernel.place_keys + batch.place_extra
+    regions = np.array([k[0] for k in keys], dtype=object)
+    years = np.array([k[1] for k in keys], dtype=np.int64)
+    place = pd.DataFrame(
+        {
+            "case_id": batch.place_case,
+            "region_id": pd.array(regions[batch.place_key] if len(batch.place_key) else [], dtype="string"),
+            "year": years[batch.place_key] if len(batch.place_key) else np.zeros(0, dtype=np.int64),
+            "it_load_mw": batch.place_it_mw,
+        }
+    )
+    return pd.DataFrame(data), place
+
+
+# =========================================================================== the spec (for resume)
+
+
+def _cases_hash(cases: Sequence[Mapping[str, Any]]) -> str:
+    text = json.dumps([dict(c) for c in cases], sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def write_spec(outdir: Path, scenario: Scenario, cases: list[dict[str, Any]], options: dict[str, Any]) -> None:
+    """``OUTDIR/sweep_spec.json``: the base scenario, its hash, the cases and the options."""
+    spec = {
+        "format": SPEC_FORMAT,
+        "base_scenario": scenario.name,
+        "base_source": scenario.source,
+        "base_dir": str(scenario.base_dir) if scenario.base_dir is not None else None,
+        "scenario_hash": scenario.hash(),
+        "scenario": scenario.model_dump(mode="json"),
+        "cases_hash": _cases_hash(cases),
+        "cases": cases,
+        "options": options,
+    }
+    tmp = outdir / f".{SPEC_FILE}.tmp"
+    tmp.write_text(json.dumps(spec, indent=1, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, outdir / SPEC_FILE)
+
+
+def read_spec(outdir: str | Path) -> dict[str, Any]:
+    """The stored spec of a sweep folder (one-line :class:`ResumeError` when there is none)."""
+    path = Path(outdir) / SPEC_FILE
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResumeError(f"--resume {outdir}: no {SPEC_FILE} there; expected the output folder of an earlier sweep") from None
+    except (OSError, ValueError) as exc:
+        raise ResumeError(f"--resume {outdir}: {SPEC_FILE} cannot be read ({one_line(exc)[:120]})") from None
+    if not isinstance(spec, dict) or spec.get("format") != SPEC_FORMAT:
+        raise ResumeError(f"--resume {outdir}: {SPEC_FILE} has format {spec.get('format') if isinstance(spec, dict) else None!r}; expected {SPEC_FORMAT}")
+    return spec
+
+
+def stored_sweep(outdir: str | Path) -> tuple[Scenario, list[dict[str, Any]], dict[str, Any]]:
+    """The base scenario, cases and options stored in *outdir* (for ``planner sweep --resume OUTDIR``)."""
+    from planner.scenario import _validate
+
+    spec = read_spec(outdir)
+    base_dir = Path(spec["base_dir"]) if spec.get("base_dir") else None
+    scenario = _validate(spec["scenario"], spec["base_source"], base_dir=base_dir)
+    if scenario.hash() != spec["scenario_hash"]:
+        raise ResumeError(
+            f"--resume {outdir}: the stored base scenario no longer validates to hash {spec['scenario_hash'][:12]} "
+            f"(now {scenario.hash()[:12]}); the planner or its schema changed, start a new sweep"
+        )
+    return scenario, [dict(c) for c in spec["cases"]], dict(spec.get("options") or {})
+
+
+def _check_resume(outdir: Path, scenario: Scenario, cases: list[dict[str, Any]]) -> None:
+    spec = read_spec(outdir)
+    if spec["scenario_hash"] != scenario.hash():
+        raise ResumeError(
+            f"--resume {outdir}: base scenario hash {scenario.hash()[:12]} ({scenario.name}) differs from the stored "
+            f"{spec['scenario_hash'][:12]} ({spec['base_scenario']}); expected the same base scenario"
+        )
+    if spec["cases_hash"] != _cases_hash(cases):
+        raise ResumeError(
+            f"--resume {outdir}: these {len(cases)} cases differ from the {len(spec['cases'])} stored there; "
+            "expected the same cases (or give --resume OUTDIR alone)"
+        )
+
+
+# =========================================================================== Dask
+
+
+def security_from(tls_ca_file: str | None, tls_cert: str | None, tls_key: str | None) -> Any:
+    """A ``distributed.Security`` requiring TLS, from certificate files (None when none is given).
+
+    The same certificate and key serve the client (and a LocalCluster's scheduler and workers).
+    """
+    given = {"--tls-ca-file": tls_ca_file, "--tls-cert": tls_cert, "--tls-key": tls_key}
+    if not any(given.values()):
+        return None
+    for flag, value in given.items():
+        if not value:
+            raise SweepError(f"{flag}: missing; TLS needs --tls-ca-file, --tls-cert and --tls-key together")
+        if not Path(value).is_file():
+            raise SweepError(f"{flag}: got {value!r}; expected an existing PEM file")
+    from distributed.security import Security
+
+    return Security(
+        tls_ca_file=tls_ca_file, tls_client_cert=tls_cert, tls_client_key=tls_key,
+        tls_scheduler_cert=tls_cert, tls_scheduler_key=tls_key, tls_worker_cert=tls_cert, tls_worker_key=tls_key,
+        require_encryption=True,
+    )
+
+
+def _connect(scheduler: Any, n_workers: int | None, timeout: float, security: Any, max_retries: int) -> tuple[Any, Any, bool]:
+    """(client, cluster-or-None, own_client)."""
+    import logging
+
+    import dask
+    from distributed import Client, LocalCluster
+
+    if scheduler is None:
+        n = n_workers or _cores()
+        with dask.config.set({"distributed.scheduler.allowed-failures": int(max_retries)}):
+            kw: dict[str, Any] = {}
+            if security is not None:
+                kw = {"security": security, "protocol": "tls://"}
+            cluster = LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                silence_logs=logging.ERROR, host="127.0.0.1", **kw,
+            )
+        return Client(cluster, security=security), cluster, True
+    if isinstance(scheduler, Client):
+        return scheduler, None, False
+    if not isinstance(scheduler, str) or not scheduler.strip():
+        raise SweepError(f"--scheduler: got {scheduler!r}; expected tcp://HOST:PORT, tls://HOST:PORT, 'serial' or nothing (a LocalCluster)")
+    address = scheduler.strip()
+    if "://" not in address:
+        address = ("tls://" if security is not None else "tcp://") + address
+    try:
+        client = Client(address, timeout=f"{timeout}s", security=security)
+    except Exception as exc:  # noqa: BLE001 - OSError, TimeoutError, ... all mean the same to the user
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise SweepError(
+            f"cannot reach the dask scheduler at {address} within {timeout:g} s ({reason[:200]}); "
+            "is `dask scheduler` running there?"
+        ) from None
+    return client, None, True
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _run_dask(plan: SweepPlan, todo: list[int], cases: list[dict], sink: Any, bar: Any, scheduler: Any,
+              n_workers: int | None, connect_timeout: float, scheduler_timeout: float, batch_size: int,
+              security: Any, max_retries: int, kill: Sequence[int]) -> None:
+    from distributed import wait
+    from distributed.scheduler import KilledWorker
+
+    client, cluster, own = _connect(scheduler, n_workers, connect_timeout, security, max_retries)
+    address = getattr(client.scheduler, "address", str(scheduler))
+    pending: dict[Any, tuple[list[int], bool]] = {}
+    try:
+        n = len(client.scheduler_info().get("workers", {}))
+        if n == 0:
+            try:
+                client.wait_for_workers(1, timeout=max(connect_timeout, 30.0))
+            except Exception:  # noqa: BLE001 - TimeoutError and friends
+                raise SweepError(f"the dask scheduler at {address} has no workers; start `dask worker`") from None
+            n = len(client.scheduler_info().get("workers", {})) or 1
+        size = batch_size if batch_size > 0 else max(1, min(256, len(todo) // (4 * n) or 1))
+        queue: list[tuple[list[int], bool]] = [(todo[i : i + size], False) for i in range(0, len(todo), size)]
+        queue.reverse()
+        window = 2 * n
+        plan_f = client.scatter(plan, broadcast=True, hash=False)
+
+        def submit(ids: list[int], single: bool) -> None:
+            fut = client.submit(run_batch, plan_f, ids, [cases[i] for i in ids], list(kill), pure=False,
+                                key=f"planner-sweep-{plan.token}-{ids[0]}-{len(ids)}-{int(single)}-{time.time_ns()}")
+            pending[fut] = (ids, single)
+
+        lost_since: float | None = None
+        while queue or pending:
+            while queue and len(pending) < window and client.status == "running":
+                submit(*queue.pop())
+            try:
+                done, _ = wait(list(pending), timeout=1.0, return_when="FIRST_COMPLETED")
+            except Exception:  # noqa: BLE001 - TimeoutError: nothing finished in that second
+                done = set()
+            for fut in list(done):
+                ids, single = pending.pop(fut)
+                try:
+                    batch = fut.result(timeout=scheduler_timeout)
+                except KilledWorker as exc:
+                    if single or len(ids) == 1:
+                        sink(_failed_batch(ids, f"the case killed its worker each time it ran ({one_line(exc)[:200]})"))
+                        bar.update(len(ids))
+                    else:
+                        queue.extend((([i], True) for i in reversed(ids)))  # find the case that kills
+                    continue
+                except Exception as exc:  # noqa: BLE001 - cancelled by a lost scheduler, or the task itself failed
+                    if client.status != "running" or type(exc).__name__ in ("CancelledError", "FutureCancelledError"):
+                        queue.append((ids, single))  # not the case's fault: run it again if the scheduler comes back
+                        lost_since = lost_since or time.monotonic()
+                        continue
+                    sink(_failed_batch(ids, one_line(exc)))
+                    bar.update(len(ids))
+                    continue
+                sink(batch)
+                bar.update(len(ids))
+            if client.status != "running":
+                lost_since = lost_since or time.monotonic()
+                for fut, job in list(pending.items()):
+                    queue.append(job)
+                    pending.pop(fut)
+                if time.monotonic() - lost_since > scheduler_timeout:
+                    raise SchedulerLost(
+                        f"lost the dask scheduler at {address} for more than {scheduler_timeout:g} s; the finished "
+                        f"cases are written; restart the scheduler and workers and run with --resume"
+                    )
+            elif lost_since is not None and not pending:
+                lost_since = None
+    finally:
+        for fut in list(pending):
+            try:
+                fut.cancel()
+            except Exception:  # noqa: BLE001
+                pass
+        if own:
+            try:
+                client.close(timeout=3)
+            except Exception:  # noqa: BLE001 - the scheduler may be gone
+                pass
+        if cluster is not None:
+            try:
+                cluster.close(timeout=10)
+            except Exception:  # noqa: BLE001
+                pass
+
+
+def _failed_batch(ids: list[int], reason: str) -> Batch:
+    import socket
+
+    k = len(ids)
+    return Batch(np.asarray(ids, dtype=np.int64), ["error"] * k, [""] * k, [reason] * k, np.full((k, 0), np.nan),
+                 np.zeros(k), f"{socket.gethostname()}:{os.getpid()}", np.zeros(0, np.int64), np.zeros(0, np.int64),
+                 np.zeros(0))
+
+
+def _run_serial(plan: SweepPlan, todo: list[int], cases: list[dict], sink: Any, bar: Any, batch_size: int) -> None:
+    engine = engine_for(plan)
+    size = batch_size if batch_size > 0 else 64
+    for s in range(0, len(todo), size):
+        ids = todo[s : s + size]
+        done: list[int] = []
+        try:
+            for i in ids:  # one at a time inside the batch, so Ctrl-C loses no finished case
+                b = engine.run([i], [cases[i]])
+                done.append(i)
+                _merge_into(b, sink.buffer)
+                bar.update(1)
+        finally:
+            if sink.buffer:
+                sink(_concat(sink.buffer, plan))
+                sink.buffer.clear()
+
+
+def _merge_into(b: Batch, buf: list[Batch]) -> None:
+    buf.append(b)
+
+
+def _concat(batches: list[Batch], plan: SweepPlan) -> Batch:
+    extra: list[tuple[str, int]] = []
+    keys: list[np.ndarray] = []
+    base_n = len(plan.kernel.place_keys)
+    for b in batches:
+        k = b.place_key.copy()
+        if b.place_extra:
+            mapped = []
+            for key in b.place_extra:
+                if key not in extra:
+                    extra.append(key)
+                mapped.append(base_n + extra.index(key))
+            big = k >= base_n
+            k[big] = np.asarray(mapped)[k[big] - base_n]
+        keys.append(k)
+    return Batch(
+        np.concatenate([b.case_id for b in batches]),
+        [s for b in batches for s in b.status],
+        [s for b in batches for s in b.mode],
+        [s for b in batches for s in b.error],
+        np.vstack([b.values for b in batches]),
+        np.concatenate([b.seconds for b in batches]),
+        batches[0].worker,
+        np.concatenate([b.place_case for b in batches]),
+        np.concatenate(keys),
+        np.concatenate([b.place_it_mw for b in batches]),
+        extra,
+    )
+
+
+class _Sink:
+    """Where finished batches go: a checkpoint folder, or memory (no outdir)."""
+
+    def __init__(self, plan: SweepPlan, checkpoint: Checkpoint | None) -> None:
+        self.plan = plan
+        self.checkpoint = checkpoint
+        self.rows: list[pd.DataFrame] = []
+        self.places: list[pd.DataFrame] = []
+        self.buffer: list[Batch] = []
+        self.count = 0
+
+    def __call__(self, batch: Batch) -> None:
+        if batch.values.shape[1] != len(self.plan.columns):
+            batch.values = np.full((len(batch.case_id), len(self.plan.columns)), np.nan)
+        self.count += len(batch.case_id)
+        if self.checkpoint is not None:
+            self.checkpoint.write(batch)
+        else:
+            r, p = batch_frames(batch, self.plan)
+            self.rows.append(r)
+            self.places.append(p)
+
+    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        if self.checkpoint is not None:
+            return self.checkpoint.read()
+        if not self.rows:
+            return pd.DataFrame(columns=META_COLUMNS), pd.DataFrame(columns=["case_id", "region_id", "year", "it_load_mw"])
+        r = pd.concat(self.rows, ignore_index=True).drop_duplicates("case_id").sort_values("case_id")
+        return r.reset_index(drop=True), pd.concat(self.places, ignore_index=True)
+
+
+def _progress_bar(total: int, enabled: bool, initial: int = 0) -> Any:
+    from tqdm import tqdm  # the plain bar: in a notebook it writes to stderr (no ipywidgets needed)
+
+    return tqdm(total=total, initial=initial, disable=not enabled, file=sys.stderr, desc="sweep", unit="case", leave=True)
+
+
+# =========================================================================== run_sweep
+
+
+def _load_base(base: Scenario | str | Path) -> Scenario:
+    scenario = base if isinstance(base, Scenario) else load_scenario(Path(base))
+    base_dir = scenario.base_dir
+    if base_dir is not None and not base_dir.is_absolute():
+        scenario = scenario.model_copy()  # absolute paths, so workers with another cwd find the data
+        scenario._base_dir = base_dir.resolve()
+        scenario._source = scenario.source
+    return scenario
+
+
+def run_sweep(
+    base: Scenario | str | Path,
+    cases: list[dict[str, object]],
+    scheduler: Any = None,
+    n_workers: int | None = None,
+    outdir: str | Path | None = None,
+    progress: bool = True,
+    *,
+    validate: bool = True,
+    tornado: bool | None = None,
+    connect_timeout: float = CONNECT_TIMEOUT_S,
+    scheduler_timeout: float = SCHEDULER_TIMEOUT_S,
+    resume: bool = False,
+    security: Any = None,
+    marginals: str = "none",
+    fast: bool | None = None,
+    batch_size: int = 0,
+    max_retries: int = MAX_RETRIES,
+    return_placements: bool = False,
+    _kill_cases: Sequence[int] = (),
+) -> Any:
+    """Solve every case and return one row per case.
+
+    Parameters
+    ----------
+    base
+        The base scenario, or the path of its YAML file.
+    cases
+        ``{dotted key: value}`` per case (see :func:`grid_cases`,
+        :func:`monte_carlo_cases`, :func:`tornado_cases`); ``{}`` is the base.
+    scheduler
+        ``None``: a new ``LocalCluster`` (one single-threaded process per core,
+        or *n_workers*), closed at the end. ``"serial"``: in this process, no
+        Dask. ``"tcp://host:port"`` or ``"tls://host:port"``: an existing Dask
+        scheduler. A ``distributed.Client`` is used as is (left open).
+    n_workers
+        Workers of the LocalCluster (default: the machine's cores).
+    outdir
+        If given: checkpoints as cases finish, then ``sweep.parquet``,
+        ``sweep_placements.parquet``, ``sweep.csv``, ``sweep.json`` and the plots.
+    progress
+        Show a progress bar on stderr.
+    validate
+        Check every key and value against *base* first (see :func:`validate_values`).
+    tornado
+        Draw ``tornado.png``; default: when *cases* look like :func:`tornado_cases`.
+    connect_timeout
+        Seconds to wait for a ``tcp://`` scheduler at the start.
+    scheduler_timeout
+        Seconds without the scheduler, mid-sweep, before giving up (:class:`SchedulerLost`).
+    resume
+        Run only the cases of *outdir* not finished yet (the base scenario and the cases
+        must be the stored ones).
+    security
+        A ``distributed.Security`` (TLS), e.g. from :func:`security_from`.
+    marginals
+        ``none`` (default), ``binding`` or ``all``: per grid region, the last year's
+        ``value_of_plus_1mw`` and ``cost_of_minus_1mw`` in each row (see
+        :mod:`planner.marginals`; ~0.5 s per case on the reference scenario).
+    fast
+        Use the affine fast path for cost-only keys (see :mod:`planner.sweep.engine`);
+        default: when the sweep has more cases than the probe builds cost.
+    return_placements
+        Also return the placements table (see Returns).
+    batch_size
+        Cases per task (default: about four tasks per worker, at most 256).
+    max_retries
+        How often a LocalCluster re-runs a task whose worker died.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``case_id``, one column per varied key, ``status`` (``optimal``,
+        ``time_limit`` or ``error``), ``solve_mode`` (``fast``, ``resolve`` or
+        ``build``), objective and its parts, placed IT MW, unserved MW, new capacity
+        and emissions per country, grid load per grid region (last year),
+        marginal values (if asked for), ``seconds``, ``worker``, ``error``.
+        With *return_placements*: ``(frame, placements)``, the second the long table
+        ``case_id, region_id, year, it_load_mw`` (IT MW online per zone and year, > 0 only).
+
+    Raises
+    ------
+    ScenarioError, SweepError
+        Bad keys or values, or an unreachable scheduler, before any case runs.
+    ResumeError
+        *resume* with another base scenario or other cases than stored in *outdir*.
+    SchedulerLost
+        The scheduler was lost mid-sweep, after writing the finished cases (exit code 5).
+    SweepInterrupted
+        On Ctrl-C, after writing the finished cases (``.frame``).
+    """
+    t_start = time.perf_counter()
+    scenario = _load_base(base)
+    cases = [dict(c) for c in cases]
+    if not cases:
+        raise SweepError("no cases to run")
+    if marginals not in ("none", "binding", "all"):
+        raise SweepError(f"--marginals: got {marginals!r}; expected none, binding or all")
+    keys = keys_of(cases)
+    out = Path(outdir) if outdir is not None else None
+    if resume:
+        if out is None:
+            raise SweepError("resume needs the output folder of the sweep to resume")
+        _check_resume(out, scenario, cases)
+    if validate:
+        validate_values(scenario, representative_values(cases, keys))
+    if out is not None and out.exists() and not out.is_dir():
+        raise SweepError(f"{out}: exists and is not a directory")
+    done_ids: set[int] = set()
+    if resume and out is not None:
+        r, _ = read_checkpoint(out / CHECKPOINT_DIR)
+        done_ids = set(int(i) for i in r["case_id"])
+    todo = [i for i in range(len(cases)) if i not in done_ids]
+    n_keys = len(keys)
+    if fast is None:
+        fast = len(todo) > 5 * max(1, n_keys)
+    plan = make_plan(scenario, [cases[i] for i in todo] or cases[:1], marginals=marginals, fast=bool(fast))
+    checkpoint = None
+    if out is not None:
+        if not resume and (out / CHECKPOINT_DIR).exists():
+            shutil.rmtree(out / CHECKPOINT_DIR)  # a new sweep into an old folder: the old parts go
+        out.mkdir(parents=True, exist_ok=True)
+        if not resume:
+            write_spec(out, scenario, cases, {"tornado": tornado, "marginals": marginals})
+        checkpoint = Checkpoint(out, plan)
+    sink = _Sink(plan, checkpoint)
+    if resume and checkpoint is not None and done_ids:
+        r0, _ = checkpoint.read()
+        if list(r0.columns[len(META_COLUMNS):]) != plan.columns:  # older parts with other columns: still fine by name
+            pass
+    interrupted, lost = False, None
+    mode = "serial" if scheduler == "serial" else "dask"
+    try:
+        with _progress_bar(len(cases), progress, initial=len(done_ids)) as bar:
+            if not todo:
+                pass
+            elif scheduler == "serial":
+                _run_serial(plan, todo, cases, sink, bar, batch_size)
+            else:
+                _run_dask(plan, todo, cases, sink, bar, scheduler, n_workers, connect_timeout, scheduler_timeout,
+                          batch_size, security, max_retries, _kill_cases)
+    except KeyboardInterrupt:
+        interrupted = True
+    except SchedulerLost as exc:
+        lost = exc
+    rows, places = sink.frames()
+    if tornado is None:
+        tornado = looks_like_tornado(cases)
+    frame = assemble_frame(scenario, cases, keys, rows, plan.columns)
+    frame.attrs["base_scenario"] = scenario.name
+    frame.attrs["tornado"] = bool(tornado)
+    finished = len(frame)
+    complete = finished == len(cases) and not interrupted and lost is None
+    if out is not None:
+        fast_keys = plan.affine.keys if plan.affine is not None else []
+        meta = {
+            "base_scenario": scenario.name,
+            "base_source": scenario.source,
+            "scenario_hash": scenario.hash(),
+            "keys": keys,
+            "fast_keys": fast_keys,
+            "full_path_keys": plan.affine.rejected if plan.affine is not None else {},
+            "cases": len(cases),
+            "finished": finished,
+            "complete": complete,
+            "failed": int((frame["status"] == "error").sum()) if len(frame) else 0,
+            "interrupted": interrupted,
+            "scheduler_lost": lost is not None,
+            "resumed": bool(resume),
+            "mode": mode,
+            "marginals": marginals,
+            "scheduler": scheduler if isinstance(scheduler, str) or scheduler is None else repr(scheduler),
+            "wall_seconds": round(time.perf_counter() - t_start, 3),
+        }
+        write_outputs(frame, places, out, keys, meta, tornado=bool(tornado))
+        if complete:
+            shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
+    if lost is not None:
+        lost.frame, lost.outdir = frame, out
+        raise lost
+    if interrupted:
+        raise SweepInterrupted(frame, out)
+    return (frame, places) if return_placements else frame
+
+
+def assemble_frame(scenario: Scenario, cases: list[dict], keys: list[str], rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The sweep table: ``case_id``, the inputs, ``status``, ``solve_mode``, the figures, ``seconds``, ``worker``, ``error``."""
+    raw = scenario.model_dump(mode="json")
+    base_vals = {k: _get_path(raw, k) for k in keys}
+    ids = rows["case_id"].astype(int).tolist() if len(rows) else []
+    data: dict[str, Any] = {"case_id": np.asarray(ids, dtype=np.int64)}
+    for k in keys:
+        col = [_cell(cases[i].get(k, base_vals[k])) for i in ids]
+        if all(v is None or is_number(v) for v in col):
+            data[k] = col
+        else:  # one type per input column (parquet): numbers stay numbers, the rest becomes text
+            data[k] = pd.array([None if v is None else (v if isinstance(v, str) else json.dumps(v)) for v in col], dtype="string")
+    df = pd.DataFrame(data)
+    df["status"] = rows["status"].astype("string").to_numpy() if len(rows) else pd.array([], dtype="string")
+    df["solve_mode"] = rows["solve_mode"].astype("string").to_numpy() if len(rows) else pd.array([], dtype="string")
+    for c in columns:
+        df[c] = pd.to_numeric(rows[c], errors="coerce").to_numpy(dtype=float) if c in rows else np.full(len(df), np.nan)
+    marg = [c for c in columns if c.startswith(("value_of_plus_1mw_", "cost_of_minus_1mw_"))]
+    drop = [c for c in marg if not (df[c].fillna(0.0).abs() > 1e-6).any()]
+    df = df.drop(columns=drop)
+    df["seconds"] = rows["seconds"].to_numpy(dtype=float) if len(rows) else np.zeros(0)
+    df["worker"] = rows["worker"].astype("string").to_numpy() if len(rows) else pd.array([], dtype="string")
+    df["error"] = rows["error"].fillna("").astype("string").to_numpy() if len(rows) else pd.array([], dtype="string")
+    return df.reset_index(drop=True)
+
+
+def write_outputs(frame: pd.DataFrame, places: pd.DataFrame, outdir: Path, keys: list[str], meta: dict[str, Any],
+                  tornado: bool = False) -> Path:
+    """Write ``sweep.parquet``, ``sweep_placements.parquet``, ``sweep.csv``, ``sweep.json`` and the plots
+    into *outdir*, each file atomically (written beside, then renamed)."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    pid = os.getpid()
+
+    def atomic(name: str, write: Any) -> None:
+        tmp = outdir / f".{name}.tmp-{pid}"
+        try:
+            write(tmp)
+            os.replace(tmp, outdir / name)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
+    atomic("sweep.parquet", lambda p: frame.to_parquet(p, engine="pyarrow", index=False))
+    pl = places.sort_values(["case_id", "region_id", "year"], kind="mergesort").reset_index(drop=True) if len(places) else places
+    atomic("sweep_placements.parquet", lambda p: pl.to_parquet(p, engine="pyarrow", index=False))
+    atomic("sweep.csv", lambda p: frame.to_csv(p, index=False, lineterminator="\n"))
+    atomic("sweep.json", lambda p: p.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8"))
+    ok = frame[frame["status"] != "error"] if "status" in frame else frame
+    if len(ok) and "objective_usd" in frame:
+        atomic("sweep_response.png", lambda p: plot_response(frame, keys).savefig(p, dpi=110, format="png"))
+        if tornado:
+            atomic("tornado.png", lambda p: plot_tornado(frame).savefig(p, dpi=110, format="png"))
+    return outdir
