@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    from planner import __version__
+
+    p.add_argument("--version", action="version", version=f"planner {__version__}")
     sub = p.add_subparsers(dest="command")
 
     s = sub.add_parser("solve", help="solve a scenario and write its results")

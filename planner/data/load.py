@@ -12,20 +12,24 @@ import pandas as pd
 from planner.data.schemas import HEADROOM_COLUMNS, SCHEMAS, TableSchema
 from planner.errors import DataError, is_file
 
-#: Where the bundled tables live: the repository's datasets/ folder, or the
-#: copy installed inside the package (see pyproject.toml).
-_CANDIDATES = (
-    Path(__file__).resolve().parents[2] / "datasets",
-    Path(__file__).resolve().parent / "bundled",
-)
+#: The repository's datasets/ folder (a checkout or an editable install).
+_REPO_DATASETS = Path(__file__).resolve().parents[2] / "datasets"
 
 
 def bundled_dir() -> Path:
-    """The folder holding the bundled CSV tables."""
-    for path in _CANDIDATES:
+    """The folder holding the bundled tables.
+
+    In a wheel they are the package ``planner._datasets`` (``datasets/`` mapped
+    at build time, see setup.py), found with :mod:`importlib.resources`; in a
+    checkout or an editable install, the repository's ``datasets/`` folder.
+    """
+    from importlib import resources
+
+    packaged = Path(str(resources.files("planner") / "_datasets"))  # a plain folder inside an installed wheel
+    for path in (packaged, _REPO_DATASETS):
         if (path / "regions.csv").is_file():
             return path
-    raise DataError("datasets/", "-", "-", "bundled tables not found; reinstall the package")
+    raise DataError("planner._datasets", "-", "-", "bundled tables not found; reinstall the package")
 
 
 @dataclass(frozen=True)
@@ -128,7 +132,7 @@ def check_rules(df: pd.DataFrame, schema: TableSchema, label: str) -> None:
 def load_tables(paths: dict[str, Path] | None = None) -> Tables:
     """Read the four tables; *paths* maps a table name to a user file (default: bundled)."""
     paths = dict(paths or {})
-    base = bundled_dir()
+    base = bundled_dir() if any(not paths.get(name) for name in SCHEMAS) else Path()  # user tables need no bundle
     frames: dict[str, pd.DataFrame] = {}
     files: dict[str, str] = {}
     digests: dict[str, str] = {}
