@@ -505,6 +505,14 @@ class Engine:
         m = self.plan.model
         self.h = highs_instance(m, cfg.time_limit_s, cfg.threads, cfg.mip_gap)
         self.cur = theta_of(m)
+        # every case starts from the base's optimal basis, not from the previous case's: the answer
+        # then depends on the case alone (not on which cases a worker solved before), so Dask, serial
+        # and a resumed sweep agree case by case even where the optimum is not unique
+        self.basis = None
+        if not m.is_mip:
+            self.h.run()
+            if self.h.getInfo().basis_validity == 1:
+                self.basis = self.h.getBasis()
         self.scale = COST_SCALE
         lay = self.plan.affine.layout if self.plan.affine else _layout(m.columns.n, m.A.shape[0])
         self.lay = lay
@@ -568,6 +576,9 @@ class Engine:
                 h, mode = self.h, "resolve"
             else:
                 h, mode = highs_instance(model, cfg.time_limit_s, cfg.threads, cfg.mip_gap), "build"
+        if h is self.h and self.basis is not None:
+            self.h.clearSolver()  # no factorisation or edge weights carried over from the last case
+            self.h.setBasis(self.basis)
         sol = run_highs(h, model, cfg.time_limit_s)
         check_usable(sol, scenario)
         parts = np.vstack([model.cost_parts.get(p, np.zeros(model.columns.n)) for p in PARTS])
