@@ -158,7 +158,7 @@ def compute_marginals(
                 _store(out, k, sign, -float(base.row_dual[rows].sum()) / COST_SCALE)
             else:
                 pending.append((k, sign))
-    # 2. degenerate limits: re-solve from B0 at b + sign * delta; the new basis B' is certified optimal on
+    # 2. degenerate limits: re-solve warm at b + sign * delta; the new basis B' is certified optimal on
     #    the whole segment back to b by a ratio test with its own factors, and its dual is the slope
     for k, sign in pending:
         value, resolves = _resolve_side(h, model, out.rows[k], sign, base_basis)
@@ -262,7 +262,8 @@ def _resolve_side(h, model: Model, rows: np.ndarray, sign: int, base_basis) -> t
     for delta in DELTAS:
         moved_up = base_up + sign * delta
         h.changeRowsBounds(n, idx, lo, _highs_bounds(moved_up))
-        h.setBasis(base_basis)
+        # warm from whatever basis HiGHS holds (B0, or the last re-solve's B', which was certified optimal at
+        # the base limits too): no setBasis, so no refactorisation; the answer is certified below either way
         h.run()
         resolves += 1
         if h.getModelStatus() != status_ok:
