@@ -51,7 +51,7 @@ def _load_vs_headroom(inputs: Inputs) -> list[str]:
 
 
 def _cluster_vs_grid(inputs: Inputs) -> list[str]:
-    out = []
+    out: list[str] = []
     pairs = inputs.pairs
     if pairs.empty:
         return out

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
 from pathlib import Path
 
 from planner.errors import PlannerError
+
+log = logging.getLogger("planner.cli")
 
 _T_MAIN = time.perf_counter()
 
@@ -28,8 +31,15 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    _setup_logging(getattr(args, "verbose", 0) - getattr(args, "quiet", 0))
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
+        return code
+    except BrokenPipeError:  # `planner ... | head`: the reader left; exit quietly like other tools
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports a command killed by a closed pipe
     except PlannerError as exc:
         print(f"planner: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -43,6 +53,36 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _setup_logging(verbosity: int) -> None:
+    """Messages of the ``planner`` loggers on stderr: warnings by default, -v info, -vv debug, -q errors only."""
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(max(-1, min(verbosity, 2)), logging.DEBUG)
+    log = logging.getLogger("planner")
+    log.setLevel(level)
+    if not any(getattr(h, "_planner_cli", False) for h in log.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_LowerFormatter())
+        handler._planner_cli = True  # type: ignore[attr-defined]
+        log.addHandler(handler)
+        log.propagate = False
+
+
+class _LowerFormatter(logging.Formatter):
+    """``planner: warning: ...``, like the error lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"planner: {record.levelname.lower()}: {record.getMessage()}"
+
+
+def _add_verbosity(parser: argparse.ArgumentParser) -> None:
+    """-v/--verbose and -q/--quiet, on the main parser and on each subcommand (either place works)."""
+    for flags, dest, text in ((("-v", "--verbose"), "verbose", "more messages on stderr (-vv: debug)"),
+                              (("-q", "--quiet"), "quiet", "errors only on stderr; solve prints only the output directory")):
+        try:
+            parser.add_argument(*flags, dest=dest, action="count", default=argparse.SUPPRESS, help=text)
+        except argparse.ArgumentError:  # a subcommand with its own -q or -v keeps it
+            pass
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="planner",
@@ -53,6 +93,8 @@ def _parser() -> argparse.ArgumentParser:
     from planner import __version__
 
     p.add_argument("--version", action="version", version=f"planner {__version__}")
+    p.set_defaults(verbose=0, quiet=0)
+    _add_verbosity(p)
     sub = p.add_subparsers(dest="command")
 
     s = sub.add_parser("solve", help="solve a scenario and write its results")
@@ -62,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="override a scenario value (dotted path; VALUE is YAML); repeatable")
     s.add_argument("--solver", choices=["highs", "cbc"], help="solver (default: the scenario's, else highs)")
     s.add_argument("--write-lp", metavar="FILE", help="also write the LP to FILE")
-    s.add_argument("--quiet", action="store_true", help="print only the output directory")
+    s.add_argument("--solver-log", action="store_true", help="show the solver's own log on stderr (solver.log=true)")
     s.add_argument("--profile", action="store_true", help="print where the time went (stderr)")
     s.add_argument("--no-maps", action="store_true", help="skip map.png, map.html and results.gpkg")
     s.set_defaults(func=_cmd_solve)
@@ -87,9 +129,19 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("cluster", nargs="?")
     e.set_defaults(func=_cmd_explain)
 
+    cp = sub.add_parser("compare", help="differences across finished runs: cost parts, load by state and zone, "
+                        "new capacity")
+    cp.add_argument("outdirs", nargs="+", metavar="OUTDIR", help="results directories; the first is the base")
+    cp.add_argument("-o", "--output", metavar="DIR", help="also write costs.csv, load_by_state.csv, "
+                    "load_by_zone.csv and new_capacity.csv to DIR")
+    cp.add_argument("--top", type=int, default=15, help="rows shown per table (largest changes first; default 15)")
+    cp.set_defaults(func=_cmd_compare)
+
     from planner.sweep_cli import register as register_sweep  # light: no dask import until a sweep runs
 
     register_sweep(sub)
+    for command in sub.choices.values():
+        _add_verbosity(command)
     return p
 
 
@@ -100,8 +152,9 @@ def _cmd_solve(args) -> int:
     from planner.solver import STATUS_EXIT_CODES, write_lp
 
     t0 = time.perf_counter()
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario = load_scenario(args.scenario, args.overrides + (["solver.log=true"] if args.solver_log else []))
     t_load = time.perf_counter() - t0
+    log.info("scenario %s loaded (%d clusters) in %.3f s", scenario.name, len(scenario.clusters), t_load)
     outdir = Path(args.outdir or Path("results") / scenario.name)
     built = None
     if args.write_lp:
@@ -120,7 +173,9 @@ def _cmd_solve(args) -> int:
     if args.profile:
         _print_profile(t_load, result.summary["timings_s"], t_write, time.perf_counter() - _T_MAIN)
     for w in result.summary.get("warnings", []):
-        print(f"planner: warning: {w}", file=sys.stderr)
+        log.warning("%s", w)
+    log.info("solved: %s, objective %.6g USD; written in %.3f s", result.summary["status"],
+             result.summary.get("objective_usd") or float("nan"), t_write)
     if args.quiet:
         print(outdir)
     else:
@@ -197,6 +252,17 @@ def _cmd_map(args) -> int:
 
     path = write_png(args.outdir, args.metric, args.year, args.output)
     print(path)
+    return 0
+
+
+def _cmd_compare(args) -> int:
+    from planner.compare import compare, format_comparison
+
+    c = compare(args.outdirs)
+    print(format_comparison(c, top=args.top))
+    if args.output:
+        c.to_dir(args.output)
+        print(f"\nwritten: {args.output}/ (costs.csv, load_by_state.csv, load_by_zone.csv, new_capacity.csv)")
     return 0
 
 

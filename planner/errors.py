@@ -33,6 +33,7 @@ class ScenarioError(PlannerError):
         self.key_path = key_path
         self.value = value
         self.expected = expected
+        self.problems: list[ScenarioError] = [self]  # every problem found at once (validation)
         shown = _short(value)
         where = f"{source}: {key_path}" if key_path else source
         super().__init__(_one_line(f"{where}: got {shown}; expected {expected}"))

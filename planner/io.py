@@ -43,7 +43,10 @@ def write_result(result: Result, outdir: Path, maps: bool = True) -> Path:
         note = f"maps skipped: no geometry for region(s) {', '.join(missing[:5])}" + (" ..." if len(missing) > 5 else "")
         result.summary.setdefault("warnings", []).append(note)
     _remove_stale_scratch(parent, outdir.name)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.tmp-{os.getpid()}-", dir=parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.tmp-{os.getpid()}-", dir=parent))
+    except OSError as exc:
+        raise ResultsError(f"{outdir}: cannot write the output directory ({exc.strerror or exc})") from None
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; results are an ordinary directory
@@ -59,6 +62,9 @@ def write_result(result: Result, outdir: Path, maps: bool = True) -> Path:
             _csv(result.limits, tmp / "limits.csv", ["family", "limit_id", "year", "level"])
         with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
             json.dump(_jsonable(result.summary), fh, indent=2, sort_keys=False)
+            fh.write("\n")
+        with open(tmp / COLUMNS_FILE, "w", encoding="utf-8") as fh:  # column types, for read_result
+            json.dump({f: _column_types(getattr(result, a)) for a, f in TABLES.items() if (tmp / f).is_file()}, fh, indent=1)
             fh.write("\n")
         if maps:
             from planner.maps import write_all
@@ -169,3 +175,120 @@ def read_summary(outdir: Path) -> dict:
             f"{path}: results format {summary.get('results_format')!r}, expected {RESULTS_FORMAT}; solve the scenario again"
         )
     return summary
+
+
+#: The tables of a results directory, by :class:`~planner.result.Result` attribute
+#: (sites.csv and limits.csv are written only when they have rows).
+TABLES = {
+    "placements": "placements.csv",
+    "regions": "regions.csv",
+    "grid_regions": "grid_regions.csv",
+    "unserved": "unserved.csv",
+    "sites": "sites.csv",
+    "limits": "limits.csv",
+}
+#: Column types of the written tables (``int``, ``float``, ``bool``, ``text``, or
+#: ``text?`` for text with missing values), so a run reads back as it was.
+COLUMNS_FILE = "columns.json"
+
+
+def _column_types(df: pd.DataFrame) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for c in df.columns:
+        kind = df[c].dtype.kind
+        if kind == "b":
+            out[str(c)] = "bool"
+        elif kind in "iu":
+            out[str(c)] = "int"
+        elif kind == "f":
+            out[str(c)] = "float"
+        else:
+            out[str(c)] = "text?" if df[c].isna().any() else "text"
+    return out
+
+
+def read_result(outdir: str | Path) -> Result:
+    """Read a finished run (``planner solve -o OUTDIR`` or ``Result.to_dir``) back into a Result.
+
+    Parameters
+    ----------
+    outdir
+        A results directory.
+
+    Returns
+    -------
+    Result
+        The tables and summary as written (rows in the files' order; floats to
+        the 10 significant digits written). ``inputs`` is None: the model's
+        inputs are not stored in a run.
+
+    Raises
+    ------
+    ResultsError
+        Not a (complete, readable) results directory.
+    """
+    from planner.result import Result
+
+    outdir = Path(outdir)
+    summary = read_summary(outdir)
+    types: dict[str, dict[str, str]] = {}
+    if (outdir / COLUMNS_FILE).is_file():
+        try:
+            types = json.loads((outdir / COLUMNS_FILE).read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ResultsError(f"{outdir / COLUMNS_FILE}: not valid JSON") from None
+    tables = {}
+    for attr, name in TABLES.items():
+        path = outdir / name
+        tables[attr] = _read_table(path, types.get(name)) if path.is_file() else pd.DataFrame()
+    return Result(scenario_name=str(summary.get("scenario", outdir.name)), summary=summary, inputs=None, **tables)
+
+
+def _read_table(path: Path, types: dict[str, str] | None) -> pd.DataFrame:
+    """One written table, typed by *types* (from columns.json), else numbers where every cell is one."""
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ResultsError(f"{path}: not a readable CSV ({type(exc).__name__})") from None
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+    for c in df.columns:
+        col = df[c]
+        want = (types or {}).get(c) or _guess_type(col)
+        try:
+            if want == "float":
+                df[c] = col.where(col != "", "nan").astype(float)
+            elif want == "int":
+                df[c] = col.astype("int64")
+            elif want == "bool":
+                bad = ~col.isin(["True", "False"])
+                if bad.any():
+                    raise ValueError(col[bad].iloc[0])
+                df[c] = col == "True"
+            elif want == "text?":
+                df[c] = col.where(col != "", None)
+        except ValueError:
+            bad_value = next((v for v in col if not _parses(v, want)), "?")
+            raise ResultsError(f"{path}: column {c}, value {bad_value!r}: expected {want}") from None
+    return df
+
+
+def _guess_type(col: pd.Series) -> str:
+    """Type of a column written without columns.json (older runs): numbers where every cell is one."""
+    if len(col) and col.isin(["True", "False"]).all():
+        return "bool"
+    num = pd.to_numeric(col.replace("", np.nan), errors="coerce")
+    if num.notna().sum() == (col != "").sum() and (col != "").any():
+        return "float"
+    return "text"
+
+
+def _parses(value: str, want: str) -> bool:
+    try:
+        if want == "int":
+            int(value)
+        elif want == "float":
+            float(value or "nan")
+        return True
+    except ValueError:
+        return False

@@ -62,6 +62,13 @@ class Result:
     sites: pd.DataFrame = field(default_factory=pd.DataFrame)
     limits: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    @classmethod
+    def load(cls, path: str | Path) -> Result:
+        """Read a finished run (``planner solve -o PATH`` or :meth:`to_dir`) back; see :func:`planner.io.read_result`."""
+        from planner.io import read_result
+
+        return read_result(path)
+
     def to_dir(self, path: str | Path, maps: bool = True) -> Path:
         """Write the output files to *path* atomically (see :mod:`planner.io`); with maps by default."""
         from planner.io import write_result

@@ -157,11 +157,20 @@ class Solver(_Strict):
         description="Headroom rows over load aggregates (compact, default) or over every pair (expanded, 0.1.0; "
         "kept for one release for comparison). Both give the same optimum.",
     )
+    log: bool = Field(False, description="Show the solver's own log on stderr (planner solve --solver-log).")
     marginals: Literal["binding", "all", "none"] = Field(
         "binding",
         description="One-sided marginal values of the reported limits: for binding limits only (default), "
         "for every limit, or none.",
     )
+
+
+def _no_carbon_price() -> dict[Country, float]:
+    return {"US": 0.0, "CN": 0.0}
+
+
+def _default_solver() -> Solver:
+    return Solver.model_validate({})
 
 
 class Scenario(_Strict):
@@ -180,7 +189,7 @@ class Scenario(_Strict):
     )
     extra_moratoria: tuple[Moratorium, ...] = ()
     carbon_price_usd_per_tco2: dict[Country, Annotated[float, Field(ge=0, le=10_000, allow_inf_nan=False)]] = Field(
-        default_factory=lambda: {"US": 0.0, "CN": 0.0}, description="Carbon price per country, USD/tCO2."
+        default_factory=_no_carbon_price, description="Carbon price per country, USD/tCO2."
     )
     discount_rate: float = Field(0.07, ge=0, le=0.5, description="Real discount rate per year.")
     clusters: tuple[Cluster, ...] = Field(min_length=1, description="Clusters to place.")
@@ -205,7 +214,7 @@ class Scenario(_Strict):
         "entry wins over its country's, which wins over the defaults in datasets/parameters.csv. "
         "max_mw_per_year: 0 disables expansion there.",
     )
-    solver: Solver = Field(default_factory=Solver)
+    solver: Solver = Field(default_factory=_default_solver)
 
     #: Directory that relative dataset paths are resolved against (the scenario file's).
     _base_dir: Path | None = PrivateAttr(None)
@@ -288,7 +297,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     except (ValueError, OSError):
         exists = False
     if not exists:
-        raise ScenarioError(src, "", None, "an existing scenario file")
+        raise ScenarioError(src, "", None, "an existing scenario file" + _other_suffix(path))
     if path.is_dir():
         raise ScenarioError(src, "", Described("a directory"), "a YAML file, not a directory")
     try:
@@ -315,6 +324,14 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     return _validate(raw, src, base_dir=path.parent)
 
 
+def _other_suffix(path: Path) -> str:
+    """``; did you mean x.yaml?`` when *path* is missing but its .yml/.yaml twin exists."""
+    twin = {".yml": ".yaml", ".yaml": ".yml"}.get(path.suffix.lower())
+    if twin and is_file(path.with_suffix(twin)):
+        return f"; did you mean {path.with_suffix(twin)}?"
+    return ""
+
+
 def _validate(raw: dict, src: str, base_dir: Path | None) -> Scenario:
     try:
         scenario = Scenario.model_validate(raw)
@@ -328,22 +345,67 @@ def _validate(raw: dict, src: str, base_dir: Path | None) -> Scenario:
 
 
 def _first_error(exc: ValidationError, raw: Any, src: str) -> ScenarioError:
+    """Every problem of *exc*, one line each; the error's attributes are the first problem's."""
     errors = exc.errors(include_url=False)
-    err = errors[0]
+    locs = [tuple(e["loc"]) for e in errors]
+    # a list or union reports its own failure beside its item's: keep the item's (the precise one)
+    errors = [e for e, loc in zip(errors, locs) if not any(o[: len(loc)] == loc and len(o) > len(loc) for o in locs)]
+    problems = [_located(err, raw, src) for err in errors]
+    first = problems[0]
+    if len(problems) > 1:
+        first.args = ("\n".join(str(p) for p in problems),)
+    first.problems = problems
+    return first
+
+
+def _located(err: Any, raw: Any, src: str) -> ScenarioError:
     ctx_err = (err.get("ctx") or {}).get("error")
     if isinstance(ctx_err, _Located):
-        located = ScenarioError(src, ctx_err.path, ctx_err.value, ctx_err.expected)
-    else:
-        loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "constrained-")))]
-        path = _format_path(loc)
-        value = loc[-2] if len(loc) > 1 and loc[-1] == "[key]" else _lookup(raw, loc)
-        located = ScenarioError(src, path, value, _expected(err))
-    if len(errors) > 1:
-        located.args = (located.args[0] + f" (and {len(errors) - 1} more problem(s))",)
-    return located
+        return ScenarioError(src, ctx_err.path, ctx_err.value, ctx_err.expected)
+    loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "constrained-")))]
+    path = _format_path(loc)
+    value = loc[-2] if len(loc) > 1 and loc[-1] == "[key]" else _lookup(raw, loc)
+    expected = _expected(err)
+    if err["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
+        expected += _closest_key(loc, value)
+    return ScenarioError(src, path, value, expected)
 
 
-def _expected(err: dict) -> str:
+def _closest_key(loc: list, value: Any) -> str:
+    """``; did you mean carbon_price_usd_per_tco2.US?`` for an unknown key close to a known one (difflib)."""
+    import difflib
+
+    model: Any = Scenario
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        model = _model_in(field.annotation) if field is not None else None
+        if model is None:
+            return ""
+    best = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.5)
+    if not best:
+        return ""
+    guess = _format_path([*loc[:-1], best[0]])
+    if isinstance(value, dict) and len(value) == 1:
+        guess += f".{next(iter(value))}"
+    return f"; did you mean {guess}?"
+
+
+def _model_in(annotation: Any) -> Any:
+    """The pydantic model inside an annotation (``Cluster``, ``list[Cluster]``, ``Solver | None``), else None."""
+    import typing
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _expected(err: Any) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     msg = err["msg"]
