@@ -14,7 +14,39 @@ from planner.inputs import Inputs
 
 def warnings_for(inputs: Inputs) -> list[str]:
     """All warnings for *inputs*, in a stable order."""
-    return _price_outliers(inputs) + _load_vs_headroom(inputs) + _cluster_vs_grid(inputs)
+    return _price_outliers(inputs) + _load_vs_headroom(inputs) + _cluster_vs_grid(inputs) + _sites_without_points(inputs)
+
+
+def _sites_without_points(inputs: Inputs) -> list[str]:
+    """Sites given by region alone in a study with latency limits: how far off their point can be."""
+    s = inputs.sites
+    if s.empty or "has_coordinates" not in s.columns or bool(s["has_coordinates"].all()):
+        return []
+    if "max_rtt_ms" not in inputs.clusters.columns or bool(inputs.clusters["max_rtt_ms"].isna().all()):
+        return []
+    parts = []
+    for sid, row in s[~s["has_coordinates"].astype(bool)].iterrows():
+        err = region_point_error_km(str(row["region_id"]), float(row["lon"]), float(row["lat"]))
+        far = f"a place in it can be {err:,.0f} km from that point" if np.isfinite(err) else "no geometry to bound the error"
+        parts.append(f"{row['site_id']} ({row['region_id']}: {far})")
+    return [
+        f"{len(parts)} site(s) have no lon/lat and sit at their region's point, from which latency to user hubs is "
+        f"measured: {'; '.join(parts)}. Give each site's lon and lat for a latency study."
+    ]
+
+
+def region_point_error_km(region_id: str, lon: float, lat: float) -> float:
+    """Greatest great-circle distance (km) from (lon, lat) to the boundary of *region_id* (NaN without geometry)."""
+    import shapely
+
+    from planner.data.geometry import load_geometries
+    from planner.inputs import great_circle_km
+
+    shapes = load_geometries().set_index("region_id")
+    if region_id not in shapes.index:
+        return float("nan")
+    xy = shapely.get_coordinates(shapes.at[region_id, "geometry"])
+    return float(np.max(great_circle_km(lon, lat, xy[:, 0], xy[:, 1])))
 
 
 def _price_outliers(inputs: Inputs) -> list[str]:

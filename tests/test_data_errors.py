@@ -75,3 +75,42 @@ def test_user_table_that_is_valid_solves(tmp_path):
     assert r.summary["status"] == "optimal"
     assert r.placements["region_id"].tolist() == ["US-MN"]
     assert r.summary["datasets"]["regions"]["file"] == "my_regions.csv"
+
+
+def test_sites_without_coordinates_in_a_latency_study_warn_with_the_distance(tmp_path: Path) -> None:
+    """A site given by region alone sits at the region's point; with user hubs, a warning bounds the error."""
+    import re
+    import shutil
+
+    import numpy as np
+
+    import pyproj
+    import shapely
+
+    from planner.checks import warnings_for
+    from planner.data.geometry import load_geometries
+    from planner.inputs import build_inputs
+    from planner.scenario import load_scenario
+
+    shutil.copy(ROOT / "scenarios" / "china_edwc_sites.yaml", tmp_path / "s.yaml")
+    (tmp_path / "sites").mkdir()
+    sites = pd.read_csv(ROOT / "scenarios" / "sites" / "edwc_clusters.csv", dtype=str, keep_default_na=False)
+    sites["lon"] = ["114.88" if s == "zhangjiakou" else "" for s in sites["site_id"]]  # Zhangjiakou city centre
+    sites["lat"] = ["40.77" if s == "zhangjiakou" else "" for s in sites["site_id"]]
+    sites.to_csv(tmp_path / "sites" / "edwc_clusters.csv", index=False)
+    inputs = build_inputs(load_scenario(tmp_path / "s.yaml"))
+    (w,) = [w for w in warnings_for(inputs) if "no lon/lat" in w]
+    assert w.startswith(f"{len(sites) - 1} site(s) have no lon/lat") and "zhangjiakou" not in w
+    # the bound for Horinger (Inner Mongolia), by an independent route: WGS84 geodesics to every boundary vertex
+    site = inputs.sites.set_index("site_id").loc["horinger"]
+    shape = load_geometries().set_index("region_id").at[site["region_id"], "geometry"]
+    xy = shapely.get_coordinates(shape)
+    _, _, d_m = pyproj.Geod(ellps="WGS84").inv(np.full(len(xy), float(site["lon"])), np.full(len(xy), float(site["lat"])),
+                                                 xy[:, 0], xy[:, 1])
+    km = float(re.search(r"horinger \(CN-NM: a place in it can be ([\d,]+) km", w).group(1).replace(",", ""))
+    assert km == pytest.approx(d_m.max() / 1000, rel=0.005)
+    assert km > 700  # the issue's case: Horinger is far from Inner Mongolia's point
+    # without user hubs (no latency limits), no warning
+    no_hubs = load_scenario(tmp_path / "s.yaml").model_dump(mode="json")
+    assert not [w for w in warnings_for(build_inputs(load_scenario(tmp_path / "s.yaml", [
+        f"clusters.{c['id']}.user_hub=null" for c in no_hubs["clusters"] if c.get("user_hub")]))) if "no lon/lat" in w]

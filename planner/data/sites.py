@@ -52,7 +52,14 @@ def _read_geo(path: Path) -> pd.DataFrame:
 
 
 def locate_sites(sites: pd.DataFrame, regions: pd.DataFrame, label: str) -> pd.DataFrame:
-    """Fill ``region_id`` (spatial join) and lon/lat (region point) where missing."""
+    """Fill ``region_id`` (spatial join) and lon/lat (region point) where missing.
+
+    A site given by ``region_id`` alone is placed at its region's point and
+    marked ``has_coordinates = False``. It is not an error: cost, headroom and
+    moratoria need only the region. Latency does need the place, so a study with
+    user hubs gets a warning giving how far the region point can be from a site
+    in that region (:func:`planner.checks.warnings_for`).
+    """
     sites = sites.copy()
     named = sites["region_id"] != ""
     unknown = named & ~sites["region_id"].isin(regions.index)
@@ -62,6 +69,7 @@ def locate_sites(sites: pd.DataFrame, regions: pd.DataFrame, label: str) -> pd.D
     neither = ~named & ~has_point
     if neither.any():
         raise DataError(label, "region_id/lon/lat", list(sites.index[neither]), "give a region_id or both lon and lat")
+    sites["has_coordinates"] = has_point  # else placed at its region's point (see planner.checks for the warning)
     todo = ~named & has_point
     if todo.any():
         sites.loc[todo, "region_id"] = _spatial_join(sites.loc[todo, "lon"], sites.loc[todo, "lat"], label)
