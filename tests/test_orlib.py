@@ -18,7 +18,9 @@ PUBLISHED = {"cap41": 1040444.375, "cap131": 793439.562}  # Beasley (1988), OR-L
 
 needs_files = pytest.mark.skipif(
     not (ORLIB / "cap41.txt").is_file(),
-    reason=f"OR-Library instances not found in {ORLIB} (set PLANNER_ORLIB_DIR to the folder holding cap41.txt, cap131.txt)",
+    reason=f"OR-Library instances cap41.txt and cap131.txt not found in {ORLIB}: they stay outside the repository; "
+    "put them in ../shared/benchmarks/orlib/ beside the checkout, or set PLANNER_ORLIB_DIR to their folder "
+    "(Beasley's OR-Library, capacitated warehouse location: http://people.brunel.ac.uk/~mastjjb/jeb/orlib/capinfo.html)",
 )
 
 
