@@ -119,8 +119,10 @@ def _parser() -> argparse.ArgumentParser:
 
     mp = sub.add_parser("map", help="draw a map of a finished run (PNG)")
     mp.add_argument("outdir")
-    mp.add_argument("--metric", default="load", help="load, utilisation, shadow_price, new_capacity or cost (default load)")
-    mp.add_argument("--year", type=int, help="year to draw (default: the last)")
+    mp.add_argument("--metric", help="it_load (default), grid_load (or load), utilisation, shadow_price, "
+                    "new_capacity or cost")
+    mp.add_argument("--year", help="year to draw, or 'all' for one row per year (default: a year with moratoria "
+                    "in force if any, else the last)")
     mp.add_argument("-o", "--output", help="PNG path (default: OUTDIR/map.png, or map_<metric>_<year>.png)")
     mp.set_defaults(func=_cmd_map)
 
@@ -168,7 +170,14 @@ def _cmd_solve(args) -> int:
     result = solve(scenario, solver=args.solver, built=built)
     result.summary["overrides"] = list(args.overrides)
     t_write = time.perf_counter()
-    result.to_dir(outdir, maps=not args.no_maps)
+    from planner.io import write_result
+
+    draw = None
+    if not args.no_maps:
+        from planner.maps import map_writer
+
+        draw = map_writer(result)  # None (and a warning) when regions have no bundled geometry
+    write_result(result, outdir, extra=draw)
     t_write = time.perf_counter() - t_write
     if args.profile:
         _print_profile(t_load, result.summary["timings_s"], t_write, time.perf_counter() - _T_MAIN)

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -23,12 +24,15 @@ FLOAT_FORMAT = "%.10g"  # 10 significant digits: exact enough for MW shares and 
 FILES = ("summary.json", "placements.csv", "regions.csv", "grid_regions.csv", "unserved.csv")
 
 
-def write_result(result: Result, outdir: Path, maps: bool = True) -> Path:
+def write_result(result: Result, outdir: Path, maps: bool = False,
+                 extra: Callable[[Path], object] | None = None) -> Path:
     """Write the Result's tables and summary to *outdir* (atomically).
 
-    With *maps*, ``map.png``, ``map.html`` and ``results.gpkg`` are drawn from
-    the written tables inside the same temporary directory, before it is renamed
-    into place.
+    Writing results never draws maps: the caller passes the map writer as *extra*
+    (the CLI passes :func:`planner.maps.map_writer`), and it is called on the
+    temporary directory after the tables, before the directory is renamed into
+    place, so the maps land with the tables or not at all. *maps* is accepted for
+    callers of 0.1.0 (``Result.to_dir(path, maps=...)``) and does nothing here.
     """
     outdir = Path(outdir)
     parent = outdir.resolve().parent
@@ -38,10 +42,6 @@ def write_result(result: Result, outdir: Path, maps: bool = True) -> Path:
         raise ResultsError(f"{outdir}: cannot create the output directory ({exc.strerror})") from None
     if outdir.exists() and not outdir.is_dir():
         raise ResultsError(f"{outdir}: exists and is not a directory")
-    if maps and (missing := _regions_without_geometry(result)):
-        maps = False
-        note = f"maps skipped: no geometry for region(s) {', '.join(missing[:5])}" + (" ..." if len(missing) > 5 else "")
-        result.summary.setdefault("warnings", []).append(note)
     _remove_stale_scratch(parent, outdir.name)
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.tmp-{os.getpid()}-", dir=parent))
@@ -66,10 +66,8 @@ def write_result(result: Result, outdir: Path, maps: bool = True) -> Path:
         with open(tmp / COLUMNS_FILE, "w", encoding="utf-8") as fh:  # column types, for read_result
             json.dump({f: _column_types(getattr(result, a)) for a, f in TABLES.items() if (tmp / f).is_file()}, fh, indent=1)
             fh.write("\n")
-        if maps:
-            from planner.maps import write_all
-
-            write_all(tmp)
+        if extra is not None:
+            extra(tmp)
         for f in tmp.iterdir():
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
@@ -78,14 +76,6 @@ def write_result(result: Result, outdir: Path, maps: bool = True) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return outdir
-
-
-def _regions_without_geometry(result: Result) -> list[str]:
-    """Regions of a user-supplied table that the bundled geometries do not cover."""
-    from planner.data.geometry import load_geometries
-
-    known = set(load_geometries()["region_id"])
-    return sorted(set(result.regions["region_id"]) - known)
 
 
 def _remove_stale_scratch(parent: Path, name: str) -> None:

