@@ -1,138 +1,184 @@
-"""Fresh build+solve vs WhatIf re-solve on the reference scenario, and sweep throughput.
+"""Sweep throughput on the reference scenario: cases/s against the warm re-solve limit, and memory.
 
-    .venv/bin/python benchmarks/resolve.py            # ~1 min on 2 cores
-    .venv/bin/python benchmarks/resolve.py --runs 21 --cases 80
+    .venv/bin/python benchmarks/resolve.py                    # ~2 min on 2 cores
+    .venv/bin/python benchmarks/resolve.py --cases 2000 --memory-cases 10000
 
-Prints two Markdown tables (paste them into docs/sweeps.md):
+A cost-only Monte Carlo sweep (the US and China carbon prices, the Texas power
+price, PJM's firm headroom: costs and row bounds) of ``--cases`` cases, run
 
-1. per kind of change, the median over ``--runs`` runs of a fresh
-   ``planner.solve`` (read the data, build, solve, make the result) and of a
-   ``WhatIf.solve`` re-solve (rebuild the cheap arrays, push the changed costs
-   and bounds to the kept HiGHS model, solve warm from the last basis, make
-   the result);
-2. sweep throughput in cases/second for a ``--cases`` Monte Carlo sweep:
-   serial, then on a Dask ``LocalCluster`` with 1 and with 2 single-threaded
-   workers, with the cluster start counted and not counted.
+1. as the limit: a plain loop of warm re-solves in one process (push the case's
+   arrays into the kept HiGHS model, reset to the base basis, ``run()``; no row);
+2. serially (``run_sweep(scheduler="serial")``);
+3. on a LocalCluster of 2 single-threaded workers;
+4. on an external ``dask scheduler`` with 2 ``dask worker`` processes (started here
+   on 127.0.0.1).
+
+Each prints wall seconds with and without the set-up (the probe builds of the
+affine plan, the cluster start) and cases/s. Then ``--memory-cases`` cases on
+the LocalCluster, with the RSS of the client and of each worker sampled every
+0.5 s: the first and the last tenth of the sweep, and the peak.
+Prints Markdown tables (paste them into docs/performance.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import platform
-import statistics
+import shutil
+import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import planner  # noqa: E402
-from planner.sweep import monte_carlo_cases, run_sweep  # noqa: E402
-from planner.whatif import WhatIf  # noqa: E402
+import numpy as np  # noqa: E402
+
+from planner.sweep import make_plan, monte_carlo_cases, run_sweep  # noqa: E402
+from planner.sweep.engine import Engine  # noqa: E402
+from planner.sweep.execute import _load_base  # noqa: E402
 
 REF = ROOT / "scenarios" / "us_china_2030.yaml"
-TX = "{moratorium_id: tx, region_id: US-TX, from_year: 2026, until_year: 2030}"
-CHANGES: dict[str, list[str]] = {
-    "carbon price (costs)": ["carbon_price_usd_per_tco2.US=100", "carbon_price_usd_per_tco2.CN=50"],
-    "regional power price (costs)": ["overrides.regions.US-TX.price_usd_per_mwh=99"],
-    "moratoria lifted (bounds)": ["moratoria=[]"],
-    "Texas moratorium (bounds)": [f"extra_moratoria=[{TX}]"],
-    "PJM firm headroom (row bounds)": ["overrides.grid_regions.PJM.firm_headroom_mw=3000"],
-    "expansion cap (bounds)": ["parameters.expansion_max_mw_per_year_us=500"],
-    "latency limit (structure: rebuild)": ["clusters.us-va-inference-2026.user_hub.max_rtt_ms=10"],
-}
 DISTRIBUTIONS = {
     "carbon_price_usd_per_tco2.US": {"dist": "uniform", "low": 0, "high": 150},
     "carbon_price_usd_per_tco2.CN": {"dist": "uniform", "low": 0, "high": 150},
     "overrides.regions.US-TX.price_usd_per_mwh": {"dist": "triangular", "low": 50, "mode": 62, "high": 90},
     "overrides.grid_regions.PJM.firm_headroom_mw": {"dist": "uniform", "low": 0, "high": 6000},
-    "discount_rate": {"dist": "normal", "mean": 0.07, "sd": 0.015, "low": 0.04, "high": 0.10},
 }
 
 
-def _median_ms(fn, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1000.0
-
-
-def resolve_table(runs: int) -> str:
-    """Median ms of a fresh solve and of a WhatIf re-solve, per kind of change."""
-    base = planner.load_scenario(REF)
-    lines = [
-        "| change | fresh build+solve, ms | WhatIf re-solve, ms | speed-up | mode |",
-        "|---|---:|---:|---:|---|",
-    ]
-    fresh_base = _median_ms(lambda: planner.solve(planner.load_scenario(REF)), runs)
-    lines.append(f"| none (the reference) | {fresh_base:.1f} | | | |")
-    for name, change in CHANGES.items():
-        fresh = _median_ms(lambda: planner.solve(planner.load_scenario(REF, change)), runs)
-        w = WhatIf(base)
-        times, modes = [], set()
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            w.solve(change)
-            times.append(time.perf_counter() - t0)
-            modes.add(w.last_mode)
-            w.solve(base)  # back to the base, so the next timed solve is a real change again
-        warm = statistics.median(times) * 1000.0
-        lines.append(f"| {name} | {fresh:.1f} | {warm:.1f} | {fresh / warm:.1f}x | {'/'.join(sorted(modes))} |")
-    return "\n".join(lines)
-
-
-def sweep_table(n_cases: int) -> str:
-    """Cases per second of an *n_cases* Monte Carlo sweep: serial, and on 1 and 2 Dask workers."""
-    from distributed import Client, LocalCluster
-    import logging
-
-    cases = monte_carlo_cases(DISTRIBUTIONS, n_cases, seed=1)
-    lines = [
-        f"| how ({n_cases} cases) | wall s incl. cluster start | cases/s | wall s, sweep only | cases/s |",
-        "|---|---:|---:|---:|---:|",
-    ]
+def _limit(cases: list[dict[str, Any]]) -> tuple[float, float]:
+    """(set-up s, loop s) of plain warm re-solves: push arrays, reset the basis, run."""
     t0 = time.perf_counter()
-    run_sweep(REF, cases, scheduler="serial", progress=False)
-    s = time.perf_counter() - t0
-    lines.append(f"| serial (one process, one WhatIf) | {s:.2f} | {n_cases / s:.1f} | {s:.2f} | {n_cases / s:.1f} |")
-    for n in (1, 2):
-        t0 = time.perf_counter()
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR)
-        client = Client(cluster)
-        t1 = time.perf_counter()
+    plan = make_plan(_load_base(REF), cases)
+    e = Engine(plan)
+    setup = time.perf_counter() - t0
+    assert plan.affine is not None and len(plan.affine.keys) == len(DISTRIBUTIONS), plan.affine
+    t0 = time.perf_counter()
+    for case in cases:
+        e._push(plan.affine.theta(case))
+        e.h.clearSolver()
+        e.h.setBasis(e.basis)
+        e.h.run()
+    return setup, time.perf_counter() - t0
+
+
+def _timed_sweep(cases: list[dict[str, Any]], **kw: Any) -> tuple[float, float]:
+    """(wall s, sweep-only s): the sweep-only time is the sum of the per-case seconds / workers."""
+    t0 = time.perf_counter()
+    df = run_sweep(REF, cases, progress=False, validate=False, **kw)
+    wall = time.perf_counter() - t0
+    assert (df["status"] == "optimal").all() and (df["solve_mode"] == "fast").all()
+    workers = df["worker"].nunique()
+    return wall, float(df["seconds"].sum()) / workers
+
+
+def _external(folder: Path, n: int = 2) -> tuple[list[subprocess.Popen], str]:
+    dask = str(Path(sys.executable).parent / "dask")
+    sf = folder / "scheduler.json"
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                               "--scheduler-file", str(sf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    while True:
         try:
-            df = run_sweep(REF, cases, scheduler=client, progress=False)
-            t2 = time.perf_counter()
-        finally:
-            client.close()
-            cluster.close()
-        assert (df["status"] == "optimal").all()
-        total, only = t2 - t0, t2 - t1
-        lines.append(
-            f"| LocalCluster, {n} worker{'s' if n > 1 else ''} x 1 thread | {total:.2f} | {n_cases / total:.1f} "
-            f"| {only:.2f} | {n_cases / only:.1f} |"
-        )
-    return "\n".join(lines)
+            address = json.loads(sf.read_text())["address"]
+            break
+        except (OSError, ValueError, KeyError):
+            time.sleep(0.1)
+    for _ in range(n):
+        procs.append(subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--no-dashboard", "--memory-limit", "0"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    from distributed import Client
+
+    with Client(address) as c:
+        c.wait_for_workers(n, timeout=60)
+    return procs, address
+
+
+def _memory(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """RSS of the client and of the LocalCluster's worker processes, sampled every 0.5 s."""
+    import psutil
+
+    me = psutil.Process()
+    samples: list[tuple[float, float, float]] = []  # (t, client MB, max worker MB)
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            kids = [p for p in me.children(recursive=True)]
+            workers = []
+            for p in kids:
+                try:
+                    workers.append(p.memory_info().rss / 2**20)
+                except psutil.Error:
+                    pass
+            samples.append((time.perf_counter(), me.memory_info().rss / 2**20, max(workers, default=0.0)))
+            stop.wait(0.5)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    out = Path(tempfile.mkdtemp(prefix="planner-mem-"))
+    t0 = time.perf_counter()
+    try:
+        run_sweep(REF, cases, n_workers=2, progress=False, validate=False, outdir=out / "s")
+    finally:
+        stop.set()
+        th.join()
+        shutil.rmtree(out, ignore_errors=True)
+    wall = time.perf_counter() - t0
+    arr = np.array(samples)
+    k = max(1, len(arr) // 10)
+    return {
+        "cases": len(cases), "wall_s": wall, "samples": len(arr),
+        "client_first_mb": float(np.median(arr[k : 2 * k, 1])) if len(arr) > 2 * k else float(arr[0, 1]),
+        "client_last_mb": float(np.median(arr[-k:, 1])), "client_peak_mb": float(arr[:, 1].max()),
+        "worker_first_mb": float(np.median(arr[k : 2 * k, 2])) if len(arr) > 2 * k else float(arr[0, 2]),
+        "worker_last_mb": float(np.median(arr[-k:, 2])), "worker_peak_mb": float(arr[:, 2].max()),
+    }
 
 
 def main() -> None:
-    """Run both benchmarks and print the tables."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=11, help="runs per measurement (median)")
-    ap.add_argument("--cases", type=int, default=40, help="cases of the sweep")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cases", type=int, default=1000)
+    ap.add_argument("--memory-cases", type=int, default=10000, help="0: skip the memory run")
+    ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
-    import os
-
-    print(f"machine: {platform.processor() or platform.machine()}, {len(os.sched_getaffinity(0))} cores, "
-          f"Python {platform.python_version()}, planner {planner.__version__}\n")
-    print(f"Re-solve vs fresh solve, median of {args.runs} runs, reference scenario:\n")
-    print(resolve_table(args.runs))
-    print()
-    print(sweep_table(args.cases))
+    cases = monte_carlo_cases(DISTRIBUTIONS, args.cases, args.seed)
+    print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
+          f"load average {os.getloadavg()[0]:.1f} at start")
+    rows = []
+    setup, loop = _limit(cases)
+    rows.append(("plain loop of warm re-solves, one process (the limit)", setup + loop, loop))
+    rows.append(("serial (`scheduler=\"serial\"`)", *_timed_sweep(cases, scheduler="serial")))
+    rows.append(("LocalCluster, 2 workers x 1 thread", *_timed_sweep(cases, n_workers=2)))
+    folder = Path(tempfile.mkdtemp(prefix="planner-dask-"))
+    procs, address = _external(folder)
+    try:
+        rows.append(("external `dask scheduler` + 2 `dask worker`", *_timed_sweep(cases, scheduler=address)))
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end\n")
+    print(f"| how ({args.cases} cost-only cases) | wall s, all | cases/s, all | s, solving only | cases/s, solving only |")
+    print("|---|---:|---:|---:|---:|")
+    for name, wall, only in rows:
+        print(f"| {name} | {wall:.2f} | {args.cases / wall:,.0f} | {only:.2f} | {args.cases / only:,.0f} |")
+    if args.memory_cases:
+        mem = _memory(monte_carlo_cases(DISTRIBUTIONS, args.memory_cases, args.seed + 1))
+        print(f"\nmemory over {mem['cases']:,} cases on a 2-worker LocalCluster ({mem['wall_s']:.0f} s, "
+              f"{mem['cases'] / mem['wall_s']:,.0f} cases/s, {mem['samples']} samples):\n")
+        print("| process | RSS, 2nd tenth of the sweep, MB | RSS, last tenth, MB | peak, MB |")
+        print("|---|---:|---:|---:|")
+        print(f"| client | {mem['client_first_mb']:.0f} | {mem['client_last_mb']:.0f} | {mem['client_peak_mb']:.0f} |")
+        print(f"| largest worker | {mem['worker_first_mb']:.0f} | {mem['worker_last_mb']:.0f} | {mem['worker_peak_mb']:.0f} |")
 
 
 if __name__ == "__main__":

@@ -113,6 +113,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.resume and args.outdir and Path(args.outdir) != Path(args.resume):
         raise SweepError(f"-o {args.outdir} and --resume {args.resume}: a resumed sweep writes into its own folder")
     outdir = Path(args.resume or args.outdir or Path("results") / f"{name}-sweep")
+    if args.resume and args.scenario is not None:
+        from planner.sweep.execute import check_resume
+
+        check_resume(outdir, base, cases)  # before anything is printed or run
     verb = "resuming" if args.resume else "sweep:"
     print(f"{verb} {len(cases)} {kind.replace('_', ' ')} case(s) of {name}", file=sys.stderr)
     try:

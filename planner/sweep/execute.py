@@ -181,7 +181,7 @@ def stored_sweep(outdir: str | Path) -> tuple[Scenario, list[dict[str, Any]], di
     return scenario, [dict(c) for c in spec["cases"]], dict(spec.get("options") or {})
 
 
-def _check_resume(outdir: Path, scenario: Scenario, cases: list[dict[str, Any]]) -> None:
+def check_resume(outdir: Path, scenario: Scenario, cases: list[dict[str, Any]]) -> None:
     spec = read_spec(outdir)
     if spec["scenario_hash"] != scenario.hash():
         raise ResumeError(
@@ -284,7 +284,9 @@ def _run_dask(plan: SweepPlan, todo: list[int], cases: list[dict], sink: Any, ba
         queue: list[tuple[list[int], bool]] = [(todo[i : i + size], False) for i in range(0, len(todo), size)]
         queue.reverse()
         window = 2 * n
-        plan_f = client.scatter(plan, broadcast=True, hash=False)
+        # a task, not scattered data: if the worker that holds it dies, the scheduler computes it again
+        plan_f = client.submit(_identity, plan, key=f"planner-plan-{plan.token}", pure=False)
+        requeues: dict[int, int] = {}
 
         def submit(ids: list[int], single: bool) -> None:
             fut = client.submit(run_batch, plan_f, ids, [cases[i] for i in ids], list(kill), pure=False,
@@ -311,9 +313,11 @@ def _run_dask(plan: SweepPlan, todo: list[int], cases: list[dict], sink: Any, ba
                         queue.extend((([i], True) for i in reversed(ids)))  # find the case that kills
                     continue
                 except Exception as exc:  # noqa: BLE001 - cancelled by a lost scheduler, or the task itself failed
-                    if client.status != "running" or type(exc).__name__ in ("CancelledError", "FutureCancelledError"):
+                    cancelled = type(exc).__name__ in ("CancelledError", "FutureCancelledError")
+                    n_re = requeues[ids[0]] = requeues.get(ids[0], 0) + 1
+                    if (client.status != "running" or cancelled) and n_re <= max_retries + 1:
                         queue.append((ids, single))  # not the case's fault: run it again if the scheduler comes back
-                        lost_since = lost_since or time.monotonic()
+                        lost_since = lost_since or (time.monotonic() if client.status != "running" else None)
                         continue
                     sink(_failed_batch(ids, one_line(exc)))
                     bar.update(len(ids))
@@ -348,6 +352,10 @@ def _run_dask(plan: SweepPlan, todo: list[int], cases: list[dict], sink: Any, ba
                 cluster.close(timeout=10)
             except Exception:  # noqa: BLE001
                 pass
+
+
+def _identity(x: Any) -> Any:
+    return x
 
 
 def _failed_batch(ids: list[int], reason: str) -> Batch:
@@ -564,7 +572,7 @@ def run_sweep(
     if resume:
         if out is None:
             raise SweepError("resume needs the output folder of the sweep to resume")
-        _check_resume(out, scenario, cases)
+        check_resume(out, scenario, cases)
     if validate:
         validate_values(scenario, representative_values(cases, keys))
     if out is not None and out.exists() and not out.is_dir():
