@@ -465,3 +465,23 @@ def test_html_year_control_and_country_titles_in_chromium(outdir, tmp_path):
         assert drawn[year][cold] == "#d9d9d9" and drawn[year][hot] != "#d9d9d9"
     changed = [r for r in drawn[2026] if drawn[2026][r] != drawn[2030].get(r)]
     assert changed, "the year control changed no colour"
+
+
+def test_natural_breaks_match_mapclassify():
+    import warnings
+
+    mapclassify = pytest.importorskip("mapclassify")
+    from planner.maps.classes import fisher_jenks_bins
+
+    rng = np.random.default_rng(7)
+    for case in range(40):
+        x = np.round(rng.lognormal(5, 2, size=int(rng.integers(5, 200))), case % 2)
+        k = int(rng.integers(2, 5))
+        if len(np.unique(x)) < k:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = np.asarray(mapclassify.FisherJenks(x, k=k).bins)
+        assert np.allclose(fisher_jenks_bins(x, k), expected), (case, k)
+    # by hand: {1, 2} {10, 11} {50} is the best split into three classes
+    assert fisher_jenks_bins([1, 2, 10, 11, 50], 3).tolist() == [2, 11, 50]

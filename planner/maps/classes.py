@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,8 +42,8 @@ def classify(values: Any, metric: str = "it_load") -> tuple[list[int], list[str]
     """Class of each value, with class labels and colours.
 
     Exact zeros (no load, no price, no new capacity) form their own grey class;
-    the positive values are split by Fisher-Jenks natural breaks (mapclassify,
-    deterministic) into at most ``MAX_CLASSES - 1`` classes (fewer when there are
+    the positive values are split by Fisher-Jenks natural breaks
+    (:func:`fisher_jenks_bins`, deterministic) into at most ``MAX_CLASSES - 1`` classes (fewer when there are
     fewer distinct values: one class for constant data). NaN is "no data".
 
     Parameters
@@ -83,14 +82,7 @@ def classify(values: Any, metric: str = "it_load") -> tuple[list[int], list[str]
         x = v[rest]
         distinct = np.unique(x)
         k = min(MAX_CLASSES - (1 if zero.any() else 0), len(distinct))
-        if k <= 1:
-            bins = np.array([distinct.max()])
-        else:
-            import mapclassify
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # "Numba not installed": the pure-Python path is fast enough here
-                bins = np.asarray(mapclassify.FisherJenks(x, k=k).bins, dtype=float)
+        bins = np.array([distinct.max()]) if k <= 1 else fisher_jenks_bins(x, k)
         yb = np.searchsorted(bins, x, side="left")
         yb = np.minimum(yb, len(bins) - 1)
         used = sorted(set(yb.tolist()))  # drop empty classes
@@ -114,6 +106,54 @@ def classify(values: Any, metric: str = "it_load") -> tuple[list[int], list[str]
         labels.append("no data")
         colours.append(NODATA_COLOUR)
     return classes.tolist(), labels, colours
+
+
+def fisher_jenks_bins(values: Any, k: int) -> Any:
+    """Fisher-Jenks natural breaks: the upper bound of each of *k* classes.
+
+    The exact optimum (dynamic programming over the sorted distinct values, weighted
+    by their counts, O(k n^2) with vectorised inner steps): the split into *k* classes of consecutive values with the
+    least total within-class sum of squared deviations, as ``mapclassify.FisherJenks``
+    (the tests compare the two). Here to keep maps fast to start: importing mapclassify
+    pulls in scipy.stats and pyplot (about 1.5 s).
+
+    Parameters
+    ----------
+    values
+        The values to classify (at least *k* distinct).
+    k
+        Number of classes.
+
+    Returns
+    -------
+    numpy.ndarray
+        *k* increasing upper bounds; the last is the maximum.
+    """
+    import numpy as np
+
+    # equal values always share a class: work on the distinct values, weighted by their counts
+    x, counts = np.unique(np.asarray(values, dtype=float), return_counts=True)
+    n = len(x)
+    c0 = np.concatenate([[0.0], np.cumsum(counts)])
+    c1 = np.concatenate([[0.0], np.cumsum(counts * x)])
+    c2 = np.concatenate([[0.0], np.cumsum(counts * x * x)])
+    cost = np.full((k + 1, n + 1), np.inf)
+    back = np.zeros((k + 1, n + 1), dtype=int)
+    cost[0, 0] = 0.0
+    for c in range(1, k + 1):
+        for j in range(c, n + 1):
+            i = np.arange(c - 1, j)  # first index of the last class, x[i:j]
+            s = c1[j] - c1[i]
+            v = cost[c - 1, i] + (c2[j] - c2[i]) - s * s / (c0[j] - c0[i])
+            b = int(np.argmin(v))
+            cost[c, j] = v[b]
+            back[c, j] = i[b]
+    bins = []
+    j = n
+    for c in range(k, 0, -1):
+        bins.append(x[j - 1])
+        j = back[c, j]
+    return np.array(bins[::-1])
 
 
 def needs_split(values: Any, countries: Any) -> bool:

@@ -215,15 +215,20 @@ def _draw_panel(ax: Axes, gdf: geopandas.GeoDataFrame, points: geopandas.GeoData
     import matplotlib.patheffects as pe
 
     proj = gdf.to_crs(crs)
+    # plain matplotlib patches (no geopandas plotting, which imports pyplot and redraws per layer)
+    # (collections added without autoscaling: matplotlib's limit update walks every Bezier segment)
+    colours = list(proj["_colour"])
+    _add(ax, proj.geometry, facecolor=colours, edgecolor="white", linewidth=0.45, zorder=1)
+    tiny = (proj.area < TINY_REGION_M2).to_numpy()  # e.g. DC: a few pixels wide, the white border would swallow it
+    if tiny.any():
+        c = [k for k, t in zip(colours, tiny) if t]
+        _add(ax, proj.geometry[tiny], facecolor=c, edgecolor=c, linewidth=1.5, zorder=1.1)
+    mor = (proj["moratorium"] != "").to_numpy()
+    if mor.any():
+        _add(ax, proj.geometry[mor], facecolor="none", edgecolor="#333333", hatch="////", linewidth=0.6, zorder=1.5)
     if len(proj):
-        proj.plot(ax=ax, color=list(proj["_colour"]), edgecolor="white", linewidth=0.45)
-        tiny = proj[proj.area < TINY_REGION_M2]  # e.g. DC: a few pixels wide, the white border would swallow it
-        if len(tiny):
-            tiny.plot(ax=ax, color=list(tiny["_colour"]), edgecolor=list(tiny["_colour"]), linewidth=1.5)
-        mor = proj[proj["moratorium"] != ""]
-        if len(mor):
-            mor.plot(ax=ax, facecolor="none", edgecolor="#333333", hatch="////", linewidth=0.6)
-        grid_borders(proj).plot(ax=ax, color="#222222", linewidth=1.3)
+        for line in grid_borders(proj):
+            ax.add_collection(_lines(line, color="#222222", linewidth=1.3, zorder=2), autolim=False)
     x0, y0, x1, y1 = extent
     if len(points):
         pts = points.to_crs(crs)
@@ -267,33 +272,40 @@ def _draw_china_extras(ax: Axes, regions: geopandas.GeoDataFrame, outlines: tupl
         return
     land = cn.geometry.iloc[0]
     view = shapely.clip_by_rect(land, *extent)
-    ax.add_patch(_patch(view, facecolor="#e8e8e8", edgecolor="none", zorder=0.5))
-    ax.add_collection(_lines(view.boundary, color="#222222", linewidth=1.0, zorder=2.5))
+    _add(ax, [view], facecolor="#e8e8e8", edgecolor="none", zorder=0.5)
+    ax.add_collection(_lines(view.boundary, color="#222222", linewidth=1.0, zorder=2.5), autolim=False)
     ax.set_xlim(extent[0], extent[2])
     ax.set_ylim(extent[1], extent[3])
 
     inset = ax.inset_axes((0.855, 0.0, 0.145, 0.34), label="CN-SCS")
     box = gpd.GeoSeries([shapely.box(*SCS_BOX)], crs=4326).to_crs(crs).total_bounds
-    inset.add_patch(_patch(shapely.clip_by_rect(land, *box), facecolor="#bdbdbd", edgecolor="none", zorder=0.5))
+    _add(inset, [shapely.clip_by_rect(land, *box)], facecolor="#bdbdbd", edgecolor="none", zorder=0.5)
     rproj = regions.to_crs(crs)
     rproj = rproj[rproj.intersects(shapely.box(*box))]
     if len(rproj):
-        rproj.plot(ax=inset, color=list(rproj["_colour"]), edgecolor="white", linewidth=0.3)
-    inset.add_collection(_lines(shapely.clip_by_rect(land, *box).boundary, color="#222222", linewidth=0.5))
-    inset.add_collection(_lines(shapely.clip_by_rect(sea.geometry.iloc[0], *box), color="#333333", linewidth=0.9))
+        _add(inset, rproj.geometry, facecolor=list(rproj["_colour"]), edgecolor="white", linewidth=0.3, zorder=1)
+    inset.add_collection(_lines(shapely.clip_by_rect(land, *box).boundary, color="#222222", linewidth=0.5),
+                         autolim=False)
+    inset.add_collection(_lines(shapely.clip_by_rect(sea.geometry.iloc[0], *box), color="#333333", linewidth=0.9),
+                         autolim=False)
     inset.set_xlim(box[0], box[2])
     inset.set_ylim(box[1], box[3])
     inset.set_aspect("equal")
     inset.set_xticks([])
     inset.set_yticks([])
-    inset.set_xlabel("")  # geopandas labels the axes of a projected CRS
-    inset.set_ylabel("")
     inset.set_facecolor("white")
     for sp in inset.spines.values():
         sp.set_edgecolor("#666666")
         sp.set_linewidth(0.8)
     inset.text(0.5, 0.02, "South China Sea", transform=inset.transAxes, ha="center", va="bottom", fontsize=7,
                color="#444444")
+
+
+def _add(ax: Axes, geoms: Any, **kw: Any) -> None:
+    """Add the polygons *geoms* to *ax* as one PatchCollection (one patch per geometry)."""
+    from matplotlib.collections import PatchCollection
+
+    ax.add_collection(PatchCollection([_patch(g) for g in geoms], **kw), autolim=False)
 
 
 def _patch(geom: Any, **kw: Any) -> Any:
