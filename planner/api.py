@@ -61,10 +61,12 @@ def solve(scenario: Scenario, tables: Tables | None = None, solver: str | None =
     fault_point("solve")
     h = None
     if (solver or cfg.name) == "highs":  # keep the instance: the marginal values re-solve it warm
-        h = highs_instance(model, cfg.time_limit_s, cfg.threads, cfg.mip_gap)
+        h = highs_instance(model, cfg.time_limit_s, cfg.threads, cfg.mip_gap, cfg.log)
         sol = run_highs(h, model, cfg.time_limit_s)
+        if cfg.log:
+            h.setOptionValue("output_flag", False)  # the marginal values' re-solves stay quiet
     else:
-        sol = solve_model(model, solver or cfg.name, cfg.time_limit_s, cfg.threads, cfg.mip_gap)
+        sol = solve_model(model, solver or cfg.name, cfg.time_limit_s, cfg.threads, cfg.mip_gap, cfg.log)
     timings["solve"] = sol.solve_seconds
     return finish(inputs, model, sol, timings, h=h, marginals=marginals)
 

@@ -9,6 +9,7 @@ import platform
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -81,14 +82,16 @@ class Result:
         Returns a :class:`planner.maps.MapFigure` (a matplotlib Figure) that a notebook
         displays as a PNG; see :func:`planner.maps.plot`.
         """
-        from planner.maps import plot
+        from planner import maps
 
+        plot: Any = maps.plot
         return plot(self, metric, year)
 
     def explore(self, metric: str | None = None, year: int | None = None, tiles: str | None = None):
         """An interactive map that works offline, with metric and year controls; see :func:`planner.maps.explore`."""
-        from planner.maps import explore
+        from planner import maps
 
+        explore: Any = maps.explore
         return explore(self, metric, year, tiles)
 
     def explain(self, cluster_id: str | None = None) -> str:

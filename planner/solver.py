@@ -39,7 +39,8 @@ class Solution:
 
 
 def solve_model(
-    model: Model, solver: str = "highs", time_limit_s: float = 300.0, threads: int = 1, mip_gap: float = 1e-4
+    model: Model, solver: str = "highs", time_limit_s: float = 300.0, threads: int = 1, mip_gap: float = 1e-4,
+    log: bool = False,
 ) -> Solution:
     """Solve *model* with ``highs`` (highspy) or ``cbc`` (PuLP's bundled CBC).
 
@@ -48,9 +49,9 @@ def solve_model(
     fixed at their optimal values (shadow prices are not defined for a MILP).
     """
     if solver == "highs":
-        return _solve_highs(model, time_limit_s, threads, mip_gap)
+        return run_highs(highs_instance(model, time_limit_s, threads, mip_gap, log), model, time_limit_s)
     if solver == "cbc":
-        return solve_with_pulp(model, time_limit_s, mip_gap=mip_gap)
+        return solve_with_pulp(model, time_limit_s, mip_gap=mip_gap, log=log)
     raise SolverError(f"unknown solver {solver!r}; expected highs or cbc")
 
 
@@ -74,11 +75,18 @@ def _quiet_highs():
     return h
 
 
-def highs_instance(model: Model, time_limit_s: float = 300.0, threads: int = 1, mip_gap: float = 1e-4):
-    """A ``highspy.Highs`` holding the model, ready to ``run()`` (and to update for a re-solve)."""
+def highs_instance(model: Model, time_limit_s: float = 300.0, threads: int = 1, mip_gap: float = 1e-4,
+                   log: bool = False):
+    """A ``highspy.Highs`` holding the model, ready to ``run()`` (and to update for a re-solve).
+
+    With *log*, HiGHS's own log goes to stderr during :func:`run_highs` (stdout stays the report's).
+    """
     import highspy
 
     h = _quiet_highs()
+    if log:
+        h.setOptionValue("output_flag", True)
+        h.setOptionValue("log_to_console", True)
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("threads", int(threads))
     h.setOptionValue("random_seed", 0)
@@ -114,14 +122,14 @@ def highs_instance(model: Model, time_limit_s: float = 300.0, threads: int = 1, 
     return h
 
 
-def _solve_highs(model: Model, time_limit_s: float, threads: int, mip_gap: float) -> Solution:
-    return run_highs(highs_instance(model, time_limit_s, threads, mip_gap), model, time_limit_s)
-
-
 def run_highs(h, model: Model, time_limit_s: float) -> Solution:
     """Run a ``highspy.Highs`` holding *model* (from its last basis, if any) and read the solution."""
     t0 = time.perf_counter()
-    h.run()
+    if h.getOptionValue("output_flag"):
+        with _stdout_to_stderr():  # the solver's log must not mix with the report on stdout
+            h.run()
+    else:
+        h.run()
     sol = read_highs(h, time.perf_counter() - t0)
     if model.is_mip:
         info = h.getInfo()
@@ -134,6 +142,20 @@ def run_highs(h, model: Model, time_limit_s: float) -> Solution:
         if sol.status in ("optimal", "time_limit") and np.isfinite(sol.objective_usd):
             sol.row_duals_usd = fixed_lp_duals(model, sol.values)
     return sol
+
+
+class _stdout_to_stderr:
+    """Point file descriptor 1 at 2 while a solver writes its log (C code writes to fd 1 directly)."""
+
+    def __enter__(self) -> None:
+        sys.stdout.flush()
+        self.saved = os.dup(1)
+        os.dup2(2, 1)
+
+    def __exit__(self, *exc: object) -> None:
+        sys.stdout.flush()
+        os.dup2(self.saved, 1)
+        os.close(self.saved)
 
 
 def fixed_lp(model: Model, values: np.ndarray) -> Model:
@@ -218,14 +240,19 @@ def to_pulp(model: Model, name: str = "planner"):
     return prob
 
 
-def solve_with_pulp(model: Model, time_limit_s: float = 300.0, pulp_solver=None, mip_gap: float = 1e-4) -> Solution:
-    """Solve through the PuLP export (default: PuLP's bundled CBC)."""
+def solve_with_pulp(model: Model, time_limit_s: float = 300.0, pulp_solver=None, mip_gap: float = 1e-4,
+                    log: bool = False) -> Solution:
+    """Solve through the PuLP export (default: PuLP's bundled CBC; with *log*, its log on stderr)."""
     import pulp
 
     prob = to_pulp(model)
-    solver = pulp_solver or pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, gapRel=mip_gap)
+    solver = pulp_solver or pulp.PULP_CBC_CMD(msg=log, timeLimit=time_limit_s, gapRel=mip_gap)
     t0 = time.perf_counter()
-    prob.solve(solver)
+    if log:
+        with _stdout_to_stderr():
+            prob.solve(solver)
+    else:
+        prob.solve(solver)
     seconds = time.perf_counter() - t0
     status = {1: "optimal", 0: "time_limit", -1: "infeasible", -2: "unbounded"}.get(prob.status, "error")
     if status == "optimal" and getattr(prob, "sol_status", 1) == pulp.LpSolutionIntegerFeasible:

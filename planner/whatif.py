@@ -20,6 +20,7 @@ limit that changes eligibility, a lead time) falls back to a fresh build.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +51,7 @@ class WhatIf:
         self._tables_key = tuple(sorted(dataset_paths(scenario).items()))
         self.tables = tables or load_tables(dataset_paths(scenario))
         self.model: Model | None = None
-        self.h = None
+        self.h: Any = None  # the highspy.Highs holding self.model
         self.last_mode = "build"
         self.result = self.solve(scenario)
 
@@ -70,6 +71,7 @@ class WhatIf:
         cfg = scenario.solver
         if self.model is not None and _same_structure(self.model, model):
             self._push_changes(model)
+            assert self.h is not None
             for name, value in (("time_limit", float(cfg.time_limit_s)), ("threads", int(cfg.threads)), ("mip_rel_gap", float(cfg.mip_gap))):
                 self.h.setOptionValue(name, value)
             self.last_mode = "resolve"
@@ -90,6 +92,7 @@ class WhatIf:
         import highspy
 
         old = self.model
+        assert old is not None and self.h is not None, "a re-solve needs a solved model"
         inf = highspy.kHighsInf
         cols = np.flatnonzero(old.c != new.c)
         if len(cols):

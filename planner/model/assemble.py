@@ -82,7 +82,9 @@ def build_model(inputs: Inputs, formulation: str | None = None) -> Model:
         start += b.A.shape[0]
 
     parts = objective_parts(inputs, cols)
-    c = sum(parts.values())
+    c = np.zeros(cols.n)
+    for part in parts.values():  # in the order of the parts, as the reported totals add them
+        c = c + part
     return Model(
         columns=cols,
         c=c,
