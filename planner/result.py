@@ -71,10 +71,19 @@ class Result:
         return read_result(path)
 
     def to_dir(self, path: str | Path, maps: bool = True) -> Path:
-        """Write the output files to *path* atomically (see :mod:`planner.io`); with maps by default."""
+        """Write the output files to *path* atomically (see :mod:`planner.io`); with maps by default.
+
+        The maps are drawn by :func:`planner.maps.map_writer`, handed to the writer (which
+        never draws maps itself) so that they land in the same atomic folder.
+        """
         from planner.io import write_result
 
-        return write_result(self, Path(path), maps=maps)
+        extra = None
+        if maps:
+            from planner.maps import map_writer
+
+            extra = map_writer(self)  # None (and a warning in the summary) when regions have no geometry
+        return write_result(self, Path(path), extra=extra)
 
     def plot(self, metric: str | None = None, year: int | str | None = None):
         """A static map of one metric (default IT load): US and China, one year or ``year="all"``.
