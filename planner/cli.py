@@ -132,6 +132,13 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("cluster", nargs="?")
     e.set_defaults(func=_cmd_explain)
 
+    dr = sub.add_parser("drivers", help="tornado over the named assumptions: cost change and GW moving between states")
+    dr.add_argument("scenario", help="scenario YAML file")
+    dr.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a scenario value first (dotted path; VALUE is YAML); repeatable")
+    dr.add_argument("-o", "--output", metavar="CSV", help="also write the table to CSV")
+    dr.set_defaults(func=_cmd_drivers)
+
     cp = sub.add_parser("compare", help="differences across finished runs: cost parts, load by state and zone, "
                         "new capacity")
     cp.add_argument("outdirs", nargs="+", metavar="OUTDIR", help="results directories; the first is the base")
@@ -297,3 +304,18 @@ def _cmd_explain(args) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+def _cmd_drivers(args) -> int:
+    from planner.drivers import format_table, run_drivers
+    from planner.scenario import load_scenario
+
+    res = run_drivers(load_scenario(args.scenario, args.overrides))
+    print(format_table(res))
+    if args.output:
+        out = Path(args.output)
+        tmp = out.with_name(f".{out.name}.tmp")
+        res.table.to_csv(tmp, index=False)
+        tmp.replace(out)  # never a half-written table
+        print(f"\nwritten: {out}")
+    return 0

@@ -98,11 +98,14 @@ def build_inputs(scenario: Scenario, tables: Tables | None = None) -> Inputs:
     clusters = _clusters(scenario, regions)
     moratoria = _moratoria(scenario, tables.moratoria, regions)
     sites = read_sites(_user_path(scenario, "sites"), regions) if scenario.sites else pd.DataFrame()
+    if not len(sites):  # a local measure removes its share of its zone (a sites study uses the county polygon)
+        regions = local_zone_limits(regions, grids, moratoria, scenario.horizon.first_year, scenario.horizon.last_year)
     locations = site_locations(sites, regions) if len(sites) else region_locations(regions)
     pairs, exclusions = eligible_pairs(clusters, locations, moratoria, params, scenario.horizon.first_year)
     if scenario.pair_costs:
         path = _user_path(scenario, "pair_costs")
         pairs = add_pair_costs(pairs, read_pair_costs(path), sites, clusters, regions, str(path))
+    pairs = apply_cost_adders(scenario, pairs, regions, clusters, params)
     years = np.arange(scenario.horizon.first_year, scenario.horizon.last_year + 1)
     discount = pd.Series((1.0 + scenario.discount_rate) ** -(years - years[0]), index=years, name="discount")
     return Inputs(scenario, years, discount, regions, grids, clusters, pairs, exclusions, moratoria, params, tables, sites)
@@ -255,12 +258,21 @@ def _clusters(scenario: Scenario, regions: pd.DataFrame) -> pd.DataFrame:
                 "max_rtt_ms": rtt,
                 "pue_override": c.pue if c.pue is not None else np.nan,
                 "indivisible": c.indivisible,
+                "approval_lead_years": c.approval_lead_years if c.approval_lead_years is not None else np.nan,
             }
         )
     return pd.DataFrame(rows).set_index("cluster_id", drop=False).rename_axis(None)
 
 
 def _moratoria(scenario: Scenario, table: pd.DataFrame, regions: pd.DataFrame) -> pd.DataFrame:
+    """The moratoria that apply: table rows chosen by id or ``status:<status>``, plus ``extra_moratoria``.
+
+    Scope is kept as written: a state row covers every zone of its state, a
+    county, city or utility row only its county (see ``_rule_masks`` and
+    ``local_zone_limits``). Extra moratoria written in a scenario are state-wide
+    (or zone-wide) and block clusters coming online in their window (kind
+    ``connections``, the 0.1.0 rule).
+    """
     chosen: list[str] = []
     for i, sel in enumerate(scenario.moratoria):
         if sel.startswith("status:"):
@@ -270,9 +282,10 @@ def _moratoria(scenario: Scenario, table: pd.DataFrame, regions: pd.DataFrame) -
         else:
             raise ScenarioError(scenario.source, f"moratoria[{i}]", sel, "a moratorium id from datasets/moratoria.csv or status:<status>")
     applied = table.loc[list(dict.fromkeys(chosen))].copy()
-    extra = []
+    states = set(regions["state_id"]) if "state_id" in regions.columns else set()
+    extra: list[dict[str, object]] = []
     for i, m in enumerate(scenario.extra_moratoria):
-        if m.region_id not in regions.index:
+        if m.region_id not in regions.index and m.region_id not in states:
             raise ScenarioError(scenario.source, f"extra_moratoria[{i}].region_id", m.region_id, "a region id such as US-VA or CN-GS")
         if m.moratorium_id in table.index or m.moratorium_id in {e["moratorium_id"] for e in extra}:
             raise ScenarioError(scenario.source, f"extra_moratoria[{i}].moratorium_id", m.moratorium_id, "an id not already in the moratoria table")
@@ -282,10 +295,16 @@ def _moratoria(scenario: Scenario, table: pd.DataFrame, regions: pd.DataFrame) -
                 "region_id": m.region_id,
                 "scope": "state",
                 "jurisdiction": "scenario",
-                "kind": "moratorium",
+                "county_fips": "",
+                "zone_capacity_share": np.nan,
+                "zone_share_source": "",
+                "kind": "connections",
                 "status": m.status,
+                "decision_date": "",
                 "from_year": m.from_year,
                 "until_year": m.until_year,
+                "size_threshold_mw": np.nan,
+                "as_of": "",
                 "window_note": "",
                 "source": m.source,
             }
@@ -293,6 +312,125 @@ def _moratoria(scenario: Scenario, table: pd.DataFrame, regions: pd.DataFrame) -
     if extra:
         applied = pd.concat([applied, pd.DataFrame(extra).set_index("moratorium_id", drop=False)])
     return applied.rename_axis(None)
+
+
+def local_zone_limits(regions: pd.DataFrame, grids: pd.DataFrame, moratoria: pd.DataFrame, first_year: int,
+                      last_year: int) -> pd.DataFrame:
+    """Region-level studies: a county, city or utility measure removes its share of its zone's capacity.
+
+    For each zone with applied local measures in force at some time from
+    ``first_year - approval lead`` to ``last_year`` (an approvals pause before the
+    horizon still blocks clusters coming online in it), the zone's capacity for
+    new load is its grid region's 1 % curtailment headroom plus the most
+    expansion the grid region can add over the horizon, or the zone's own
+    ``max_new_load_mw`` if lower; the measures remove ``sum(zone_capacity_share)``
+    (at most 1) of it and the rest becomes the zone's ``max_new_load_mw``, which
+    the region-limit rows enforce. A local measure never closes its state: it
+    touches one zone, by its documented share. (In a sites study the county
+    polygon decides instead, site by site; this function is not used.)
+
+    Parameters
+    ----------
+    regions
+        Zones with ``max_new_load_mw`` (NaN: no limit) and ``grid_region_id``.
+    grids
+        Grid regions with ``headroom_1pct_mw`` and ``expansion_max_mw_per_year``.
+    moratoria
+        The applied moratoria (``_moratoria``).
+    first_year, last_year
+        The planning horizon.
+
+    Returns
+    -------
+    pandas.DataFrame
+        *regions*, with ``max_new_load_mw`` and ``max_new_load_source`` changed where a local measure applies.
+    """
+    if not len(moratoria):
+        return regions
+    local = moratoria[(moratoria["scope"] != "state") & moratoria["region_id"].isin(regions.index)]
+    local = local[(local["from_year"] <= last_year) & (local["until_year"] >= first_year - APPROVAL_LEAD_YEARS_DEFAULT)]
+    share = local["zone_capacity_share"].astype(float).fillna(0.0)
+    local = local[share > 0]
+    if not len(local):
+        return regions
+    r = regions.copy()
+    if "max_new_load_source" not in r.columns:
+        r["max_new_load_source"] = ""
+    n_years = last_year - first_year + 1
+    for zone, rows in local.groupby("region_id", sort=True):
+        removed = min(float(rows["zone_capacity_share"].astype(float).sum()), 1.0)
+        g = grids.loc[r.at[zone, "grid_region_id"]]
+        capacity = float(g["headroom_1pct_mw"]) + float(g.get("expansion_max_mw_per_year", 0.0)) * n_years
+        own = r.at[zone, "max_new_load_mw"]
+        if pd.notna(own):
+            capacity = min(capacity, float(own))
+        r.at[zone, "max_new_load_mw"] = (1.0 - removed) * capacity
+        r.at[zone, "max_new_load_source"] = (
+            f"derived: {1 - removed:.6f} x {capacity:,.1f} MW (zone capacity: grid region 1% headroom + expansion "
+            f"over the horizon, or the zone's own limit) after local measures {', '.join(rows.index)} "
+            f"removing {removed:.6f} (moratoria.csv zone_capacity_share)"
+        )
+    return r
+
+
+def apply_cost_adders(scenario: Scenario, pairs: pd.DataFrame, regions: pd.DataFrame, clusters: pd.DataFrame,
+                      params: dict[str, float]) -> pd.DataFrame:
+    """Add the chosen cost adders (``cost_adders:``) to the pair costs.
+
+    A cost adder is a measure that makes a place dearer without closing it (Illinois pausing its data-center
+    tax incentive). For each chosen row of ``datasets/cost_adders.csv`` and each pair in its place (a state
+    id covers every zone of the state) whose cluster it applies to (``kind`` approvals: approval year
+    ``online - approval_lead_years`` in the window; connections: online year in it), the pair cost grows by
+    ``usd_per_mw_it x it_load_mw``, discounted from the online year to the first planning year like every
+    other cost.
+
+    Parameters
+    ----------
+    scenario
+        The scenario (its ``cost_adders`` selectors, horizon and discount rate).
+    pairs
+        Eligible pairs with ``pair_cost_usd``.
+    regions, clusters
+        Zones (with ``state_id``) and clusters (with ``approval_lead_years``).
+    params
+        Parameters (``approval_lead_years`` default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        *pairs* with ``pair_cost_usd`` raised where an adder applies.
+    """
+    if not scenario.cost_adders:
+        return pairs
+    from planner.data.load import bundled_dir, read_table
+    from planner.data.schemas import COST_ADDERS
+
+    table = read_table(bundled_dir() / "cost_adders.csv", COST_ADDERS)
+    chosen: list[str] = []
+    for i, sel in enumerate(scenario.cost_adders):
+        if sel.startswith("status:"):
+            chosen += list(table.index[table["status"] == sel[7:]])
+        elif sel in table.index:
+            chosen.append(sel)
+        else:
+            raise ScenarioError(scenario.source, f"cost_adders[{i}]", sel, "an adder id from datasets/cost_adders.csv or status:<status>")
+    if not chosen or not len(pairs):
+        return pairs
+    pairs = pairs.copy()
+    state_of = regions["state_id"] if "state_id" in regions.columns else pd.Series(regions.index, index=regions.index)
+    state = pairs["region_id"].map(state_of).to_numpy(dtype=object)
+    default_lead = float(params.get("approval_lead_years", APPROVAL_LEAD_YEARS_DEFAULT))
+    lead = pairs["cluster_id"].map(clusters["approval_lead_years"]).fillna(default_lead).to_numpy(dtype=float)
+    online = pairs["online_year"].to_numpy(dtype=int)
+    discount = (1.0 + scenario.discount_rate) ** -(online - scenario.horizon.first_year)
+    extra = np.zeros(len(pairs))
+    for aid in dict.fromkeys(chosen):
+        a = table.loc[aid]
+        at = (pairs["region_id"].to_numpy(dtype=object) == a["region_id"]) | (state == a["region_id"])
+        when = moratorium_window_hits(a["kind"], online, lead, int(a["from_year"]), int(a["until_year"]))
+        extra += np.where(at & when, float(a["usd_per_mw_it"]) * pairs["it_load_mw"].to_numpy(dtype=float) * discount, 0.0)
+    pairs["pair_cost_usd"] = pairs["pair_cost_usd"].to_numpy(dtype=float) + extra
+    return pairs
 
 
 # --------------------------------------------------------------------------- eligibility
@@ -435,18 +573,93 @@ def _rule_masks(clusters, regions, moratoria, params, first_year, ks: np.ndarray
     rtt = round_trip_ms(dist, params)
     latency_ok = ~has_hub | (rtt <= max_rtt)
     eligible = country_ok & region_ok & latency_ok & lead_ok
-    blocked = np.full(len(ki), -1, dtype=np.int32)
-    if len(moratoria):
-        region_pos = pd.Index(regions["region_id"].unique())
-        loc_region = region_pos.get_indexer(regions["region_id"])[ri]
-        mor_region = region_pos.get_indexer(moratoria["region_id"])
-        for pos, (m_region, start, end) in enumerate(zip(mor_region, moratoria["from_year"], moratoria["until_year"])):
-            if m_region < 0:
-                continue
-            hit = eligible & (blocked < 0) & (loc_region == m_region) & (online >= start) & (online <= end)
-            blocked[hit] = pos
+    blocked = _moratorium_blocks(clusters, regions, moratoria, params, ki, ri, online, eligible)
     return {"ki": ki, "ri": ri, "country_ok": country_ok, "region_ok": region_ok, "latency_ok": latency_ok,
             "lead_ok": lead_ok, "eligible": eligible, "blocked": blocked, "dist": dist, "rtt": rtt, "max_rtt": max_rtt}
+
+
+#: Default years from approval to first operation when neither the scenario's cluster nor
+#: parameters.csv (``approval_lead_years``) gives one. Assumption: long-lead equipment ordered
+#: after approval takes up to about two years (switchgear 46-48 weeks, generators and chillers
+#: 30-40 and up to 110 weeks: Cushman & Wakefield, Data Center Development Cost Guide 2025;
+#: power transformers 2-5 years: NIAC, June 2024), and building and energising a campus about a
+#: year more; 3 years taken, plausible range 2-5.
+APPROVAL_LEAD_YEARS_DEFAULT = 3
+
+
+def approval_year(online_year: np.ndarray, lead_years: np.ndarray) -> np.ndarray:
+    """Year a cluster needs its approval: online year minus its approval lead time."""
+    return np.asarray(online_year) - np.asarray(lead_years)
+
+
+def moratorium_window_hits(kind: str, online: np.ndarray, lead: np.ndarray, start: int, end: int) -> np.ndarray:
+    """Whether a measure of *kind* in force from *start* to *end* (inclusive years) blocks each cluster.
+
+    * ``approvals``: the cluster needs approval inside the window,
+      ``start <= online - lead <= end``;
+    * ``construction``: the cluster is being built inside the window, i.e. the
+      years from approval to first operation, ``[online - lead, online]``,
+      overlap ``[start, end]``;
+    * ``connections`` and the 0.1.0 kinds: the cluster connects (comes online)
+      inside the window, ``start <= online <= end``.
+    """
+    online = np.asarray(online)
+    if kind == "approvals":
+        a = approval_year(online, lead)
+        return (a >= start) & (a <= end)
+    if kind == "construction":
+        return (approval_year(online, lead) <= end) & (online >= start)
+    return (online >= start) & (online <= end)
+
+
+def _moratorium_blocks(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd.DataFrame,
+                       params: dict[str, float], ki: np.ndarray, ri: np.ndarray, online: np.ndarray,
+                       eligible: np.ndarray) -> np.ndarray:
+    """Position (in *moratoria*) of the first measure blocking each flat pair, or -1.
+
+    Where: a state measure (``scope == "state"``) covers every location whose
+    ``state_id`` or ``region_id`` is its ``region_id``; a county, city or utility
+    measure covers the sites inside its county polygon (a sites study) and no
+    whole region (in a region-level study ``local_zone_limits`` removes its
+    share of the zone's capacity instead). When: ``moratorium_window_hits``
+    with each cluster's ``approval_lead_years`` (default: parameter
+    ``approval_lead_years``, else :data:`APPROVAL_LEAD_YEARS_DEFAULT`). Size:
+    a measure with ``size_threshold_mw`` blocks only clusters whose grid load
+    (IT load x the location's PUE, or the cluster's own PUE) is at least that.
+    """
+    blocked = np.full(len(ki), -1, dtype=np.int32)
+    if not len(moratoria):
+        return blocked
+    default_lead = float(params.get("approval_lead_years", APPROVAL_LEAD_YEARS_DEFAULT))
+    lead_k = clusters["approval_lead_years"].to_numpy(dtype=float) if "approval_lead_years" in clusters else np.full(len(clusters), np.nan)
+    lead = np.where(np.isnan(lead_k), default_lead, lead_k)[ki]
+    pue_k = clusters["pue_override"].to_numpy(dtype=float)[ki]
+    pue = np.where(np.isnan(pue_k), regions["pue"].to_numpy(dtype=float)[ri], pue_k)
+    grid_mw = clusters["it_load_mw"].to_numpy(dtype=float)[ki] * pue
+    region_ids = regions["region_id"].to_numpy(dtype=object)
+    state_ids = regions["state_id"].to_numpy(dtype=object) if "state_id" in regions.columns else region_ids
+    is_site = regions["site_id"].to_numpy(dtype=object) != "" if "site_id" in regions.columns else np.zeros(len(regions), bool)
+    size = moratoria["size_threshold_mw"].astype(float).to_numpy() if "size_threshold_mw" in moratoria else np.full(len(moratoria), np.nan)
+    scope = moratoria["scope"].to_numpy(dtype=object)
+    fips = moratoria["county_fips"].astype(str).to_numpy() if "county_fips" in moratoria else np.full(len(moratoria), "")
+    for pos, (m_region, kind, start, end) in enumerate(zip(moratoria["region_id"], moratoria["kind"],
+                                                           moratoria["from_year"], moratoria["until_year"])):
+        if scope[pos] == "state":
+            at = (region_ids == m_region) | (state_ids == m_region)
+        else:
+            at = np.zeros(len(regions), dtype=bool)
+            if is_site.any():
+                from planner.data.jurisdictions import points_in_county
+
+                at[is_site] = points_in_county(regions["lon"].to_numpy(dtype=float)[is_site],
+                                               regions["lat"].to_numpy(dtype=float)[is_site], fips[pos])
+        if not at.any():
+            continue
+        hit = eligible & (blocked < 0) & at[ri] & moratorium_window_hits(kind, online, lead, int(start), int(end))
+        if not np.isnan(size[pos]):
+            hit &= grid_mw >= size[pos]
+        blocked[hit] = pos
+    return blocked
 
 
 def _moratorium_ids(moratoria: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
@@ -477,7 +690,10 @@ def _exclusions(clusters, regions, moratoria, params, first_year, stuck_k: np.nd
             detail.append("allowed: " + allow.replace(";", ", "))
         elif rule == "moratorium":
             mor = moratoria.loc[mid]
-            detail.append(f"{mid} ({mor['status']}, {mor['from_year']}-{mor['until_year']}; {mor['source']})")
+            size = mor.get("size_threshold_mw", np.nan)
+            size_txt = f", clusters of {size:g} MW or more" if pd.notna(size) else ""
+            detail.append(f"{mid} ({mor['status']}, {mor['scope']} {mor['kind']} pause {mor['from_year']}-"
+                          f"{mor['until_year']}{size_txt}; {mor['source']})")
         else:
             detail.append("")
     return pd.DataFrame(

@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from planner.errors import Described, ScenarioError, is_file
+from planner.data.schemas import MORATORIUM_STATUSES
 
 #: Curtailment levels (percent of the cluster's annual energy) for which the
 #: grid-region table gives a headroom. ``0`` is firm service.
@@ -95,6 +96,12 @@ class Cluster(_Strict):
     user_hub: UserHub | None = Field(None, description="Optional user hub with a latency limit.")
     pue: float | None = Field(None, ge=1.0, le=3.0, description="PUE override (ratio); default by region climate.")
     indivisible: bool = Field(False, description="Place the whole cluster in one region or site (binary choice; MILP).")
+    approval_lead_years: int | None = Field(
+        None, ge=0, le=15,
+        description="Years from approval to first operation (permitting and build): a cluster online in year o needs "
+        "approval in o - approval_lead_years, which is what an approvals moratorium blocks. Default: parameter "
+        "approval_lead_years (3).",
+    )
 
     @field_validator("curtailment_pct")
     @classmethod
@@ -119,7 +126,7 @@ class Moratorium(_Strict):
     region_id: str
     from_year: int
     until_year: int
-    status: Literal["enacted", "proposed", "as_reported", "lifted", "scenario"] = "scenario"
+    status: Literal["enacted", "proposed", "carried_over", "failed", "lifted", "expired", "as_reported", "scenario"] = "scenario"
     source: str = Field("scenario", description="Where the moratorium comes from.")
 
     @model_validator(mode="after")
@@ -188,6 +195,10 @@ class Scenario(_Strict):
         (), description="Moratoria that apply: ids from the table, or selectors 'status:<status>'."
     )
     extra_moratoria: tuple[Moratorium, ...] = ()
+    cost_adders: tuple[str, ...] = Field(
+        (), description="Measures that are a cost, not a ban (datasets/cost_adders.csv, e.g. Illinois's paused tax "
+        "incentive): ids or selectors 'status:<status>'. Each adds its USD per MW of IT load to the clusters it applies to."
+    )
     carbon_price_usd_per_tco2: dict[Country, Annotated[float, Field(ge=0, le=10_000, allow_inf_nan=False)]] = Field(
         default_factory=_no_carbon_price, description="Carbon price per country, USD/tCO2."
     )
@@ -237,8 +248,11 @@ class Scenario(_Strict):
                     f"a year inside the horizon {self.horizon.first_year}-{self.horizon.last_year}",
                 )
         for i, m in enumerate(self.moratoria):
-            if m.startswith("status:") and m[7:] not in ("enacted", "proposed", "as_reported", "lifted"):
-                raise _Located(f"moratoria[{i}]", m, "status:enacted, status:proposed, status:as_reported or status:lifted")
+            if m.startswith("status:") and m[7:] not in MORATORIUM_STATUSES:
+                raise _Located(f"moratoria[{i}]", m, "status:<" + "|".join(MORATORIUM_STATUSES) + ">")
+        for i, m in enumerate(self.cost_adders):
+            if m.startswith("status:") and m[7:] not in MORATORIUM_STATUSES:
+                raise _Located(f"cost_adders[{i}]", m, "status:<" + "|".join(MORATORIUM_STATUSES) + ">")
         return self
 
     def hash(self) -> str:

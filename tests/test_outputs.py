@@ -12,6 +12,7 @@ import planner
 from conftest import SCENARIOS
 from planner.cli import main
 from planner.io import FILES
+from planner.data.load import load_tables
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,10 @@ def test_files_written(outdir):
     for col in ("load_mw", "headroom_mw", "grid_new_capacity_mw", "utilisation", "shadow_price_usd_per_mw_yr", "moratorium"):
         assert col in regions.columns
     flagged = regions[regions["moratorium"] != ""]
-    assert set(flagged["region_id"]) == {"US-VA", "US-GA", "US-IL", "US-MI"}
+    applied = json.loads((outdir / "summary.json").read_text())["moratoria_applied"]
+    mor = load_tables().moratoria.loc[applied]  # the reference applies the measures in force (status enacted)
+    assert set(mor["status"]) == {"enacted"}
+    assert set(flagged["region_id"]) == set(mor["region_id"]) & set(regions["region_id"])
     s = json.loads((outdir / "summary.json").read_text())
     for key in ("status", "objective_usd", "objective_parts_usd", "totals_by_country", "totals_by_grid_region_last_year",
                 "unserved_clusters", "timings_s", "model_size", "scenario_hash", "dataset_vintages", "versions"):

@@ -515,8 +515,9 @@ REGION_COLS = ["region_id", "name", "country", "grid_region_id", "lon", "lat", "
                "annual_demand_mwh", "demand_source", "max_new_load_mw", "max_new_load_source"]
 GRID_COLS = ["grid_region_id", "name", "country", "member_bas", "firm_headroom_mw", "headroom_0p25pct_mw",
              "headroom_0p5pct_mw", "headroom_1pct_mw", "firm_source", "headroom_source"]
-MOR_COLS = ["moratorium_id", "region_id", "scope", "jurisdiction", "kind", "status", "from_year", "until_year",
-            "window_note", "source"]
+MOR_COLS = ["moratorium_id", "region_id", "scope", "jurisdiction", "county_fips", "zone_capacity_share",
+            "zone_share_source", "kind", "status", "decision_date", "from_year", "until_year", "size_threshold_mw",
+            "as_of", "window_note", "source"]
 PARAM_COLS = ["parameter", "value", "unit", "source"]
 
 BRIEF = ("project founding brief (article, early 2026), as cited in shared/reference README.md "
@@ -524,113 +525,192 @@ BRIEF = ("project founding brief (article, early 2026), as cited in shared/refer
 BRIEF_REC = ("public record as summarised in shared/reference README.md (founding-brief section): "
              "'The public record we could check shows these as proposed bills and local pauses'")
 
+#: Date the moratoria rows were last checked against the public record (the newest source read).
+MOR_AS_OF = "2026-07-05"
+JURISDICTIONS = DATASETS / "jurisdictions.geojson"  # written by datasets/build/jurisdictions.py
+ZONE_SHARE_SRC = ("assumption: the county's land area inside the zone / the zone's land area (US Census "
+                  "cb_2016_us_county_500k county polygon; datasets/jurisdictions.geojson), as a proxy for the share of "
+                  "the zone's sites, and so of its capacity for new load, that the local measure removes; a city "
+                  "measure is given its whole county (an upper bound)")
+
 
 def moratoria() -> list[dict]:
+    """The moratoria table: measures that block new data-center load, by scope, kind and status.
+
+    A state measure names the state id (every zone of the state); a county, city
+    or utility measure names its county (``county_fips``) and the zone holding
+    most of it, with the share of that zone's capacity it removes
+    (``zone_capacity_share``, from ``jurisdictions.geojson``). ``kind`` says what
+    is blocked: ``approvals`` (clusters needing approval in the window),
+    ``connections`` (clusters connecting, i.e. coming online, in it) or
+    ``construction`` (clusters under construction in it).
+    """
+    import json
+
     mor = {r["jurisdiction"]: r for r in read("dc_moratoria_restrictions.csv")}
+    with open(JURISDICTIONS, encoding="utf-8") as f:
+        counties = {ft["properties"]["county_fips"]: ft["properties"] for ft in json.load(f)["features"]}
 
     def src(j):
         return f"{mor[j]['source']} (via shared/reference dc_moratoria_restrictions.csv)"
 
+    def local(fips: str) -> dict:
+        c = counties[fips]
+        return dict(region_id=c["zone_id"], county_fips=fips, zone_capacity_share=c["zone_area_share"],
+                    zone_share_source=ZONE_SHARE_SRC)
+
     multi = "Cobb County GA; Athens-Clarke GA; Phillipsburg NJ; Kings Mountain NC; Dearborn County IN"
-    R = []
-    add = R.append
-    # state-level, founding brief
-    add(dict(moratorium_id="us-va-2026-pause", region_id="US-VA", scope="state", jurisdiction="Virginia (as reported)",
-             kind="permit_pause", status="as_reported", from_year=2026, until_year=2026,
-             window_note="early 2026: Virginia 'paused approval of new data-center projects'; no end date reported "
-                         "(coded as 2026 only); not confirmed by the public record, which shows the 2028 permit bill",
-             source=BRIEF))
-    add(dict(moratorium_id="us-va-2028-permit-bill", region_id="US-VA", scope="state",
-             jurisdiction="Virginia General Assembly (bill)", kind="permit_pause", status="proposed",
-             from_year=2026, until_year=2028,
-             window_note="bill to halt new data-center permits until July 2028; start date not given (coded from "
-                         "2026); 2028 counted whole although the halt would end in July",
-             source=BRIEF_REC))
-    add(dict(moratorium_id="us-ga-2027-pause-extension", region_id="US-GA", scope="state",
-             jurisdiction="Georgia (as reported)", kind="moratorium", status="as_reported", from_year=2026,
-             until_year=2027,
-             window_note="early 2026: Georgia 'extended its pause through 2027'; start date not reported (coded "
-                         "from 2026); not confirmed by the public record",
-             source=BRIEF))
-    add(dict(moratorium_id="us-ga-2026-one-year-ban-proposal", region_id="US-GA", scope="state",
-             jurisdiction="Georgia (under consideration)", kind="ban", status="proposed", from_year=2026,
-             until_year=2027, window_note="one-year ban from July 2026 under consideration (i.e. July 2026 - July 2027)",
-             source=BRIEF_REC))
-    add(dict(moratorium_id="us-il-2026-as-reported", region_id="US-IL", scope="state",
-             jurisdiction="Illinois (as reported)", kind="moratorium", status="as_reported", from_year=2026,
-             until_year=2026,
-             window_note="early 2026: Illinois 'brought in similar restrictions' per the founding brief; nothing was "
-                         "found in the public record; no dates (coded as 2026 only)",
-             source=BRIEF))
-    add(dict(moratorium_id="us-mi-2026-as-reported", region_id="US-MI", scope="state",
-             jurisdiction="Michigan (as reported)", kind="moratorium", status="as_reported", from_year=2026,
-             until_year=2026,
-             window_note="early 2026: Michigan 'brought in similar restrictions' per the founding brief; not "
-                         "confirmed (the public record shows a moratorium proposed for 2027); coded as 2026 only",
-             source=BRIEF))
-    add(dict(moratorium_id="us-mi-2027-moratorium-proposal", region_id="US-MI", scope="state",
-             jurisdiction="Michigan (proposal)", kind="moratorium", status="proposed", from_year=2027, until_year=2027,
-             window_note="moratorium proposed for 2027; exact dates not given", source=BRIEF_REC))
-    # local, from dc_moratoria_restrictions.csv
-    add(dict(moratorium_id="us-va-loudoun-2025-by-right-end", region_id="US-VA", scope="local",
-             jurisdiction="Loudoun County, VA (Board of Supervisors)", kind="zoning_restriction", status="enacted",
-             from_year=2025, until_year=2100,
-             window_note="open-ended; 2025-03-18 Board voted 7-2 to end by-right data centers (now conditional use / "
-                         "special exception with public hearing); applications filed by 2025-02-12 and >500 ft from "
-                         "homes grandfathered. A restriction, not a ban",
-             source=src("Loudoun County, VA")))
-    add(dict(moratorium_id="us-va-dominion-2022-connection-pause", region_id="US-VA", scope="local",
-             jurisdiction="Dominion Energy (Loudoun County), VA", kind="connection_pause", status="lifted",
-             from_year=2022, until_year=2022,
-             window_note="2022: Dominion temporarily paused new data-center connections in Loudoun, later resumed; "
-                         "exact dates not in the reference",
-             source=src("Dominion Energy (Loudoun County), VA")))
-    add(dict(moratorium_id="us-ga-douglas-2025-moratorium", region_id="US-GA", scope="local",
-             jurisdiction="Douglas County, GA", kind="moratorium", status="lifted", from_year=2025, until_year=2025,
-             window_note="90-day moratorium voted 2025-03-19 (4-1); expires ~mid-June 2025 unless extended (no "
-                         "extension in the reference), hence 'lifted'",
-             source=src("Douglas County, GA")))
-    add(dict(moratorium_id="us-ga-coweta-2025-moratorium", region_id="US-GA", scope="local",
-             jurisdiction="Coweta County, GA", kind="moratorium", status="lifted", from_year=2025, until_year=2025,
-             window_note="2025-05 to 2025-12-17: 180-day moratorium (extended) while drafting a data-center "
-                         "ordinance; ordinance vote 2025-12-16",
-             source=src("Coweta County, GA")))
-    add(dict(moratorium_id="us-ga-fayetteville-2026-ban", region_id="US-GA", scope="local",
-             jurisdiction="City of Fayetteville, GA", kind="ban", status="enacted", from_year=2026, until_year=2100,
-             window_note="open-ended; 2026-03-05 Ordinance 26-O-12 prohibits new data centers in every zoning district",
-             source=src("Fayetteville, GA")))
-    add(dict(moratorium_id="us-ga-cobb-2026-moratorium-proposal", region_id="US-GA", scope="local",
-             jurisdiction="Cobb County, GA", kind="moratorium", status="proposed", from_year=2026, until_year=2026,
-             window_note="2026-02: county weighing a 180-day moratorium (would run into ~Aug-Sep 2026)",
-             source=src(multi)))
-    add(dict(moratorium_id="us-ga-athens-clarke-2026-ban-proposal", region_id="US-GA", scope="local",
-             jurisdiction="Athens-Clarke County, GA", kind="ban", status="proposed", from_year=2026, until_year=2100,
-             window_note="open-ended; 2026-02: a ban was floated, no vote reported",
-             source=src(multi)))
-    add(dict(moratorium_id="us-nj-phillipsburg-2026-ban", region_id="US-NJ", scope="local",
-             jurisdiction="Town of Phillipsburg, NJ", kind="ban", status="proposed", from_year=2026, until_year=2100,
-             window_note="open-ended; unanimous ban in all zones, final vote set for 2026-03-10 per a source dated "
-                         "2026-02-25; outcome of the final vote not in the reference, hence 'proposed'",
-             source=src(multi)))
-    add(dict(moratorium_id="us-nc-kings-mountain-2026-moratorium", region_id="US-NC", scope="local",
-             jurisdiction="City of Kings Mountain, NC", kind="moratorium", status="proposed", from_year=2026,
-             until_year=2026,
-             window_note="2026-02: 6-month moratorium; the reference lists it among moratoria 'proposed or adopted' "
-                         "without saying which, hence 'proposed' until confirmed",
-             source=src(multi)))
-    add(dict(moratorium_id="us-in-dearborn-2026-moratorium", region_id="US-IN", scope="local",
-             jurisdiction="Dearborn County, IN (Board of Commissioners)", kind="moratorium", status="enacted",
-             from_year=2026, until_year=2027,
-             window_note="moratorium of up to one year on processing rezoning applications for data centers (and "
-                         "commercial solar/storage), approved 2026-02-24, in effect from 2026-02-25 (to ~2027-02)",
-             source=src(multi) + "; adoption checked against WVXU 2026-02-25 "
-                                 "(https://www.wvxu.org/environment/2026-02-25/dearborn-county-moratorium-solar-farms-data-center)"))
-    add(dict(moratorium_id="us-mo-st-charles-2026-moratorium", region_id="US-MO", scope="local",
-             jurisdiction="City of St. Charles, MO", kind="moratorium", status="enacted", from_year=2026,
-             until_year=2026,
-             window_note="2026-05: city council approved a moratorium on data-center construction; duration not in "
-                         "the reference (coded as 2026 only)",
-             source=src("St. Charles, MO")))
+    R: list[dict] = []
+
+    def add(**row):
+        R.append({"scope": "state", "county_fips": "", "zone_capacity_share": "",
+                  "zone_share_source": "not applicable: a state measure covers every zone of its state",
+                  "size_threshold_mw": "", "as_of": MOR_AS_OF, **row})
+
+    # ---- the founding brief's four claims, kept as reported (scenario brief_2026.yaml)
+    add(moratorium_id="us-va-2026-pause", region_id="US-VA", jurisdiction="Virginia (as reported)",
+        kind="approvals", status="as_reported", decision_date="2026-01", from_year=2026, until_year=2026,
+        window_note="early 2026: Virginia 'paused approval of new data-center projects'; no end date reported "
+                    "(coded as 2026 only); not borne out by the public record: the moratorium bill HB 1515 was "
+                    "continued to the 2027 session (row us-va-2028-permit-bill)",
+        source=BRIEF)
+    add(moratorium_id="us-ga-2027-pause-extension", region_id="US-GA", jurisdiction="Georgia (as reported)",
+        kind="approvals", status="as_reported", decision_date="2026-01", from_year=2026, until_year=2027,
+        window_note="early 2026: Georgia 'extended its pause through 2027'; start date not reported (coded from "
+                    "2026); not borne out by the public record: the statewide bills failed when the 2026 session "
+                    "ended (rows us-ga-2026-one-year-ban-proposal, us-ga-hb1059-2026-moratorium)",
+        source=BRIEF)
+    add(moratorium_id="us-il-2026-as-reported", region_id="US-IL", jurisdiction="Illinois (as reported)",
+        kind="approvals", status="as_reported", decision_date="2026-01", from_year=2026, until_year=2026,
+        window_note="early 2026: Illinois 'brought in similar restrictions' per the founding brief; no dates (coded "
+                    "as 2026 only); the public record shows a pause of tax-incentive processing from 2026-07-01, a "
+                    "cost and not a ban (datasets/cost_adders.csv il-dcip-2026-pause)",
+        source=BRIEF)
+    add(moratorium_id="us-mi-2026-as-reported", region_id="US-MI", jurisdiction="Michigan (as reported)",
+        kind="approvals", status="as_reported", decision_date="2026-01", from_year=2026, until_year=2026,
+        window_note="early 2026: Michigan 'brought in similar restrictions' per the founding brief; coded as 2026 "
+                    "only; the public record shows bills to pause until 2027-04-01, still in committee "
+                    "(row us-mi-2027-moratorium-proposal)",
+        source=BRIEF)
+    # ---- state bills, as of MOR_AS_OF
+    add(moratorium_id="us-va-2028-permit-bill", region_id="US-VA",
+        jurisdiction="Virginia General Assembly, HB 1515 (2026 session)", kind="approvals", status="carried_over",
+        decision_date="2026-02-06", from_year=2027, until_year=2028,
+        window_note="HB 1515 'Local approval of data centers; temporary moratorium': no final local approval "
+                    "(rezoning, special exception, special use permit, site plan) of a new data center until pending "
+                    "data-center interconnection requests are met or 2028-07-01, whichever is earlier; continued to "
+                    "2027 in House Rules (voice vote) 2026-02-06. If passed in 2027 it would take effect 2027-07-01 "
+                    "(Virginia's usual effective date; coded from 2027); 2028 counted whole",
+        source="Virginia General Assembly, HB 1515 (2026), bill history 'Continued to 2027 in Rules (Voice Vote)' "
+               "2026-02-06, Virginia Legislative Information System, as listed at "
+               "https://legilist.com/states/virginia/bill/2026/hb-1515 and "
+               "https://capitolkey.org/states/va/2026-regular-session/hb/1515")
+    add(moratorium_id="us-ga-2026-one-year-ban-proposal", region_id="US-GA",
+        jurisdiction="Georgia General Assembly (2026 session)", kind="approvals", status="failed",
+        decision_date="2026-04-06", from_year=2026, until_year=2027,
+        window_note="one-year ban from July 2026 under consideration early 2026; no statewide data-center bill "
+                    "passed before the session ended (sine die, April 2026)",
+        source="13WMAZ, 'Georgia lawmakers fail to pass data center bills, leaving tax breaks and power costs "
+               "unchanged', 2026-04-06; WABE, 'Advocates frustrated after 20 data center bills fail to pass Georgia "
+               "legislature', 2026-04-17 (both as clipped at https://datacentersignal.com/clip/"
+               "4c755bb9-2af3-461f-96f9-25922c0cd8f8 and .../ef164d53-5eaa-4023-a0bf-6e58faabb473)")
+    add(moratorium_id="us-ga-hb1059-2026-moratorium", region_id="US-GA",
+        jurisdiction="Georgia General Assembly, HB 1059 (2026 session)", kind="construction", status="failed",
+        decision_date="2026-04-06", from_year=2026, until_year=2028,
+        window_note="HB 1059 'Data Center Impact Assessment and Development Moratorium Act of 2026': no permits for "
+                    "construction or development of new data centers 2026-07-01 to 2028-12-31; did not advance "
+                    "before sine die",
+        source="Georgia General Assembly HB 1059 (2025-2026 session), https://www.billtrack50.com/billdetail/1955985; "
+               "outcome: 13WMAZ 2026-04-06 (https://datacentersignal.com/clip/4c755bb9-2af3-461f-96f9-25922c0cd8f8)")
+    add(moratorium_id="us-mi-2027-moratorium-proposal", region_id="US-MI",
+        jurisdiction="Michigan House Bills 5594-5596 (and Senate Bills 1018-1020)", kind="approvals",
+        status="proposed", decision_date="2026-02-26", from_year=2026, until_year=2027,
+        window_note="'Data Center Regulation Act': no state or local permits and no start of operations for new data "
+                    "centers until 2027-04-01; introduced 2026-02-26 and referred to the House Committee on "
+                    "Government Operations, still in committee; coded from 2026 (enactment) to 2027",
+        source="FOX 17 West Michigan, 'State Representative Jennifer Wortz introduces bills to halt data center "
+               "development in Michigan until 2027', 2026-02-27, https://www.fox17online.com/news/local-news/"
+               "state-representative-jennifer-wortz-introduces-bills-to-halt-data-center-development-in-michigan-"
+               "until-2027; WKAR, 2026-02-26, https://www.wkar.org/wkar-news/2026-02-26/"
+               "michigan-house-reps-call-for-moratorium-on-data-centers")
+    add(moratorium_id="us-ny-2026-permit-pause", region_id="US-NY",
+        jurisdiction="New York State Legislature (permit moratorium bill)", kind="approvals", status="proposed",
+        decision_date="2026-06-05", from_year=2026, until_year=2027, size_threshold_mw=20,
+        window_note="one-year pause on Department of Environmental Conservation approval of data centers drawing 20 "
+                    "MW or more at peak, while DEC studies their impacts; passed by the Legislature 2026-06-04 and "
+                    "sent to the Governor 2026-06-05; not signed as of the as_of date, hence 'proposed'; coded "
+                    "2026-2027 (one year from signature)",
+        source="Inside Climate News, 'New York State Gets One Step Closer to a Data Center Moratorium', "
+               "2026-06-04, https://insideclimatenews.org/news/04062026/new-york-data-center-moratorium-bill/; "
+               "Pluribus News, 'N.Y. steps closer to data center development moratorium', https://pluribusnews.com/"
+               "news-and-events/n-y-steps-closer-to-data-center-development-moratorium/ (20 MW threshold)")
+    # ---- local measures (county polygon in jurisdictions.geojson)
+    add(moratorium_id="us-va-loudoun-2025-by-right-end", scope="county", **local("51107"),
+        jurisdiction="Loudoun County, VA (Board of Supervisors)", kind="approvals", status="enacted",
+        decision_date="2025-03-18", from_year=2025, until_year=2100,
+        window_note="open-ended; 2025-03-18 Board voted 7-2 to end by-right data centers (now conditional use / "
+                    "special exception with public hearing); applications filed by 2025-02-12 and >500 ft from "
+                    "homes grandfathered. A restriction, not a ban: coded as blocking approvals in the county, an "
+                    "upper bound on its effect",
+        source=src("Loudoun County, VA"))
+    add(moratorium_id="us-va-dominion-2022-connection-pause", scope="utility", **local("51107"),
+        jurisdiction="Dominion Energy (Loudoun County), VA", kind="connections", status="lifted",
+        decision_date="2022", from_year=2022, until_year=2022,
+        window_note="2022: Dominion temporarily paused new data-center connections in Loudoun, later resumed; "
+                    "exact dates not in the source",
+        source=src("Dominion Energy (Loudoun County), VA"))
+    add(moratorium_id="us-ga-douglas-2025-moratorium", scope="county", **local("13097"),
+        jurisdiction="Douglas County, GA", kind="approvals", status="expired", decision_date="2025-03-19",
+        from_year=2025, until_year=2025,
+        window_note="90-day moratorium voted 2025-03-19 (4-1); ran out ~mid-June 2025 (no extension reported)",
+        source=src("Douglas County, GA"))
+    add(moratorium_id="us-ga-coweta-2025-moratorium", scope="county", **local("13077"),
+        jurisdiction="Coweta County, GA", kind="approvals", status="expired", decision_date="2025-12-16",
+        from_year=2025, until_year=2025,
+        window_note="2025-05 to 2025-12-17: 180-day moratorium (extended) while drafting a data-center "
+                    "ordinance; ended with the ordinance vote 2025-12-16",
+        source=src("Coweta County, GA"))
+    add(moratorium_id="us-ga-fayetteville-2026-ban", scope="city", **local("13113"),
+        jurisdiction="City of Fayetteville, GA (Fayette County)", kind="approvals", status="enacted",
+        decision_date="2026-03-05", from_year=2026, until_year=2100,
+        window_note="open-ended; 2026-03-05 Ordinance 26-O-12 prohibits new data centers in every zoning district "
+                    "of the city; the city is represented by its county (Fayette)",
+        source=src("Fayetteville, GA"))
+    add(moratorium_id="us-ga-cobb-2026-moratorium-proposal", scope="county", **local("13067"),
+        jurisdiction="Cobb County, GA", kind="approvals", status="proposed", decision_date="2026-02",
+        from_year=2026, until_year=2026,
+        window_note="2026-02: county weighing a 180-day moratorium (would run into ~Aug-Sep 2026)",
+        source=src(multi))
+    add(moratorium_id="us-ga-athens-clarke-2026-ban-proposal", scope="county", **local("13059"),
+        jurisdiction="Athens-Clarke County, GA", kind="approvals", status="proposed", decision_date="2026-02",
+        from_year=2026, until_year=2100,
+        window_note="open-ended; 2026-02: a ban was floated, no vote reported",
+        source=src(multi))
+    add(moratorium_id="us-nj-phillipsburg-2026-ban", scope="city", **local("34041"),
+        jurisdiction="Town of Phillipsburg, NJ (Warren County)", kind="approvals", status="proposed",
+        decision_date="2026-02-25", from_year=2026, until_year=2100,
+        window_note="open-ended; unanimous ban in all zones, final vote set for 2026-03-10 per a source dated "
+                    "2026-02-25; outcome of the final vote not found, hence 'proposed'",
+        source=src(multi))
+    add(moratorium_id="us-nc-kings-mountain-2026-moratorium", scope="city", **local("37045"),
+        jurisdiction="City of Kings Mountain, NC (Cleveland County)", kind="approvals", status="proposed",
+        decision_date="2026-02", from_year=2026, until_year=2026,
+        window_note="2026-02: 6-month moratorium; the source lists it among moratoria 'proposed or adopted' "
+                    "without saying which, hence 'proposed' until confirmed",
+        source=src(multi))
+    add(moratorium_id="us-in-dearborn-2026-moratorium", scope="county", **local("18029"),
+        jurisdiction="Dearborn County, IN (Board of Commissioners)", kind="approvals", status="enacted",
+        decision_date="2026-02-24", from_year=2026, until_year=2027,
+        window_note="moratorium of up to one year on processing rezoning applications for data centers (and "
+                    "commercial solar/storage), approved 2026-02-24, in effect from 2026-02-25 (to ~2027-02)",
+        source=src(multi) + "; adoption checked against WVXU 2026-02-25 "
+                            "(https://www.wvxu.org/environment/2026-02-25/dearborn-county-moratorium-solar-farms-data-center)")
+    add(moratorium_id="us-mo-st-charles-2026-moratorium", scope="city", **local("29183"),
+        jurisdiction="City of St. Charles, MO (St. Charles County)", kind="construction", status="enacted",
+        decision_date="2026-05", from_year=2026, until_year=2026,
+        window_note="2026-05: city council approved a moratorium on data-center construction; duration not in "
+                    "the source (coded as 2026 only)",
+        source=src("St. Charles, MO"))
     return R
 
 
@@ -799,11 +879,13 @@ def check() -> int:
     for m in mor:
         if m["region_id"] not in ids:
             problems.append(f"{m['moratorium_id']}: region {m['region_id']}")
-        if m["status"] not in ("enacted", "proposed", "as_reported", "lifted"):
+        if m["status"] not in ("enacted", "proposed", "carried_over", "failed", "lifted", "expired", "as_reported"):
             problems.append(f"{m['moratorium_id']}: status")
-        if m["scope"] not in ("state", "local"):
+        if m["scope"] not in ("state", "county", "city", "utility"):
             problems.append(f"{m['moratorium_id']}: scope")
-        if m["kind"] not in ("moratorium", "permit_pause", "ban", "zoning_restriction", "connection_pause"):
+        if m["scope"] != "state" and not m["county_fips"]:
+            problems.append(f"{m['moratorium_id']}: local measure without county_fips")
+        if m["kind"] not in ("approvals", "connections", "construction"):
             problems.append(f"{m['moratorium_id']}: kind")
         if int(m["until_year"]) < int(m["from_year"]):
             problems.append(f"{m['moratorium_id']}: years")

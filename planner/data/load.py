@@ -127,6 +127,13 @@ def check_rules(df: pd.DataFrame, schema: TableSchema, label: str) -> None:
         bad = df["until_year"] < df["from_year"]
         if bad.any():
             raise DataError(label, "until_year", list(df.index[bad]), "until_year before from_year")
+        from planner.data.jurisdictions import county_fips_codes  # a county, city or utility measure needs its county
+
+        bad = (df["scope"] != "state") & ~df["county_fips"].astype(str).isin(county_fips_codes())
+        if bad.any():
+            raise DataError(label, "county_fips", list(df.index[bad]),
+                            "a 5-digit county FIPS code with a polygon in datasets/jurisdictions.geojson "
+                            "(a county, city or utility measure needs its county)")
 
 
 def load_tables(paths: dict[str, Path] | None = None) -> Tables:

@@ -97,21 +97,61 @@ HEADROOM_COLUMNS: tuple[str, ...] = (
     "headroom_1pct_mw",
 )
 
+#: Moratorium vocabulary (datasets/moratoria.csv); see planner/model/moratoria.py for what each kind blocks.
+MORATORIUM_SCOPES = ("state", "county", "city", "utility")
+MORATORIUM_STATUSES = ("enacted", "proposed", "carried_over", "failed", "lifted", "expired", "as_reported")
+MORATORIUM_KINDS = ("approvals", "connections", "construction")
+#: 0.1.0 kinds, still read: each blocks the clusters coming online in the window (the 0.1.0 rule, = connections).
+LEGACY_MORATORIUM_KINDS = ("moratorium", "permit_pause", "ban", "zoning_restriction", "connection_pause")
+
 MORATORIA = TableSchema(
     "moratoria",
     "moratorium_id",
     (
         Column("moratorium_id", S, "unique id"),
-        Column("region_id", S, "region it covers (regions.csv)"),
-        Column("scope", S, "state or local", choices=("state", "local")),
+        Column("region_id", S, "state id (every zone of the state) or zone id (regions.csv)"),
+        Column("scope", S, "state, county, city or utility", choices=MORATORIUM_SCOPES),
         Column("jurisdiction", S, "who imposed it"),
-        Column("kind", S, "moratorium, permit_pause, ban, zoning_restriction, connection_pause"),
-        Column("status", S, "enacted, proposed, as_reported or lifted",
-               choices=("enacted", "proposed", "as_reported", "lifted")),
+        Column("county_fips", S, "county, city and utility measures: 5-digit Census FIPS code of the county "
+               "(datasets/jurisdictions.geojson)", optional=True),
+        Column("zone_capacity_share", F, "county, city and utility measures: share of the zone's capacity for new "
+               "load the measure removes (blank: 0)", 0, 1, optional=True),
+        Column("zone_share_source", S, "source or assumption behind zone_capacity_share", optional=True),
+        Column("kind", S, "what it blocks: approvals, connections or construction",
+               choices=MORATORIUM_KINDS + LEGACY_MORATORIUM_KINDS),
+        Column("status", S, "enacted, proposed, carried_over, failed, lifted, expired or as_reported",
+               choices=MORATORIUM_STATUSES),
+        Column("decision_date", S, "ISO date of the vote, filing or report (YYYY-MM-DD, YYYY-MM or YYYY)", optional=True),
         Column("from_year", I, "first year covered (inclusive)", 2000, 2100),
         Column("until_year", I, "last year covered (inclusive); 2100 = open-ended", 2000, 2100),
+        Column("size_threshold_mw", F, "applies only to clusters whose grid load (IT x PUE) is at least this, MW "
+               "(blank: every size)", 0, 1e6, optional=True),
+        Column("as_of", S, "date the row was checked against the public record (ISO date)", optional=True),
         Column("window_note", S, "exact dates as published", optional=True),
         Column("source", S, "source"),
+    ),
+)
+
+#: Measures that are a cost, not a ban (datasets/cost_adders.csv), e.g. a paused tax incentive: a one-off
+#: cost per MW of IT load, added to the pair cost of the clusters it applies to (planner.inputs.apply_cost_adders).
+COST_ADDERS = TableSchema(
+    "cost_adders",
+    "adder_id",
+    (
+        Column("adder_id", S, "unique id"),
+        Column("region_id", S, "state id (every zone of the state) or zone id (regions.csv)"),
+        Column("kind", S, "approvals: clusters needing approval in the window; connections: clusters coming "
+               "online in it", choices=("approvals", "connections")),
+        Column("status", S, "enacted, proposed, carried_over, failed, lifted, expired or as_reported",
+               choices=MORATORIUM_STATUSES),
+        Column("decision_date", S, "ISO date of the decision (YYYY-MM-DD, YYYY-MM or YYYY)", optional=True),
+        Column("from_year", I, "first year covered (inclusive)", 2000, 2100),
+        Column("until_year", I, "last year covered (inclusive); 2100 = open-ended", 2000, 2100),
+        Column("usd_per_mw_it", F, "one-off cost per MW of IT load, USD (incurred in the online year)", 0, 1e8),
+        Column("as_of", S, "date the row was checked against the public record", optional=True),
+        Column("window_note", S, "exact dates as published", optional=True),
+        Column("value_source", S, "source or assumption behind usd_per_mw_it"),
+        Column("source", S, "source of the measure"),
     ),
 )
 
