@@ -24,9 +24,9 @@ REF = SCENARIOS / "us_china_2030.yaml"
 #: Two or three values of each kind of cost-only key: a carbon price (costs), a power price
 #: (costs), a firm headroom (row bounds) and a yearly expansion cap (column bounds).
 KINDS = {
-    "carbon_price_usd_per_tco2.US": [0, 35.5, 150],
+    "carbon_price_usd_per_tco2.US": [0, 150],
     "overrides.regions.US-TX.price_usd_per_mwh": [50, 90],
-    "overrides.grid_regions.PJM.firm_headroom_mw": [0, 2500, 6000],
+    "overrides.grid_regions.PJM.firm_headroom_mw": [0, 6000],
     "parameters.expansion_max_mw_per_year_us": [500, 2000],
 }
 
