@@ -12,7 +12,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "planner needs Python 3.11 or newer"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,geometry-sources]'
+	$(BIN)/python -m pip install --quiet --no-deps powergenome==0.8.0  # only its IPM region outlines (zones rebuild test)
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -89,13 +89,16 @@ def build_inputs(scenario: Scenario, tables: Tables | None = None) -> Inputs:
     if tables is None:
         tables = load_tables(dataset_paths(scenario))
     params = _parameters(scenario, tables)
-    regions = _apply_overrides(tables.regions, scenario.overrides.regions, REGIONS, "overrides.regions", src)
-    grids = _apply_overrides(tables.grid_regions, scenario.overrides.grid_regions, GRID_REGIONS, "overrides.grid_regions", src)
+    zones_of = state_zones(tables.regions)
+    region_overrides = {z: f for rid, f in scenario.overrides.regions.items() for z in zones_of.get(rid, [rid])}
+    regions = _apply_overrides(tables.regions, region_overrides, REGIONS, "overrides.regions", src)
+    grids = firm_headroom(tables.grid_regions, params)
+    grids = _apply_overrides(grids, scenario.overrides.grid_regions, GRID_REGIONS, "overrides.grid_regions", src)
     if scenario.overrides.regions or scenario.overrides.grid_regions:
         _check_override_joins(scenario, regions, grids, tables)
     regions = _derive_region_columns(regions, params, scenario)
     grids = _expansion(grids, scenario, params)
-    clusters = _clusters(scenario, regions)
+    clusters = _clusters(scenario, regions, zones_of)
     moratoria = _moratoria(scenario, tables.moratoria, regions)
     sites = read_sites(_user_path(scenario, "sites"), regions) if scenario.sites else pd.DataFrame()
     if not len(sites):  # a local measure removes its share of its zone (a sites study uses the county polygon)
@@ -109,6 +112,61 @@ def build_inputs(scenario: Scenario, tables: Tables | None = None) -> Inputs:
     years = np.arange(scenario.horizon.first_year, scenario.horizon.last_year + 1)
     discount = pd.Series((1.0 + scenario.discount_rate) ** -(years - years[0]), index=years, name="discount")
     return Inputs(scenario, years, discount, regions, grids, clusters, pairs, exclusions, moratoria, params, tables, sites)
+
+
+def state_zones(regions: pd.DataFrame) -> dict[str, list[str]]:
+    """Zones of each split state: ``{"US-IL": ["US-IL-MISO", "US-IL-PJM"], ...}``.
+
+    A state id stands for all its zones wherever a scenario names a region
+    (``allowed_regions``, ``user_hub.region_id``, ``overrides.regions``,
+    ``extra_moratoria``), so scenarios written for 0.1.0 keep working. States
+    that are a single zone keep their id as the zone id and are not listed.
+
+    Parameters
+    ----------
+    regions
+        The regions (zones) table, with ``state_id``.
+
+    Returns
+    -------
+    dict
+        State id -> zone ids, in table order.
+    """
+    out: dict[str, list[str]] = {}
+    if "state_id" not in regions.columns:
+        return out
+    for rid, sid in zip(regions["region_id"], regions["state_id"]):
+        if sid != rid and sid not in regions.index:
+            out.setdefault(sid, []).append(rid)
+    return out
+
+
+def firm_headroom(grids: pd.DataFrame, params: dict[str, float]) -> pd.DataFrame:
+    """Firm headroom from the named assumption where the table says so.
+
+    Grid regions with ``firm_rule == "share_of_0p25pct"`` get
+    ``firm_headroom_mw = firm_share_of_0p25pct_headroom x headroom_0p25pct_mw``
+    (no published firm figure: all but PJM in the bundled table); the others keep
+    their published value. Scenario overrides of ``firm_headroom_mw`` apply after this.
+
+    Parameters
+    ----------
+    grids
+        The grid-regions table.
+    params
+        Parameter values after scenario overrides.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``firm_headroom_mw`` set.
+    """
+    g = grids.copy()
+    if "firm_rule" not in g.columns:
+        return g
+    derived = g["firm_rule"] == "share_of_0p25pct"
+    g.loc[derived, "firm_headroom_mw"] = params["firm_share_of_0p25pct_headroom"] * g.loc[derived, "headroom_0p25pct_mw"]
+    return g
 
 
 def _user_path(scenario: Scenario, key: str) -> Path:
@@ -139,6 +197,7 @@ def dataset_paths(scenario: Scenario) -> dict[str, Path]:
 
 def _parameters(scenario: Scenario, tables: Tables) -> dict[str, float]:
     params = {k: float(v) for k, v in tables.parameters["value"].items()}
+    params.setdefault("firm_share_of_0p25pct_headroom", 0.25)  # 0.1.0 parameter tables (firm headroom published)
     for name, value in scenario.parameters.items():
         if name not in params:
             raise ScenarioError(scenario.source, f"parameters.{name}", value, f"one of {', '.join(sorted(params))}")
@@ -227,19 +286,26 @@ def _expansion(grids: pd.DataFrame, scenario: Scenario, p: dict[str, float]) -> 
     return g
 
 
-def _clusters(scenario: Scenario, regions: pd.DataFrame) -> pd.DataFrame:
+def _clusters(scenario: Scenario, regions: pd.DataFrame, zones_of: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    zones_of = zones_of if zones_of is not None else state_zones(regions)
     rows = []
     for i, c in enumerate(scenario.clusters):
+        allowed: list[str] = []
         for j, rid in enumerate(c.allowed_regions or ()):
-            if rid not in regions.index:
+            if rid not in regions.index and rid not in zones_of:
                 raise ScenarioError(scenario.source, f"clusters[{i}].allowed_regions[{j}]", rid, "a region id such as US-VA or CN-GS")
+            allowed += zones_of.get(rid, [rid])
         hub_lon = hub_lat = rtt = np.nan
         if c.user_hub is not None:
             rtt = c.user_hub.max_rtt_ms
             if c.user_hub.region_id is not None:
-                if c.user_hub.region_id not in regions.index:
-                    raise ScenarioError(scenario.source, f"clusters[{i}].user_hub.region_id", c.user_hub.region_id, "a region id such as US-VA or CN-GS")
-                hub_lon, hub_lat = regions.loc[c.user_hub.region_id, ["lon", "lat"]]
+                hub = c.user_hub.region_id
+                if hub in regions.index:
+                    hub_lon, hub_lat = regions.loc[hub, ["lon", "lat"]]
+                elif hub in zones_of:  # a state id: the state's own point
+                    hub_lon, hub_lat = regions.loc[zones_of[hub][0], ["state_lon", "state_lat"]]
+                else:
+                    raise ScenarioError(scenario.source, f"clusters[{i}].user_hub.region_id", hub, "a region id such as US-VA or CN-GS")
             else:
                 hub_lon, hub_lat = c.user_hub.lon, c.user_hub.lat
         rows.append(
@@ -251,7 +317,7 @@ def _clusters(scenario: Scenario, regions: pd.DataFrame) -> pd.DataFrame:
                 "utilisation": c.utilisation,
                 "curtailment_pct": c.curtailment_pct,
                 "allowed_countries": ";".join(c.allowed_countries or (("US", "CN") if scenario.allow_cross_border else (c.home_country,))),
-                "allowed_regions": ";".join(c.allowed_regions or ()),
+                "allowed_regions": ";".join(dict.fromkeys(allowed)),
                 "hub_lon": hub_lon,
                 "hub_lat": hub_lat,
                 "hub_region_id": c.user_hub.region_id if c.user_hub and c.user_hub.region_id else "",

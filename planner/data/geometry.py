@@ -2,8 +2,8 @@
 
 The bundled file ``datasets/regions_geometry.gpkg`` holds one (multi)polygon per
 region (zone) of ``datasets/regions.csv``, in EPSG:4326, layer ``regions``,
-columns ``region_id``, ``country``, ``geometry``; layer ``states`` holds the
-outlines of the 48 contiguous US states and DC (``state_id``) for maps.
+columns ``region_id``, ``country``, ``geometry``. (State outlines are not stored:
+they would add 0.4 MB; dissolve the zones by ``state_id`` of ``regions.csv``.)
 
 A US **zone** is the part of a state inside one grid region (``US-IL-PJM``,
 ``US-IL-MISO``; a state wholly inside one grid region keeps its id, ``US-VA``).
@@ -106,6 +106,13 @@ IPM_TO_GRID: dict[str, str] = {
 #: strip and Powell Valley's TVA area in south-west Virginia (2.4 %, 2,551 km2).
 MIN_ZONE_SHARE = 0.02
 MIN_ZONE_KM2 = 3000.0
+#: Morphological opening of the bundled US zones, metres in EPSG:5070 (erode, then
+#: dilate by this much). Where an IPM outline runs a few metres from a state border,
+#: the cut leaves hairline strips and necks that are valid in degrees but
+#: self-intersect once a map reprojects them; the opening removes every feature
+#: narrower than 600 m. It only shrinks a zone, so zones never overlap (gaps of at
+#: most a few hundred metres open along some borders, far below a map pixel).
+OPEN_M = 300.0
 #: Equal-area CRS for areas (CONUS Albers, NAD83).
 AREA_CRS = 5070
 
@@ -241,7 +248,17 @@ def read_states():
     return us[["state_id", "geometry"]]
 
 
-def us_zones():
+def _polygons(geom):
+    """The polygon parts of *geom* (a cut can leave lines and points) as a MultiPolygon."""
+    import shapely
+
+    geom = shapely.make_valid(geom)
+    polys = [p for p in getattr(geom, "geoms", [geom]) if p.geom_type == "Polygon"]
+    polys += [q for p in getattr(geom, "geoms", []) if p.geom_type == "MultiPolygon" for q in p.geoms]
+    return shapely.MultiPolygon(polys)
+
+
+def us_zones(states=None, kept: dict[str, list[str]] | None = None):
     """States cut by the grid regions of their EPA IPM regions.
 
     Each state is intersected with the union of the IPM regions of each grid
@@ -249,12 +266,22 @@ def us_zones():
     state's area, and any part of the state no IPM region covers, go to the
     state's largest zone, so the zones of a state tile it exactly.
 
+    Parameters
+    ----------
+    states
+        ``state_id``, ``geometry`` to cut (default: :func:`read_states`, full
+        resolution). The bundled file cuts the *simplified* state coverage, so
+        the zones of neighbouring states never overlap.
+    kept
+        State id -> grid regions to keep as zones (default: decided here by the
+        sliver rule); passed so the simplified cut keeps the full-resolution zones.
+
     Returns
     -------
     geopandas.GeoDataFrame
         ``region_id``, ``state_id``, ``grid_region_id``, ``ipm_regions``
-        (``+``-joined, largest area first), ``area_km2``, ``geometry`` (EPSG:4326,
-        full resolution), sorted by region id.
+        (``+``-joined, largest area first), ``area_km2``, ``geometry`` (EPSG:4326),
+        sorted by region id.
     """
     import geopandas as gpd
     import pyogrio
@@ -267,7 +294,7 @@ def us_zones():
         raise SystemExit(f"{ipm_path}: IPM regions without a grid region in IPM_TO_GRID: {unknown}")
     ipm["geometry"] = shapely.make_valid(ipm.geometry.values)
     ipm["grid"] = ipm["IPM_Region"].map(IPM_TO_GRID)
-    states = read_states()
+    states = read_states() if states is None else states
     rows = []
     for sid, sgeom in zip(states["state_id"], states.geometry):
         hit = ipm[ipm.intersects(sgeom)]
@@ -285,17 +312,24 @@ def us_zones():
         state_area = float(gpd.GeoSeries([sgeom], crs=4326).to_crs(AREA_CRS).area.iloc[0]) / 1e6
         share = dict(zip(parts, area / state_area))
         largest = max(parts, key=lambda g: share[g])
-        kept = [g for g in parts if g == largest or (share[g] >= MIN_ZONE_SHARE and share[g] * state_area >= MIN_ZONE_KM2)]
-        others = [parts[g] for g in kept if g != largest]
+        keep = [g for g in parts if g == largest or (share[g] >= MIN_ZONE_SHARE and share[g] * state_area >= MIN_ZONE_KM2)]
+        if kept is not None:
+            keep = [g for g in kept[sid] if g in parts]
+            largest = max(keep, key=lambda g: share[g])
+        if kept is not None:  # the simplified cut for the bundled file: no needle-thin cut artefacts
+            for g in keep:
+                if g != largest:
+                    parts[g] = _drop_small_parts(_polygons(shapely.set_precision(parts[g], 1e-6)), MIN_PART_AREA_DEG2)
+        others = [parts[g] for g in keep if g != largest]
         parts[largest] = shapely.difference(sgeom, shapely.union_all(others)) if others else sgeom
-        for grid in kept:
-            geom = parts[grid]
-            polys = [p for p in getattr(geom, "geoms", [geom]) if p.geom_type == "Polygon"]
-            geom = shapely.MultiPolygon(polys)
+        if kept is not None and others:
+            parts[largest] = _drop_small_parts(_polygons(parts[largest]), MIN_PART_AREA_DEG2)
+        for grid in keep:
+            geom = _polygons(parts[grid])
             km2 = float(gpd.GeoSeries([geom], crs=4326).to_crs(AREA_CRS).area.iloc[0]) / 1e6
             names = sorted(ipm_area[grid], key=lambda k: -ipm_area[grid][k])
             rows.append({
-                "region_id": sid if len(kept) == 1 else f"{sid}-{grid}",
+                "region_id": sid if len(keep) == 1 else f"{sid}-{grid}",
                 "state_id": sid, "grid_region_id": grid,
                 "ipm_regions": "+".join(n for n in names if ipm_area[grid][n] >= 1.0),
                 "area_km2": km2, "geometry": geom,
@@ -403,14 +437,34 @@ def build_geometries(
         ``region_id``, ``country``, ``geometry`` (MultiPolygon), EPSG:4326.
     """
     import geopandas as gpd
+    import shapely
 
     src = read_sources()
     parts = []
-    for country in ("US", "CN"):  # each country is one coverage: simplify its shared borders together
-        sub = src[src["country"] == country].copy()
-        trimmed = [_drop_small_parts(g, min_part_area, NORTH_OF.get(rid)) for rid, g in zip(sub["region_id"], sub.geometry)]
-        sub["geometry"] = _simplify(trimmed, tolerance)
-        parts.append(sub)
+    # China: the provinces are one coverage: simplify their shared borders together
+    sub = src[src["country"] == "CN"].copy()
+    trimmed = [_drop_small_parts(g, min_part_area, NORTH_OF.get(rid)) for rid, g in zip(sub["region_id"], sub.geometry)]
+    sub["geometry"] = _simplify(trimmed, tolerance)
+    # US: simplify the state coverage, then cut it into zones (cutting first and simplifying
+    # the zones would not be a valid coverage: the cuts add vertices on one side of a border only)
+    full = src[src["country"] == "US"]
+    kept: dict[str, list[str]] = {}
+    for rid in full["region_id"]:
+        sid = rid[:5]
+        kept.setdefault(sid, []).append(rid[6:] if len(rid) > 5 else "")
+    states = build_state_outlines(tolerance, min_part_area)
+    single = {sid for sid, g in kept.items() if g == [""]}
+    cut = us_zones(states[~states["state_id"].isin(single)], {k: v for k, v in kept.items() if k not in single})
+    whole = states[states["state_id"].isin(single)].rename(columns={"state_id": "region_id"})
+    us = gpd.GeoDataFrame(gpd.pd.concat([cut[["region_id", "geometry"]], whole], ignore_index=True), crs=4326)
+    us = us.sort_values("region_id").reset_index(drop=True)
+    us["country"] = "US"
+    us = us.set_geometry(us.geometry.to_crs(AREA_CRS))
+    opened = shapely.buffer(shapely.buffer(shapely.make_valid(us.geometry.values), -OPEN_M, join_style="mitre",
+                                           mitre_limit=2.0), OPEN_M, join_style="mitre", mitre_limit=2.0)
+    us = us.set_geometry(gpd.GeoSeries([_polygons(g) for g in opened], crs=AREA_CRS).to_crs(4326).values)
+    us["geometry"] = [_polygons(g) for g in us.geometry]
+    parts = [us, sub]
     out = gpd.GeoDataFrame(gpd.pd.concat(parts, ignore_index=True), geometry="geometry", crs=4326)
     return out[["region_id", "country", "geometry"]]
 
@@ -492,14 +546,12 @@ def main(argv: list[str] | None = None) -> int:
         path, zones_csv = geometry_path(), bundled_dir() / "build" / "zones.csv"
     t0 = time.perf_counter()
     gdf = build_geometries()
-    states = build_state_outlines()
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         path.unlink()
     # A fixed timestamp in the GeoPackage metadata keeps rebuilds byte-for-byte reproducible.
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
     pyogrio.write_dataframe(gdf, path, layer=LAYER, driver="GPKG", promote_to_multi=True)
-    pyogrio.write_dataframe(states, path, layer="states", driver="GPKG", promote_to_multi=True, append=True)
     _load_cached.cache_clear()
     zones_csv.parent.mkdir(parents=True, exist_ok=True)
     zone_table().to_csv(zones_csv, index=False, lineterminator="\n")

@@ -62,12 +62,12 @@ def read_csv_text(path: Path) -> pd.DataFrame:
 
 def check_table(df: pd.DataFrame, schema: TableSchema, label: str) -> pd.DataFrame:
     """Check and type the columns of *df* against *schema*."""
-    missing = [c for c in schema.names if c not in df.columns]
+    missing = [c.name for c in schema.columns if c.name not in df.columns and not c.optional]
     if missing:
         raise DataError(label, ", ".join(missing), "header", "missing column(s)")
     if df.empty:
         raise DataError(label, schema.key, "-", "the table has no rows")
-    df = df[schema.names].copy()
+    df = df.reindex(columns=schema.names, fill_value="")  # optional columns may be absent (0.1.0 tables)
     key = df[schema.key].astype(str).str.strip()
     rows = key.where(key != "", pd.Series(range(2, len(df) + 2), index=df.index).map(lambda n: f"line {n}"))
     dup = key[key.duplicated(keep=False)]
@@ -112,6 +112,13 @@ def check_table(df: pd.DataFrame, schema: TableSchema, label: str) -> pd.DataFra
             df[col.name] = df[col.name].astype(int)
     df = df.set_index(schema.key, drop=False)
     df.index.name = None
+    if schema.name == "regions":  # 0.1.0 tables: each region is its own single zone
+        df["state_id"] = df["state_id"].where(df["state_id"] != "", df["region_id"])
+        df["zone_share_of_state"] = df["zone_share_of_state"].fillna(1.0)
+        df["state_lon"] = df["state_lon"].fillna(df["lon"])
+        df["state_lat"] = df["state_lat"].fillna(df["lat"])
+    if schema.name == "grid_regions":
+        df["firm_rule"] = df["firm_rule"].where(df["firm_rule"] != "", "published")
     check_rules(df, schema, label)
     return df
 
@@ -123,6 +130,11 @@ def check_rules(df: pd.DataFrame, schema: TableSchema, label: str) -> None:
         bad = (np.diff(h, axis=1) < 0).any(axis=1)
         if bad.any():
             raise DataError(label, "headroom_*", list(df.index[bad]), "headroom must not shrink as curtailment grows")
+    if schema.name == "regions" and "state_id" in df.columns:
+        total = df.groupby("state_id")["zone_share_of_state"].sum()
+        bad = (total - 1.0).abs() > 1e-3
+        if bad.any():
+            raise DataError(label, "zone_share_of_state", list(total.index[bad]), "zone shares of a state must sum to 1")
     if schema.name == "moratoria":
         bad = df["until_year"] < df["from_year"]
         if bad.any():
@@ -162,9 +174,9 @@ def check_joins(frames: dict[str, pd.DataFrame], files: dict[str, str]) -> None:
     bad = joined != regions["country"]
     if bad.any():
         raise DataError(files["regions"], "country", list(regions.index[bad]), "country differs from its grid region's")
-    bad = ~mor["region_id"].isin(regions.index)
+    bad = ~mor["region_id"].isin(regions.index) & ~mor["region_id"].isin(regions["state_id"])
     if bad.any():
-        raise DataError(files["moratoria"], "region_id", list(mor.index[bad]), "region not in regions table")
+        raise DataError(files["moratoria"], "region_id", list(mor.index[bad]), "region (or state) not in regions table")
 
 
 def describe_tables() -> pd.DataFrame:

@@ -46,9 +46,15 @@ REGIONS = TableSchema(
         Column("region_id", S, "ISO 3166-2 id, e.g. US-VA, CN-GS"),
         Column("name", S, "English name"),
         Column("country", S, "US or CN", choices=("US", "CN")),
+        Column("state_id", S, "ISO 3166-2 id of the state or province the zone is part of (blank: region_id)", optional=True),
+        Column("zone_share_of_state", F, "the zone's share of its state's demand (blank: 1)", 0, 1, optional=True),
+        Column("zone_share_source", S, "source of the zone share", optional=True),
         Column("grid_region_id", S, "grid region the region belongs to (grid_regions.csv)"),
+        Column("grid_region_source", S, "why the zone is in its grid region", optional=True),
         Column("lon", F, "representative point longitude, degrees", -180, 180),
         Column("lat", F, "representative point latitude, degrees", -90, 90),
+        Column("state_lon", F, "the state's representative point longitude (a state id as hub), degrees", -180, 180, optional=True),
+        Column("state_lat", F, "the state's representative point latitude, degrees", -90, 90, optional=True),
         Column("point_source", S, "source of lon/lat"),
         Column("price_usd_per_mwh", F, "electricity price before adders, USD/MWh", 15, 500),
         Column("price_year", I, "year of the price", 2000, 2100),
@@ -84,6 +90,10 @@ GRID_REGIONS = TableSchema(
         Column("headroom_0p25pct_mw", F, "new load servable if it accepts 0.25% curtailment, MW", 0, 1e6),
         Column("headroom_0p5pct_mw", F, "new load servable if it accepts 0.5% curtailment, MW", 0, 1e6),
         Column("headroom_1pct_mw", F, "new load servable if it accepts 1% curtailment, MW", 0, 1e6),
+        Column("firm_rule", S, "published: firm_headroom_mw as given; share_of_0p25pct: firm headroom = "
+               "parameter firm_share_of_0p25pct_headroom x headroom_0p25pct_mw at load time (blank: published)",
+               optional=True, choices=("published", "share_of_0p25pct")),
+        Column("headroom_year", I, "year the headroom figures describe", 2000, 2100, optional=True),
         Column("firm_source", S, "source of the firm headroom"),
         Column("headroom_source", S, "source of the curtailment-enabled headroom"),
     ),
@@ -162,6 +172,7 @@ PARAMETERS = TableSchema(
         Column("parameter", S, "parameter name, with units"),
         Column("value", F, "value", -1e12, 1e12),
         Column("unit", S, "unit"),
+        Column("as_of_year", I, "year the value describes", 2000, 2100, optional=True),
         Column("source", S, "source"),
     ),
 )
@@ -186,6 +197,7 @@ PARAMETER_RANGES: dict[str, tuple[float, float]] = {
     "expansion_cost_usd_per_kw_cn": (0, 50_000),
     "expansion_lead_time_years_cn": (0, 30),
     "expansion_max_mw_per_year_cn": (0, 1e6),
+    "firm_share_of_0p25pct_headroom": (0, 1),
 }
 
 SCHEMAS = {s.name: s for s in (REGIONS, GRID_REGIONS, MORATORIA, PARAMETERS)}
