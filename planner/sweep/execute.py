@@ -530,7 +530,7 @@ def run_sweep(
         :mod:`planner.marginals`; ~0.5 s per case on the reference scenario).
     fast
         Use the affine fast path for cost-only keys (see :mod:`planner.sweep.engine`);
-        default: when the sweep has more cases than the probe builds cost.
+        default: when the sweep has more than 20 cases per varied key (the probes cost ~4 builds a key).
     return_placements
         Also return the placements table (see Returns).
     batch_size
@@ -584,7 +584,7 @@ def run_sweep(
     todo = [i for i in range(len(cases)) if i not in done_ids]
     n_keys = len(keys)
     if fast is None:
-        fast = len(todo) > 5 * max(1, n_keys)
+        fast = len(todo) > 20 * max(1, n_keys)  # the probes cost ~4 builds per key
     plan = make_plan(scenario, [cases[i] for i in todo] or cases[:1], marginals=marginals, fast=bool(fast))
     checkpoint = None
     if out is not None:
