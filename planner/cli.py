@@ -302,10 +302,6 @@ def _cmd_explain(args) -> int:
     return 0
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
-
-
 def _cmd_drivers(args) -> int:
     from planner.drivers import format_table, run_drivers
     from planner.scenario import load_scenario
@@ -319,3 +315,7 @@ def _cmd_drivers(args) -> int:
         tmp.replace(out)  # never a half-written table
         print(f"\nwritten: {out}")
     return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

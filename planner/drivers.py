@@ -121,8 +121,12 @@ def default_drivers(scenario: Scenario) -> tuple[list[Driver], dict[str, str]]:
         stretched = {f"overrides.regions.{rid}.capex_index": float(np.clip(1 + 2 * (v - 1), 0.2, 5.0)) for rid, v in idx.items()}
         drivers.append(Driver("construction-cost index", "flat 1.0", "deviations x2", flat, stretched,
                               f"{len(idx)} zones with an index other than 1.0"))
-    else:
-        skipped["construction-cost index"] = "every zone's capex_index is 1.0"
+    else:  # no regional index in the data: the national construction costs move instead (+-25 %)
+        keys = [k for k in ("capex_usd_per_mw_us", "capex_usd_per_mw_cn") if k in params]
+        drivers.append(Driver("construction-cost index", "x0.75", "x1.25",
+                              {f"parameters.{k}": 0.75 * params[k] for k in keys},
+                              {f"parameters.{k}": 1.25 * params[k] for k in keys},
+                              "no zone has a regional index: national USD/MW of IT x0.75 and x1.25"))
     td, sur = "cn_td_adder_usd_per_mwh", "cn_surcharge_usd_per_mwh"
     drivers.append(Driver("China price adders", "0 + 0", f"{2 * params[td]:.1f} + {2 * params[sur]:.1f}",
                           {f"parameters.{td}": 0.0, f"parameters.{sur}": 0.0},

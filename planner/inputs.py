@@ -278,10 +278,11 @@ def _expansion(grids: pd.DataFrame, scenario: Scenario, p: dict[str, float]) -> 
         lead.append(opt.lead_time_years if opt else p[f"expansion_lead_time_years_{cc}"])
         cap.append(opt.max_mw_per_year if opt else p[f"expansion_max_mw_per_year_{cc}"])
     g["expansion_cost_usd_per_kw"] = np.array(cost, dtype=float)
-    lead = np.array(lead, dtype=float)
-    if (lead % 1 != 0).any():
-        raise ScenarioError(scenario.source, "parameters.expansion_lead_time_years_*", float(lead[lead % 1 != 0][0]), "a whole number of years")
-    g["expansion_lead_time_years"] = lead.astype(int)
+    lead_years = np.array(lead, dtype=float)
+    if (lead_years % 1 != 0).any():
+        raise ScenarioError(scenario.source, "parameters.expansion_lead_time_years_*", float(lead_years[lead_years % 1 != 0][0]),
+                            "a whole number of years")
+    g["expansion_lead_time_years"] = lead_years.astype(int)
     g["expansion_max_mw_per_year"] = np.array(cap, dtype=float)
     return g
 
@@ -307,7 +308,7 @@ def _clusters(scenario: Scenario, regions: pd.DataFrame, zones_of: dict[str, lis
                 else:
                     raise ScenarioError(scenario.source, f"clusters[{i}].user_hub.region_id", hub, "a region id such as US-VA or CN-GS")
             else:
-                hub_lon, hub_lat = c.user_hub.lon, c.user_hub.lat
+                hub_lon, hub_lat = c.user_hub.lon, c.user_hub.lat  # type: ignore[assignment]  # both set by the schema
         rows.append(
             {
                 "cluster_id": c.id,

@@ -80,9 +80,10 @@ class Result:
 
         extra = None
         if maps:
-            from planner.maps import map_writer
+            from planner import maps as maps_module
 
-            extra = map_writer(self)  # None (and a warning in the summary) when regions have no geometry
+            writer: Any = maps_module.map_writer
+            extra = writer(self)  # None (and a warning in the summary) when regions have no geometry
         return write_result(self, Path(path), extra=extra)
 
     def plot(self, metric: str | None = None, year: int | str | None = None):
@@ -370,12 +371,17 @@ def _region_table(inputs, model, pairs, x, grid, limits) -> pd.DataFrame:
     # a region limit is one row for the whole horizon: its values are present values, USD per MW, kept apart
     for col, vals in _limit_columns(limits, "region_limit", regions.index, "region_limit").items():
         out[col] = pd.Series(vals, index=regions.index).reindex(rid).to_numpy()
+    # the measure in force in each zone and year (window years): a state-wide one flags every zone of its state
+    # (its id may be the state's); a local one flags its zone with "(part)", as it closes only part of it
     flag = pd.Series("", index=ry)
+    state = regions["state_id"] if "state_id" in regions.columns else pd.Series(regions.index, index=regions.index)
     for mid, m in inputs.moratoria.sort_index().iterrows():
-        if m["region_id"] in regions.index:
+        local = str(m.get("scope", "state")) not in ("state", "", "nan")
+        zones = regions.index[(regions.index == m["region_id"]) | (state.to_numpy() == m["region_id"])]
+        for z in zones:
             for y in years:
-                if m["from_year"] <= y <= m["until_year"] and flag[(m["region_id"], y)] == "":
-                    flag[(m["region_id"], y)] = mid
+                if m["from_year"] <= y <= m["until_year"] and flag[(z, y)] == "":
+                    flag[(z, y)] = f"{mid} (part)" if local else str(mid)
     out["moratorium"] = flag.to_numpy()
     return out.reset_index()
 

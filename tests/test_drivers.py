@@ -39,9 +39,18 @@ def test_default_drivers_are_the_named_assumptions():
     by = {d.name: d for d in drivers}
     assert by["carbon price"].high == {"carbon_price_usd_per_tco2.US": 190.0, "carbon_price_usd_per_tco2.CN": 190.0}
     assert by["moratorium set"].low == {"moratoria": []}
-    # the index driver sets every zone whose index is not 1.0 to 1.0 at low
-    idx = load_tables().regions["capex_index"]
-    assert set(by["construction-cost index"].low) == {f"overrides.regions.{r}.capex_index" for r in idx.index[idx != 1.0]}
+    # the index driver sets every zone whose index is not 1.0 to 1.0 at low; with no regional index in the
+    # data, it moves the national construction costs by -25 % / +25 %
+    tables = load_tables()
+    idx = tables.regions["capex_index"]
+    if (idx != 1.0).any():
+        assert set(by["construction-cost index"].low) == {f"overrides.regions.{r}.capex_index" for r in idx.index[idx != 1.0]}
+    else:
+        p = tables.parameters["value"]
+        assert by["construction-cost index"].low == {
+            "parameters.capex_usd_per_mw_us": 0.75 * float(p["capex_usd_per_mw_us"]),
+            "parameters.capex_usd_per_mw_cn": 0.75 * float(p["capex_usd_per_mw_cn"]),
+        }
 
 
 def test_drivers_match_independent_solves():
