@@ -147,3 +147,26 @@ def test_rebuild_reproduces_tables_byte_for_byte(tmp_path):
                    capture_output=True, env={**os.environ, "PLANNER_REFERENCE_DIR": str(REFERENCE)})
     for name in ("regions.csv", "grid_regions.csv", "parameters.csv"):
         assert (out / name).read_bytes() == (REPO / "datasets" / name).read_bytes(), name
+
+
+def test_010_site_file_with_state_ids_goes_to_the_zone_holding_each_point(tmp_path):
+    """A 0.1.0 sites file names states; in a split state each site goes to the zone that holds its point."""
+    import planner
+
+    (tmp_path / "sites.csv").write_text(
+        "site_id,region_id,lon,lat,capacity_mw,fixed_cost_usd\n"
+        "chicago,US-IL,-87.63,41.88,500,0\n"      # Chicago: ComEd, PJM
+        "springfield,US-IL,-89.65,39.80,500,0\n"  # Springfield: Ameren Illinois, MISO
+        "nowhere,US-IL,,,500,0\n"                 # no point: the state's largest zone by share
+        "dallas,US-TX,-96.80,32.78,500,0\n"
+    )
+    (tmp_path / "s.yaml").write_text(
+        "name: sites010\nhorizon: {first_year: 2030, last_year: 2030}\nsites: sites.csv\n"
+        "clusters:\n  - {id: k, home_country: US, it_load_mw: 100, online_year: 2030}\n"
+    )
+    inputs, _ = planner.build(planner.load_scenario(tmp_path / "s.yaml"))
+    got = inputs.sites["region_id"].to_dict()
+    assert got["chicago"] == "US-IL-PJM" and got["springfield"] == "US-IL-MISO"
+    zones = inputs.regions[inputs.regions["state_id"] == "US-IL"]
+    assert got["nowhere"] == zones["zone_share_of_state"].idxmax()
+    assert got["dallas"].startswith("US-TX")

@@ -62,6 +62,7 @@ def locate_sites(sites: pd.DataFrame, regions: pd.DataFrame, label: str) -> pd.D
     """
     sites = sites.copy()
     named = sites["region_id"] != ""
+    _resolve_state_ids(sites, regions, label)
     unknown = named & ~sites["region_id"].isin(regions.index)
     if unknown.any():
         raise DataError(label, "region_id", list(sites.index[unknown]), "not a region id of the regions table")
@@ -77,6 +78,40 @@ def locate_sites(sites: pd.DataFrame, regions: pd.DataFrame, label: str) -> pd.D
     sites.loc[fill, "lon"] = regions.loc[sites.loc[fill, "region_id"], "lon"].to_numpy()
     sites.loc[fill, "lat"] = regions.loc[sites.loc[fill, "region_id"], "lat"].to_numpy()
     return sites
+
+
+def _resolve_state_ids(sites: pd.DataFrame, regions: pd.DataFrame, label: str) -> None:
+    """A 0.1.0 site file names a state (``US-IL``) where a state is now split into zones: the site goes
+    to the zone of that state holding its point (the nearest of them, for a point just outside),
+    or, without a point, to the state's largest zone by share. In place."""
+    if "state_id" not in regions.columns:
+        return
+    split = sites["region_id"].isin(regions["state_id"]) & ~sites["region_id"].isin(regions.index)
+    if not split.any():
+        return
+    import geopandas as gpd
+
+    from planner.data.geometry import load_geometries
+
+    shapes = load_geometries().set_index("region_id")
+    for state, idx in sites.index[split].groupby(sites.loc[split, "region_id"]).items():
+        zones = regions.index[regions["state_id"] == state]
+        has_point = sites.loc[idx, "lon"].notna() & sites.loc[idx, "lat"].notna()
+        share = regions.loc[zones, "zone_share_of_state"] if "zone_share_of_state" in regions.columns else None
+        largest = str(share.idxmax()) if share is not None else str(zones[0])
+        sites.loc[idx[~has_point.to_numpy()], "region_id"] = largest
+        with_point = idx[has_point.to_numpy()]
+        if len(with_point) and zones.isin(shapes.index).all():
+            pts = gpd.GeoSeries(gpd.points_from_xy(sites.loc[with_point, "lon"].astype(float),
+                                                   sites.loc[with_point, "lat"].astype(float)), crs="EPSG:4326")
+            import warnings
+
+            with warnings.catch_warnings():  # degrees are fine for picking the nearest of a state's zones
+                warnings.simplefilter("ignore", UserWarning)
+                dist = np.column_stack([pts.distance(shapes.loc[z, "geometry"]).to_numpy() for z in zones])
+            sites.loc[with_point, "region_id"] = zones.to_numpy()[dist.argmin(axis=1)]
+        elif len(with_point):
+            sites.loc[with_point, "region_id"] = largest
 
 
 def _spatial_join(lon: pd.Series, lat: pd.Series, label: str) -> np.ndarray:
