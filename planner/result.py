@@ -120,7 +120,8 @@ def make_result(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, 
     x = v[cols.x]
     x[x < TOL] = 0.0
     u = v[cols.u]
-    new = v[cols.new_slice]
+    new = v[cols.new_slice].copy()
+    new[new < TOL] = 0.0  # solver noise (1e-9 MW), not capacity to build
     duals = sol.row_duals_usd if sol.row_duals_usd is not None else np.full(model.A.shape[0], np.nan)
     marg = marginals if marginals is not None else Marginals(mode="none")
     disc = inputs.discount
