@@ -106,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--solver", choices=["highs", "cbc"], help="solver (default: the scenario's, else highs)")
     s.add_argument("--write-lp", metavar="FILE", help="also write the LP to FILE")
     s.add_argument("--solver-log", action="store_true", help="show the solver's own log on stderr (solver.log=true)")
+    s.add_argument("--marginals", choices=["auto", "binding", "all", "none"],
+                   help="one-sided marginal values of the limits (solver.marginals; default auto: binding limits "
+                        "up to 20,000 pairs, none above)")
     s.add_argument("--profile", action="store_true", help="print where the time went (stderr)")
     s.add_argument("--no-maps", action="store_true", help="skip map.png, map.html and results.gpkg")
     s.set_defaults(func=_cmd_solve)
@@ -162,7 +165,8 @@ def _cmd_solve(args) -> int:
     from planner.solver import STATUS_EXIT_CODES, write_lp
 
     t0 = time.perf_counter()
-    scenario = load_scenario(args.scenario, args.overrides + (["solver.log=true"] if args.solver_log else []))
+    extra = (["solver.log=true"] if args.solver_log else []) + ([f"solver.marginals={args.marginals}"] if args.marginals else [])
+    scenario = load_scenario(args.scenario, args.overrides + extra)
     t_load = time.perf_counter() - t0
     log.info("scenario %s loaded (%d clusters) in %.3f s", scenario.name, len(scenario.clusters), t_load)
     outdir = Path(args.outdir or Path("results") / scenario.name)

@@ -165,10 +165,10 @@ class Solver(_Strict):
         "kept for one release for comparison). Both give the same optimum.",
     )
     log: bool = Field(False, description="Show the solver's own log on stderr (planner solve --solver-log).")
-    marginals: Literal["binding", "all", "none"] = Field(
-        "binding",
-        description="One-sided marginal values of the reported limits: for binding limits only (default), "
-        "for every limit, or none.",
+    marginals: Literal["auto", "binding", "all", "none"] = Field(
+        "auto",
+        description="One-sided marginal values of the reported limits: auto (binding limits for models up to "
+        "20,000 pairs, none above: they cost seconds to minutes at national site scale), binding, all, or none.",
     )
 
 

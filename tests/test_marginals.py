@@ -96,7 +96,8 @@ def test_raw_duals_differ_but_marginal_values_do_not():
 def test_warm_equals_cold():
     base = planner.load_scenario(SCENARIOS / "us_china_2030.yaml")
     w = WhatIf(base)
-    for change in (["carbon_price_usd_per_tco2.US=100"], ["parameters.expansion_cost_usd_per_kw_us=800"], ["moratoria=[]"]):
+    for change in (["carbon_price_usd_per_tco2.US=100"], ["parameters.expansion_cost_usd_per_kw_us=800"],
+                   ["overrides.grid_regions.MISO.firm_headroom_mw=1000"]):
         warm = w.solve(change)
         assert w.last_mode == "resolve"
         cold = planner.solve(base.with_overrides(change))
@@ -225,3 +226,17 @@ def test_every_binding_headroom_value_against_resolves(change):
                 assert sign < 0 and moved.status != "optimal", row  # a limit that cannot be lowered
                 continue
             assert sign * (base - moved.objective_usd) / d[row.year] == pytest.approx(expected, rel=1e-6, abs=1e-9 * base), (row, sign)
+
+
+def test_auto_mode_skips_marginal_values_above_the_pair_threshold(monkeypatch):
+    import planner.api
+
+    sc = planner.load_scenario(SCENARIOS / "us_china_2030.yaml")
+    assert sc.solver.marginals == "auto"
+    small = planner.solve(sc)
+    assert small.summary["marginal_values"]["mode"] == "binding"
+    monkeypatch.setattr(planner.api, "AUTO_MARGINALS_MAX_PAIRS", 10)
+    big = planner.solve(sc)
+    assert big.summary["marginal_values"]["mode"] == "none"
+    assert big.limits["value_of_plus_1mw_usd_per_mw_yr"].isna().all()
+    assert big.summary["objective_usd"] == small.summary["objective_usd"]
