@@ -42,8 +42,10 @@ import numpy as np
 from planner.model.core import Model
 from planner.solver import COST_SCALE, Solution, highs_instance
 
-#: Steps tried, MW, largest first: a limit at a kink closer than 1 MW is taken at 0.001 MW.
-DELTAS = (1.0, 0.001)
+#: First step, MW; a step that does not certify shrinks (x 0.001, or to half the distance to the kink found)
+#: down to MIN_DELTA. A value that cannot be certified is reported as NaN, never as a guess.
+DELTAS = (1.0,)
+MIN_DELTA = 1e-7
 #: Limits with at most this slack, relative to max(1, |limit|), are re-solved; the others are 0. Re-solving
 #: a limit that has room gives 0 exactly, so a generous tolerance costs time, never accuracy.
 BINDING_TOL = 1e-4
@@ -259,7 +261,8 @@ def _resolve_side(h, model: Model, rows: np.ndarray, sign: int, base_basis) -> t
     value = np.nan
     resolves = 0
     infeasible_everywhere = True
-    for delta in DELTAS:
+    delta = DELTAS[0]
+    while delta >= MIN_DELTA:
         moved_up = base_up + sign * delta
         h.changeRowsBounds(n, idx, lo, _highs_bounds(moved_up))
         # warm from whatever basis HiGHS holds (B0, or the last re-solve's B', which was certified optimal at
@@ -267,16 +270,20 @@ def _resolve_side(h, model: Model, rows: np.ndarray, sign: int, base_basis) -> t
         h.run()
         resolves += 1
         if h.getModelStatus() != status_ok:
-            continue  # infeasible this far out: try a smaller step
+            delta *= 1e-3  # infeasible this far out: try a smaller step
+            continue
         infeasible_everywhere = False
         upper = model.row_upper.copy()
         upper[rows] = moved_up
         point = _Point.read(h, model, upper)
         # B' is optimal at b + sign*delta; if it stays feasible all the way back to b, it is optimal on the
         # whole segment, z* is linear there and B''s dual is the slope
-        if point.max_step(h, rows, -sign) >= delta * (1 - 1e-9):
+        back = point.max_step(h, rows, -sign)
+        if back >= delta * (1 - 1e-9):
             value = -float(point.row_dual[rows].sum()) / COST_SCALE
             break
+        # B' holds on [delta - back, delta] only: a kink lies nearer b than delta - back
+        delta = min(delta * 1e-3, 0.5 * (delta - back))
     h.changeRowsBounds(n, idx, lo, _highs_bounds(base_up))
     if np.isnan(value) and sign < 0 and infeasible_everywhere:
         value = np.inf  # the limit cannot be lowered: no MW less can be had at any cost

@@ -265,7 +265,8 @@ def solve_with_pulp(model: Model, time_limit_s: float = 300.0, pulp_solver=None,
         values = np.full(len(names), np.nan)  # no solution: nothing to report, not zeros
     get = getattr(prob, "get_constraint_by_name", None) or prob.constraints.get
     try:
-        duals = np.array([(get(r).pi or 0.0) / COST_SCALE for r in _pulp_names(model.row_names(), "r")], dtype=float)
+        rows = [get(r) for r in _pulp_names(model.row_names(), "r")]  # None: a row with no finite limit (not exported)
+        duals = np.array([((c.pi or 0.0) if c is not None else 0.0) / COST_SCALE for c in rows], dtype=float)
     except (AttributeError, TypeError):
         duals = None
     objective = float(model.c @ values) if np.isfinite(values).all() else float("nan")

@@ -1,6 +1,7 @@
 """Region-level limits on new data-center load, where data or scenario give one.
 
-For each region r with a limit R_r (``max_new_load_mw``)::
+For each region r with a limit R_r (``max_new_load_mw``; +inf for a zone that a local
+moratorium of the data could limit but none applied does)::
 
     sum_k P[k, r] x[k, r] <= R_r                    (row ``region_limit[r]``)
 
@@ -20,6 +21,13 @@ from planner.model.core import Columns, RowBlock
 
 def region_limit_rows(inputs: Inputs, cols: Columns) -> RowBlock:
     limits = inputs.regions["max_new_load_mw"].dropna()
+    # zones that a local measure of the data could limit get their row whether or not a measure is applied
+    # (then with no upper limit), so that applying or lifting moratoria changes bounds only, never the rows
+    table = inputs.tables.moratoria if inputs.tables is not None else None
+    if table is not None and "scope" in table.columns:
+        local = table.loc[table["scope"] != "state", "region_id"]
+        could = pd.Index(local[local.isin(inputs.regions.index)].unique()).difference(limits.index)
+        limits = pd.concat([limits, pd.Series(np.inf, index=could)])
     pairs = cols.pairs
     if limits.empty:
         return RowBlock("region_limit", sp.csr_matrix((0, cols.n)), np.zeros(0), np.zeros(0), pd.DataFrame({"region_id": []}))
