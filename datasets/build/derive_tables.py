@@ -40,7 +40,7 @@ REF = Path(os.environ.get("PLANNER_REFERENCE_DIR", REPO.parent / "shared" / "ref
 CNY_PER_USD = 7.20
 CN_SURCHARGE_CNY_PER_KWH = 0.03
 CN_NATIONAL_INDUSTRIAL_USD_PER_MWH = 88.0  # dc_parameters.csv, china-briefing, 2024
-US_GENERATION_KWH = 4.2e12  # founding brief: "the US [generates] 4.2 trillion kWh"
+US_GENERATION_KWH = 4.2e12  # early-2026 news article: "the US [generates] 4.2 trillion kWh"
 DUKE_TOTALS_GW = {"0p25": 76.0, "0p5": 98.0, "1": 126.0}  # Duke TOTAL (22 BAs) row
 FIRM_SHARE_OF_0P25 = 0.25  # assumption, see SOURCES.md; parameters.csv firm_share_of_0p25pct_headroom
 OUT = DATASETS  # where write() puts the tables (--out DIR changes it)
@@ -242,7 +242,7 @@ def read(name: str) -> list[dict[str, str]]:
 def public(text: str) -> str:
     """A source without the path of the gathering folder (outside the repository): the
     public source the reference row names stays, the transcription file's name goes."""
-    text = text.replace("as cited in shared/reference README.md 'Figures from the project's founding brief'",
+    text = text.replace("as cited in shared/reference README.md 'Figures from the project's early-2026 news article'",
                         "figures quoted by that article")
     text = text.replace("as summarised in shared/reference README.md (founding-brief section)",
                         "as checked for the project in early 2026")
@@ -587,7 +587,7 @@ def build() -> None:
         hsrc = (f"assumption: no published figure for China; scaled like the US: grid average load = sum of member "
                 f"provincial annual demand {dem:,.0f} MWh (regions.csv, low confidence) / 8760 = {avg_mw:,.0f} MW, times "
                 f"the ratios of Duke's US totals (76/98/126 GW; Norris et al. 2025 via shared/reference) to US average "
-                f"load ({US_GENERATION_KWH / 1e12:.1f} trillion kWh / 8760 = {us_avg_gw:.1f} GW; founding brief): "
+                f"load ({US_GENERATION_KWH / 1e12:.1f} trillion kWh / 8760 = {us_avg_gw:.1f} GW; EIA Electric Power Annual 2023, US net generation about 4.2 trillion kWh): "
                 f"{ratios['0p25']:.4f}/{ratios['0p5']:.4f}/{ratios['1']:.4f} for 0.25/0.5/1%; plausible range 0.5x-2x")
         if gid == "CN-NORTH":
             hsrc += ("; Inner Mongolia is split (蒙西 North China / 蒙东 Northeast) and counted whole here")
@@ -624,8 +624,8 @@ MOR_COLS = ["moratorium_id", "region_id", "scope", "jurisdiction", "county_fips"
             "as_of", "window_note", "source"]
 PARAM_COLS = ["parameter", "value", "unit", "as_of_year", "source"]
 
-BRIEF = ("project founding brief (article, early 2026), as cited in shared/reference README.md "
-         "'Figures from the project's founding brief'")
+BRIEF = ("news article on AI compute and the US grid (early 2026; publisher not recorded), as cited in shared/reference README.md "
+         "'Figures from the project's early-2026 news article'")
 BRIEF_REC = ("public record as summarised in shared/reference README.md (founding-brief section): "
              "'The public record we could check shows these as proposed bills and local pauses'")
 #: Date the moratoria rows were last checked against the public record (the newest source read).
@@ -670,7 +670,7 @@ def moratoria() -> list[dict]:
                   "zone_share_source": "not applicable: a state measure covers every zone of its state",
                   "size_threshold_mw": "", "as_of": MOR_AS_OF, **row})
 
-    # ---- the founding brief's four claims, kept as reported (scenario brief_2026.yaml)
+    # ---- the early-2026 news article's four claims, kept as reported (scenario brief_2026.yaml)
     add(moratorium_id="us-va-2026-pause", region_id="US-VA", jurisdiction="Virginia (as reported)",
         kind="approvals", status="as_reported", decision_date="2026-01", from_year=2026, until_year=2026,
         window_note="early 2026: Virginia 'paused approval of new data-center projects'; no end date reported "
@@ -685,13 +685,13 @@ def moratoria() -> list[dict]:
         source=BRIEF)
     add(moratorium_id="us-il-2026-as-reported", region_id="US-IL", jurisdiction="Illinois (as reported)",
         kind="approvals", status="as_reported", decision_date="2026-01", from_year=2026, until_year=2026,
-        window_note="early 2026: Illinois 'brought in similar restrictions' per the founding brief; no dates (coded "
+        window_note="early 2026: Illinois 'brought in similar restrictions' per that early-2026 news article; no dates (coded "
                     "as 2026 only); the public record shows a pause of tax-incentive processing from 2026-07-01, a "
                     "cost and not a ban (datasets/cost_adders.csv il-dcip-2026-pause)",
         source=BRIEF)
     add(moratorium_id="us-mi-2026-as-reported", region_id="US-MI", jurisdiction="Michigan (as reported)",
         kind="approvals", status="as_reported", decision_date="2026-01", from_year=2026, until_year=2026,
-        window_note="early 2026: Michigan 'brought in similar restrictions' per the founding brief; coded as 2026 "
+        window_note="early 2026: Michigan 'brought in similar restrictions' per that early-2026 news article; coded as 2026 "
                     "only; the public record shows bills to pause until 2027-04-01, still in committee "
                     "(row us-mi-2027-moratorium-proposal)",
         source=BRIEF)
