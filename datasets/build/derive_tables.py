@@ -927,6 +927,26 @@ def parameters(c: dict, pjm: list[dict]) -> list[dict]:
         "it. Duke's 0.25% case already needs ~85 h/yr of curtailment (Norris et al. 2025, 'Rethinking Load "
         "Growth', TOTAL row), so firm service is a fraction of it. Range 0-0.5; the largest single lever on the "
         "reference plan")
+    # issue 11: value of a year of compute lost when a cluster comes online late (time to power)
+    f7 = crf(0.07, 20)
+    fac = 11_700_000 * f7
+    f5 = crf(0.07, 5)
+    add("delay_cost_usd_per_mw_yr", "8000000", "USD per MW of IT load per year of delay",
+        f"assumption: value of the compute forgone when a cluster comes online a year late, per MW of IT load. "
+        f"Anchors: (1) facility carrying cost: capex_usd_per_mw_us 11.7 M USD/MW annualised at 7% over "
+        f"asset_life_years 20 (CRF {f7:.4f}) = {fac / 1e6:.2f} M USD/MW-yr, the floor (a built shell waiting "
+        f"for power); (2) IT capital: a DGX H100 8-GPU server sold for ~270,000 USD (SemiAnalysis estimate, "
+        f"quoted in Epoch AI's public training-cost-trends notebook, github.com/epoch-research/training-cost-trends) "
+        f"and ~310,000 USD with InfiniBand (public cluster-cost sheet, Aug 2024); at ~10 kW of IT per 8-GPU "
+        f"server (assumption: 8 x 700 W H100 TDP plus CPUs, memory and network) that is ~100 servers or 27-31 M "
+        f"USD per MW, annualised at 7% over 5 years (CRF {f5:.4f}) = {27 * f5:.1f}-{31 * f5:.1f} M USD/MW-yr; "
+        f"(3) market value of the compute: H100 1-year reserved rental ~2.35 USD/GPU-h (SemiAnalysis, March 2026, "
+        f"as reported by techreaderdaily.com) x ~800 GPUs per MW x 8,760 h = ~16.5 M USD/MW-yr gross. Taken: "
+        f"8 M USD/MW-yr, the rental value less the IT capital that can be deferred with the delay (~7 M), the "
+        f"facility carrying cost (~1.1 M) and the energy not bought (~0.6 M at 60 USD/MWh x PUE 1.2) "
+        f"(16.5 - 7.1 - 1.1 - 0.6 = 7.7, rounded to 8), i.e. the margin lost, not the gross revenue. "
+        f"Range 1.1 M (only the facility idles; GPUs bought when power arrives) to 16.5 M (full rental value "
+        f"lost, scarce compute)")
     return P
 
 
