@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from planner.data.load import Tables, check_joins, check_rules, load_tables
+from planner.data.supply import SupplyTables, connection_lead_years, load_supply_tables, onsite_options
 from planner.data.sites import read_pair_costs, read_sites
-from planner.data.schemas import GRID_REGIONS, PARAMETER_RANGES, REGIONS
+from planner.data.schemas import GRID_REGIONS, OPTIONAL_PARAMETER_RANGES, PARAMETER_RANGES, REGIONS
 from planner.errors import DataError, ScenarioError, is_file
 from planner.scenario import Scenario
 
@@ -65,6 +66,14 @@ class Inputs:
     sites
         Candidate sites (empty for a region-level study): region, capacity,
         fixed cost, lead time. When present, pairs are (cluster, site).
+    onsite
+        On-site generation options, one row per (zone, technology) the scenario
+        allows (:func:`planner.data.supply.onsite_options`); empty unless
+        ``onsite.enabled``.
+    delay_cost_usd_per_mw_yr
+        Value of compute forgone per MW of IT per year late (0 unless ``time_to_power.enabled``).
+    supply
+        The supply tables read for this scenario (None when neither option is enabled).
     parameters
         Parameter values after scenario overrides.
     """
@@ -81,6 +90,9 @@ class Inputs:
     parameters: dict[str, float]
     tables: Tables | None
     sites: pd.DataFrame = field(default_factory=pd.DataFrame)
+    onsite: pd.DataFrame = field(default_factory=pd.DataFrame)
+    delay_cost_usd_per_mw_yr: float = 0.0
+    supply: SupplyTables | None = None
 
 
 def build_inputs(scenario: Scenario, tables: Tables | None = None) -> Inputs:
@@ -97,7 +109,9 @@ def build_inputs(scenario: Scenario, tables: Tables | None = None) -> Inputs:
     if scenario.overrides.regions or scenario.overrides.grid_regions:
         _check_override_joins(scenario, regions, grids, tables)
     regions = _derive_region_columns(regions, params, scenario)
-    grids = _expansion(grids, scenario, params)
+    supply = _supply_tables(scenario)
+    grids = _expansion(grids, scenario, params,
+                       connection_lead_years(supply, grids) if scenario.time_to_power.enabled and supply else None)
     clusters = _clusters(scenario, regions, zones_of)
     moratoria = _moratoria(scenario, tables.moratoria, regions)
     sites = read_sites(_user_path(scenario, "sites"), regions) if scenario.sites else pd.DataFrame()
@@ -105,13 +119,58 @@ def build_inputs(scenario: Scenario, tables: Tables | None = None) -> Inputs:
         regions = local_zone_limits(regions, grids, moratoria, scenario.horizon.first_year, scenario.horizon.last_year)
     locations = site_locations(sites, regions) if len(sites) else region_locations(regions)
     pairs, exclusions = eligible_pairs(clusters, locations, moratoria, params, scenario.horizon.first_year)
+    delay_cost = 0.0
+    if scenario.time_to_power.enabled:
+        delay_cost = _delay_cost(scenario, params)
+        if scenario.time_to_power.max_delay_years > 0:  # one pair per place and online year a cluster may take
+            later = delayed_clusters(clusters, scenario.time_to_power.max_delay_years, scenario.horizon.last_year)
+            pairs, _ = eligible_pairs(later, locations, moratoria, params, scenario.horizon.first_year)
+    requested = pairs["cluster_id"].map(clusters["online_year"]).to_numpy(dtype=int)
+    pairs["requested_online_year"] = requested
+    pairs["delay_years"] = pairs["online_year"].to_numpy(dtype=int) - requested
     if scenario.pair_costs:
         path = _user_path(scenario, "pair_costs")
         pairs = add_pair_costs(pairs, read_pair_costs(path), sites, clusters, regions, str(path))
     pairs = apply_cost_adders(scenario, pairs, regions, clusters, params)
     years = np.arange(scenario.horizon.first_year, scenario.horizon.last_year + 1)
     discount = pd.Series((1.0 + scenario.discount_rate) ** -(years - years[0]), index=years, name="discount")
-    return Inputs(scenario, years, discount, regions, grids, clusters, pairs, exclusions, moratoria, params, tables, sites)
+    onsite = onsite_options(scenario, supply, regions, zones_of) if scenario.onsite.enabled and supply else pd.DataFrame()
+    return Inputs(scenario, years, discount, regions, grids, clusters, pairs, exclusions, moratoria, params, tables, sites,
+                  onsite, delay_cost, supply)
+
+
+def _supply_tables(scenario: Scenario) -> SupplyTables | None:
+    """The supply tables the scenario needs (on-site ones, lead times), or None."""
+    names: tuple[str, ...] = ()
+    if scenario.onsite.enabled:
+        names += ("onsite_technologies", "onsite_cost_multipliers", "fuel_prices")
+    if scenario.time_to_power.enabled:
+        names += ("grid_connection_lead_times",)
+    if not names:
+        return None
+    return load_supply_tables(dataset_paths(scenario), names)
+
+
+def _delay_cost(scenario: Scenario, params: dict[str, float]) -> float:
+    """Delay cost per MW of IT per year: the scenario's, else the parameter."""
+    if scenario.time_to_power.delay_cost_usd_per_mw_yr is not None:
+        return float(scenario.time_to_power.delay_cost_usd_per_mw_yr)
+    if "delay_cost_usd_per_mw_yr" not in params:
+        raise ScenarioError(scenario.source, "time_to_power.delay_cost_usd_per_mw_yr", None,
+                            "a value, or the parameter delay_cost_usd_per_mw_yr in parameters.csv")
+    return params["delay_cost_usd_per_mw_yr"]
+
+
+def delayed_clusters(clusters: pd.DataFrame, max_delay_years: int, last_year: int) -> pd.DataFrame:
+    """Each cluster once per online year it may take: its requested year, and up to *max_delay_years*
+    later ones inside the horizon (``cluster_id`` repeats; ``online_year`` is the variant's)."""
+    delays = np.arange(max_delay_years + 1)
+    online = clusters["online_year"].to_numpy(dtype=int)
+    k, d = np.divmod(np.arange(len(clusters) * len(delays)), len(delays))
+    keep = online[k] + delays[d] <= last_year
+    out = clusters.iloc[k[keep]].copy()
+    out["online_year"] = online[k[keep]] + delays[d[keep]]
+    return out
 
 
 def state_zones(regions: pd.DataFrame) -> dict[str, list[str]]:
@@ -207,6 +266,9 @@ def _parameters(scenario: Scenario, tables: Tables) -> dict[str, float]:
             raise ScenarioError(tables.files["parameters"], name, None, "this parameter to be present")
         if not low <= params[name] <= high:
             raise ScenarioError(scenario.source, f"parameters.{name}", params[name], f"a value in {low:g}..{high:g}")
+    for name, (low, high) in OPTIONAL_PARAMETER_RANGES.items():
+        if name in params and not low <= params[name] <= high:
+            raise ScenarioError(scenario.source, f"parameters.{name}", params[name], f"a value in {low:g}..{high:g}")
     return params
 
 
@@ -263,9 +325,14 @@ def _derive_region_columns(regions: pd.DataFrame, p: dict[str, float], scenario:
     return r
 
 
-def _expansion(grids: pd.DataFrame, scenario: Scenario, p: dict[str, float]) -> pd.DataFrame:
+def _expansion(grids: pd.DataFrame, scenario: Scenario, p: dict[str, float], connection_lead: pd.Series | None = None) -> pd.DataFrame:
     """Expansion option per grid region: scenario entry for the grid region, else for
-    its country, else the country defaults in parameters.csv (``expansion_*_us|cn``)."""
+    its country, else the country defaults in parameters.csv (``expansion_*_us|cn``).
+
+    With time to power (*connection_lead*, years per grid region), a grid region
+    without a scenario entry of its own or its country's takes its connection
+    lead time instead of the country's default lead time: new capacity for
+    large loads comes online that many years after the first planning year."""
     g = grids.copy()
     for key in scenario.expansion:
         if key not in ("US", "CN") and key not in g.index:
@@ -275,7 +342,8 @@ def _expansion(grids: pd.DataFrame, scenario: Scenario, p: dict[str, float]) -> 
         opt = scenario.expansion.get(gid) or scenario.expansion.get(country)
         cc = country.lower()
         cost.append(opt.cost_usd_per_kw if opt else p[f"expansion_cost_usd_per_kw_{cc}"])
-        lead.append(opt.lead_time_years if opt else p[f"expansion_lead_time_years_{cc}"])
+        default_lead = connection_lead[gid] if connection_lead is not None else p[f"expansion_lead_time_years_{cc}"]
+        lead.append(opt.lead_time_years if opt else default_lead)
         cap.append(opt.max_mw_per_year if opt else p[f"expansion_max_mw_per_year_{cc}"])
     g["expansion_cost_usd_per_kw"] = np.array(cost, dtype=float)
     lead_years = np.array(lead, dtype=float)

@@ -19,6 +19,7 @@ from planner.marginals import Marginals
 from planner.model.core import Model
 from planner.model.headroom import LEVEL_LABELS
 from planner.model.objective import annual_pair_costs
+from planner.result_supply import onsite_by_zone, onsite_summary, served_by_grid_level, supply_table, time_to_power_summary
 from planner.solver import COST_SCALE, Solution
 
 #: Version of the output files' layout; `planner map`/`explain` check it.
@@ -49,6 +50,9 @@ class Result:
         site capacities): slack, whether it binds, the one-sided marginal values
         ``value_of_plus_1mw`` and ``cost_of_minus_1mw`` (unique; see :mod:`planner.marginals`)
         and the solver's raw dual (not unique).
+    supply
+        One row per cluster, place and year online: MW and MWh from the grid and from on-site
+        plants (by technology), on-site fuel and emissions (see :mod:`planner.result_supply`).
     summary
         Totals, objective parts, status, timings, model size and provenance.
     """
@@ -62,6 +66,7 @@ class Result:
     inputs: Inputs | None = field(default=None, repr=False)
     sites: pd.DataFrame = field(default_factory=pd.DataFrame)
     limits: pd.DataFrame = field(default_factory=pd.DataFrame)
+    supply: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @classmethod
     def load(cls, path: str | Path) -> Result:
@@ -128,12 +133,13 @@ def make_result(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, 
 
     placements = _placements(inputs, cols.pairs, x)
     limits = _limits_table(inputs, model, sol.values, duals, marg, disc)
-    grid = _grid_table(inputs, model, cols.pairs, x, new, duals, marg, disc)
-    regions = _region_table(inputs, model, cols.pairs, x, grid, limits)
+    grid = _grid_table(inputs, model, cols.pairs, x, new, duals, marg, disc, v)
+    regions = _region_table(inputs, model, cols.pairs, x, grid, limits, v)
     sites = _site_table(model, x, v, limits)
     unserved = _unserved(inputs, cols.clusters, cols.pairs, x, u, grid, sites)
     summary = _summary(inputs, model, sol, v, placements, grid, unserved, timings, marg)
-    return Result(inputs.scenario.name, placements, regions, grid, unserved, summary, inputs, sites, limits)
+    supply = supply_table(inputs, model, v, x)
+    return Result(inputs.scenario.name, placements, regions, grid, unserved, summary, inputs, sites, limits, supply)
 
 
 def _limits_table(inputs, model: Model, values: np.ndarray, duals: np.ndarray, marg: Marginals, disc) -> pd.DataFrame:
@@ -244,6 +250,8 @@ def _placements(inputs: Inputs, pairs: pd.DataFrame, x: np.ndarray) -> pd.DataFr
             "country": p["country"].to_numpy(),
             "grid_region_id": p["grid_region_id"].to_numpy(),
             "online_year": p["online_year"].to_numpy(),
+            "requested_online_year": p["requested_online_year"].to_numpy() if "requested_online_year" in p else p["online_year"].to_numpy(),
+            "delay_years": p["delay_years"].to_numpy() if "delay_years" in p else np.zeros(len(p), dtype=int),
             "curtailment_pct": p["curtailment_pct"].to_numpy(),
             "hub_region_id": p["cluster_id"].map(inputs.clusters["hub_region_id"]).to_numpy(),
             "hub_lon": p["cluster_id"].map(inputs.clusters["hub_lon"]).to_numpy(dtype=float),
@@ -263,7 +271,7 @@ def _placements(inputs: Inputs, pairs: pd.DataFrame, x: np.ndarray) -> pd.DataFr
     )
     df["total_usd_per_yr"] = df["energy_usd_per_yr"] + df["carbon_usd_per_yr"] + df["capital_usd_per_yr"]
     df["pair_cost_usd"] = share * p["pair_cost_usd"].to_numpy()
-    return df.sort_values(["cluster_id", "region_id", "site_id"]).reset_index(drop=True)
+    return df.sort_values(["cluster_id", "region_id", "site_id", "online_year"]).reset_index(drop=True)
 
 
 def _shadow(model: Model, duals: np.ndarray, family: str) -> np.ndarray:
@@ -282,7 +290,7 @@ LEVEL_COLUMNS = ("firm_headroom_mw", "headroom_0p25pct_mw", "headroom_0p5pct_mw"
 LEVEL_SUFFIX = ("firm", "0p25pct", "0p5pct", "1pct")
 
 
-def _grid_table(inputs, model, pairs, x, new, duals, marg: Marginals, disc) -> pd.DataFrame:
+def _grid_table(inputs, model, pairs, x, new, duals, marg: Marginals, disc, v=None) -> pd.DataFrame:
     grids = inputs.grid_regions.sort_index()
     years = inputs.years
     gy = pd.MultiIndex.from_product([grids.index, years], names=["grid_region_id", "year"])
@@ -294,6 +302,9 @@ def _grid_table(inputs, model, pairs, x, new, duals, marg: Marginals, disc) -> p
     ti = pairs["online_year"].to_numpy() - years[0]
     out["load_mw"] = _online_by_year(gi, ti, load, len(grids), len(years))
     out["firm_load_mw"] = _online_by_year(gi, ti, load * (curt == 0), len(grids), len(years))
+    served = served_by_grid_level(model, v, grids.index, years) if v is not None else np.zeros((len(grids), len(years), 4))
+    out["onsite_mw"] = served.sum(axis=2).ravel()  # data-center load served by plants on site, not by the grid
+    out["grid_draw_mw"] = out["load_mw"] - out["onsite_mw"]
     for col in LEVEL_COLUMNS:
         out[col] = grids[col].reindex(gy.get_level_values(0)).to_numpy()
     added = pd.Series(0.0, index=gy)
@@ -305,8 +316,9 @@ def _grid_table(inputs, model, pairs, x, new, duals, marg: Marginals, disc) -> p
     # utilisation of each level's headroom: the load that counts there (curtailment accepted <= level)
     # over that level's headroom plus new capacity; `utilisation` is the fullest level
     util = []
-    for col, suffix, level in zip(LEVEL_COLUMNS, LEVEL_SUFFIX, (0.0, 0.25, 0.5, 1.0)):
+    for pos, (col, suffix, level) in enumerate(zip(LEVEL_COLUMNS, LEVEL_SUFFIX, (0.0, 0.25, 0.5, 1.0))):
         counted = _online_by_year(gi, ti, load * (curt <= level), len(grids), len(years))
+        counted = counted - served[:, :, : pos + 1].sum(axis=2).ravel()  # net of what plants on site serve
         cap = out[col].to_numpy() + out["cumulative_new_capacity_mw"].to_numpy()
         u = np.where(cap > 0, counted / np.where(cap > 0, cap, 1.0), np.where(counted > 1e-9, np.inf, 0.0))
         out[f"utilisation_{suffix}"] = u
@@ -338,7 +350,7 @@ def _grid_table(inputs, model, pairs, x, new, duals, marg: Marginals, disc) -> p
     return out.reset_index()
 
 
-def _region_table(inputs, model, pairs, x, grid, limits) -> pd.DataFrame:
+def _region_table(inputs, model, pairs, x, grid, limits, v=None) -> pd.DataFrame:
     """Regions (zones) by year. Headroom is the grid region's, shared: what is left after all placements."""
     regions = inputs.regions.sort_index()
     years = inputs.years
@@ -356,6 +368,12 @@ def _region_table(inputs, model, pairs, x, grid, limits) -> pd.DataFrame:
     nt = len(years)
     out["it_load_mw"] = _online_by_year(ri, ti, it, len(regions), nt)
     out["load_mw"] = _online_by_year(ri, ti, gl, len(regions), nt)
+    if v is not None and model.columns.n_onsite:
+        zone = onsite_by_zone(inputs, model, v)
+        zy = zone.drop_duplicates(["region_id", "year"]).set_index(["region_id", "year"])
+        out["onsite_mw"] = zy["served_mw"].reindex(ry).fillna(0.0).to_numpy()
+        out["onsite_nameplate_mw"] = zone.groupby(["region_id", "year"])["nameplate_mw"].sum().reindex(ry).fillna(0.0).to_numpy()
+        out["onsite_generation_mwh"] = zone.groupby(["region_id", "year"])["generation_mwh"].sum().reindex(ry).fillna(0.0).to_numpy()
     g = grid.set_index(["grid_region_id", "year"])
     gkey = list(zip(out["grid_region_id"], ry.get_level_values(1)))
     limit = regions["max_new_load_mw"].reindex(rid).to_numpy(dtype=float)
@@ -533,6 +551,8 @@ def _summary(inputs, model, sol, v, placements, grid, unserved, timings, marg: M
         "unserved_penalty_usd": penalty,
         "solver_objective_usd": sol.objective_usd,
         "objective_parts_usd": parts,
+        **({"onsite": o} if (o := onsite_summary(inputs, model, v, parts)) is not None else {}),
+        **({"time_to_power": d} if (d := time_to_power_summary(inputs, placements, parts)) is not None else {}),
         "horizon": [int(inputs.years[0]), int(inputs.years[-1])],
         "totals_by_country": by_country,
         "totals_by_grid_region_last_year": by_grid,

@@ -143,6 +143,10 @@ class Datasets(_Strict):
     grid_regions: str = "bundled"
     moratoria: str = "bundled"
     parameters: str = "bundled"
+    onsite_technologies: str = "bundled"
+    onsite_cost_multipliers: str = "bundled"
+    fuel_prices: str = "bundled"
+    grid_connection_lead_times: str = "bundled"
 
 
 class Overrides(_Strict):
@@ -169,6 +173,42 @@ class Solver(_Strict):
         "auto",
         description="One-sided marginal values of the reported limits: auto (binding limits for models up to "
         "20,000 pairs, none above: they cost seconds to minutes at national site scale), binding, all, or none.",
+    )
+
+
+class Onsite(_Strict):
+    """Power generated on the campus (behind the meter) where the grid has no room, or is dearer."""
+
+    enabled: bool = Field(False, description="Let zones build on-site generation (datasets/onsite_technologies.csv).")
+    technologies: tuple[str, ...] | None = Field(
+        None, description="Technology ids allowed (default: every technology of the table)."
+    )
+    max_share: float = Field(
+        1.0, ge=0, le=1, description="Most of a zone's data-center load (MW and energy) served on site, 0-1."
+    )
+    max_mw: dict[str, Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]] = Field(
+        default_factory=dict,
+        description="Cap on on-site nameplate MW by region or state id (air permits, gas pipeline capacity).",
+    )
+
+
+class TimeToPower(_Strict):
+    """Grid connections take time; clusters may come online later than requested, at a cost."""
+
+    enabled: bool = Field(
+        False,
+        description="New grid capacity for large loads in each grid region comes online only after that region's "
+        "connection lead time (datasets/grid_connection_lead_times.csv) instead of the country's expansion lead time, "
+        "and clusters may be delayed.",
+    )
+    max_delay_years: int = Field(4, ge=0, le=30, description="Most years a cluster may come online after its requested year.")
+    delay_cost_usd_per_mw_yr: float | None = Field(
+        None, ge=0, le=1e9, allow_inf_nan=False,
+        description="Value of compute forgone per MW of IT load per year of delay (default: parameter "
+        "delay_cost_usd_per_mw_yr).",
+    )
+    price_curtailment: bool = Field(
+        True, description="Charge curtailed compute at the same value: curtailment_pct/100 x delay cost per MW-yr online."
     )
 
 
@@ -225,6 +265,8 @@ class Scenario(_Strict):
         "entry wins over its country's, which wins over the defaults in datasets/parameters.csv. "
         "max_mw_per_year: 0 disables expansion there.",
     )
+    onsite: Onsite = Field(default_factory=lambda: Onsite.model_validate({}))
+    time_to_power: TimeToPower = Field(default_factory=lambda: TimeToPower.model_validate({}))
     solver: Solver = Field(default_factory=_default_solver)
 
     #: Directory that relative dataset paths are resolved against (the scenario file's).
@@ -247,6 +289,9 @@ class Scenario(_Strict):
                     c.online_year,
                     f"a year inside the horizon {self.horizon.first_year}-{self.horizon.last_year}",
                 )
+        if self.onsite.enabled and self.solver.formulation != "compact":
+            raise _Located("solver.formulation", self.solver.formulation, "compact when onsite.enabled is true "
+                           "(on-site supply is written over the load aggregates)")
         for i, m in enumerate(self.moratoria):
             if m.startswith("status:") and m[7:] not in MORATORIUM_STATUSES:
                 raise _Located(f"moratoria[{i}]", m, "status:<" + "|".join(MORATORIUM_STATUSES) + ">")

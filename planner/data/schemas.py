@@ -165,6 +165,69 @@ COST_ADDERS = TableSchema(
     ),
 )
 
+#: On-site generation (issue 11): the technologies a campus can build behind the meter, their regional
+#: cost multipliers and fuel prices; and the years a large load waits for a grid connection.
+ONSITE_TECHNOLOGIES = TableSchema(
+    "onsite_technologies",
+    "technology_id",
+    (
+        Column("technology_id", S, "unique id, e.g. gas_recip"),
+        Column("name", S, "name"),
+        Column("fuel", S, "fuel burnt (fuel_prices.csv)", choices=("gas",)),
+        Column("countries", S, "countries whose zones may build it: US, CN or US;CN", choices=("US", "CN", "US;CN", "CN;US")),
+        Column("capex_usd_per_kw", F, "overnight capital cost before the regional multiplier, USD/kW", 50, 20_000),
+        Column("cost_year", I, "dollar year of the costs", 2000, 2100),
+        Column("fixed_om_usd_per_kw_yr", F, "fixed O&M, USD/kW-yr", 0, 1_000),
+        Column("variable_om_usd_per_mwh", F, "variable O&M, USD/MWh", 0, 200),
+        Column("heat_rate_mmbtu_per_mwh", F, "fuel burnt per MWh generated (HHV), MMBtu/MWh", 5.5, 14),
+        Column("availability", F, "share of nameplate that is firm: firm capacity credit and most energy per MW", 0.05, 1),
+        Column("emissions_tco2_per_mwh", F, "CO2 emitted per MWh generated, tCO2/MWh", 0, 1.5),
+        Column("lead_time_years", I, "years from decision to first power on site", 0, 15),
+        Column("first_year_available", I, "first year the technology can be ordered for a campus", 2000, 2100),
+        Column("cost_source", S, "source of the costs"),
+        Column("performance_source", S, "source of heat rate and emissions"),
+        Column("availability_source", S, "source of the availability"),
+        Column("lead_time_source", S, "source of the lead time"),
+    ),
+)
+
+ONSITE_COST_MULTIPLIERS = TableSchema(
+    "onsite_cost_multipliers",
+    "state_id",
+    (
+        Column("state_id", S, "state or province id (regions.csv state_id)"),
+        Column("multiplier", F, "regional multiplier on capex_usd_per_kw", 0.3, 3),
+        Column("source", S, "source"),
+    ),
+)
+
+FUEL_PRICES = TableSchema(
+    "fuel_prices",
+    "state_id",
+    (
+        Column("state_id", S, "state or province id (regions.csv state_id)"),
+        Column("fuel", S, "fuel", choices=("gas",)),
+        Column("price_usd_per_mmbtu", F, "delivered price, USD/MMBtu", 0.5, 60),
+        Column("year", I, "year of the price", 2000, 2100),
+        Column("price_kind", S, "which price (industrial, electric_power, ...)"),
+        Column("source", S, "source"),
+    ),
+)
+
+GRID_CONNECTION_LEAD_TIMES = TableSchema(
+    "grid_connection_lead_times",
+    "grid_region_id",
+    (
+        Column("grid_region_id", S, "grid region id (grid_regions.csv)"),
+        Column("connection_lead_years", I, "years from a large load's request to energisation where new capacity "
+               "is needed", 0, 20),
+        Column("source", S, "source"),
+    ),
+)
+
+#: The supply tables, read only when a scenario enables on-site power or time to power.
+SUPPLY_SCHEMAS = {s.name: s for s in (ONSITE_TECHNOLOGIES, ONSITE_COST_MULTIPLIERS, FUEL_PRICES, GRID_CONNECTION_LEAD_TIMES)}
+
 PARAMETERS = TableSchema(
     "parameters",
     "parameter",
@@ -228,3 +291,8 @@ PAIR_COSTS = TableSchema(
         Column("cost_usd", F, "present-value cost of placing the whole cluster there, USD (scaled by the share)", -1e13, 1e13),
     ),
 )
+
+#: Parameters read only by some scenarios (time to power), checked where present.
+OPTIONAL_PARAMETER_RANGES: dict[str, tuple[float, float]] = {
+    "delay_cost_usd_per_mw_yr": (0, 1e9),
+}

@@ -22,12 +22,14 @@ from planner.model.expansion import new_capacity_columns
 from planner.model.headroom import headroom_rows
 from planner.model.moratoria import moratorium_upper_bounds
 from planner.model.objective import objective_parts
+from planner.model.onsite import ONSITE_FAMILIES, onsite_columns, onsite_zone_ids
 from planner.model.placement import placement_rows
 from planner.model.region_limit import region_limit_rows
 from planner.model.sites import site_capacity_rows, site_link_rows
 
 #: Row families, in the order their rows appear in A.
-ROW_FAMILIES = (placement_rows, load_aggregate_rows, headroom_rows, region_limit_rows, site_capacity_rows, site_link_rows)
+ROW_FAMILIES = (placement_rows, load_aggregate_rows, headroom_rows, region_limit_rows, site_capacity_rows, site_link_rows,
+                *ONSITE_FAMILIES)
 
 #: The formulations of the headroom system (see ``headroom.py``); both give the same optimum.
 FORMULATIONS = ("compact", "expanded")
@@ -53,9 +55,11 @@ def build_model(inputs: Inputs, formulation: str | None = None) -> Model:
     grid_ids = inputs.grid_regions.index.sort_values()
     new = new_capacity_columns(inputs)
     sites = inputs.sites.sort_index() if len(inputs.sites) else pd.DataFrame()
-    aggregates = load_aggregate_columns(inputs, pairs, grid_ids) if formulation == "compact" and len(pairs) else pd.DataFrame()
+    zone_ids = onsite_zone_ids(inputs, pairs) if formulation == "compact" else pd.Index([], dtype=object)
+    aggregates = load_aggregate_columns(inputs, pairs, grid_ids, zone_ids) if formulation == "compact" and len(pairs) else pd.DataFrame()
     clusters = pd.Index(inputs.clusters.index).sort_values()
-    cols = Columns(pairs, clusters, new, sites, aggregates, grid_ids)
+    onsite = onsite_columns(inputs, pairs, aggregates, zone_ids)
+    cols = Columns(pairs, clusters, new, sites, aggregates, grid_ids, zone_ids, **onsite)
 
     lower = np.zeros(cols.n)
     upper = np.concatenate(
@@ -65,6 +69,7 @@ def build_model(inputs: Inputs, formulation: str | None = None) -> Model:
             new["upper_mw"].to_numpy(dtype=float),
             np.ones(cols.n_open),
             np.full(cols.n_z, np.inf),
+            np.full(cols.n_onsite, np.inf),
         ]
     )
     integrality = np.zeros(cols.n, dtype=np.int8)
@@ -102,8 +107,8 @@ def build_model(inputs: Inputs, formulation: str | None = None) -> Model:
 
 
 def canonical_pair_order(pairs: pd.DataFrame) -> np.ndarray:
-    """Positions that sort the pairs by (cluster_id, region_id, site_id)."""
+    """Positions that sort the pairs by (cluster_id, region_id, site_id, online_year)."""
     if not len(pairs):
         return np.zeros(0, dtype=np.int64)
-    keys = [pd.factorize(pairs[c], sort=True)[0] for c in ("site_id", "region_id", "cluster_id")]
+    keys = [pd.factorize(pairs[c], sort=True)[0] for c in ("online_year", "site_id", "region_id", "cluster_id") if c in pairs]
     return np.lexsort(keys)

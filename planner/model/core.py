@@ -37,12 +37,17 @@ class RowBlock:
 class Columns:
     """The variables, in contiguous groups, in this order.
 
-    * ``x[cluster, region]``: share of a cluster placed in a region, one per eligible pair;
+    * ``x[cluster, region(, online_year)]``: share of a cluster placed in a region, one per eligible
+      pair (and, with time to power, per online year the cluster may take);
     * ``u[cluster]``: unserved share of a cluster;
     * ``new[grid_region, year]``: MW of new grid capacity online from that year;
     * ``open[site]``: 1 if a candidate site is developed (binary; sites studies only);
-    * ``z[grid_region, online_year, level]``: MW of grid draw placed in a grid region by the
-      clusters of one online year and curtailment level (compact formulation only).
+    * ``z[place, online_year, level]``: MW of grid draw placed by the clusters of one online year and
+      curtailment level, in a grid region (compact formulation), or in a zone (with on-site power);
+    * with on-site power (``onsite.py``), per zone: ``e[zone, online_year]`` average MW of load
+      energy placed; ``build[zone, technology, year]`` MW of on-site nameplate first running that
+      year; ``w[zone, year, level]`` MW of grid draw served on site instead; ``gen[zone, technology,
+      year]`` average MW generated on site.
 
     Pairs, clusters and grid regions are in a canonical (sorted) order, so
     the model does not depend on the order of the input tables' rows.
@@ -52,8 +57,24 @@ class Columns:
     clusters: pd.Index
     new: pd.DataFrame  # grid_region_id, year, upper_mw, cost_usd_per_kw
     sites: pd.DataFrame = field(default_factory=pd.DataFrame)  # site_id, capacity_mw, fixed_cost_usd
-    aggregates: pd.DataFrame = field(default_factory=pd.DataFrame)  # grid_region_id, online_year, level_pos, cell
+    aggregates: pd.DataFrame = field(default_factory=pd.DataFrame)  # grid_region_id, region_id, online_year, level_pos, cell
     grid_ids: pd.Index = field(default_factory=lambda: pd.Index([], dtype=object))
+    zone_ids: pd.Index = field(default_factory=lambda: pd.Index([], dtype=object))  # zones of the on-site model
+    energy: pd.DataFrame = field(default_factory=pd.DataFrame)  # region_id, online_year, cell
+    build: pd.DataFrame = field(default_factory=pd.DataFrame)  # region_id, technology_id, year, option
+    serve: pd.DataFrame = field(default_factory=pd.DataFrame)  # region_id, grid_region_id, year, level_pos
+    gen: pd.DataFrame = field(default_factory=pd.DataFrame)  # region_id, technology_id, year, option
+
+    def _span(self, group: str) -> slice:
+        sizes = {"x": len(self.pairs), "u": len(self.clusters), "new": len(self.new), "open": len(self.sites),
+                 "z": len(self.aggregates), "e": len(self.energy), "build": len(self.build),
+                 "w": len(self.serve), "gen": len(self.gen)}
+        start = 0
+        for name, size in sizes.items():
+            if name == group:
+                return slice(start, start + size)
+            start += size
+        raise KeyError(group)
 
     @property
     def n_x(self) -> int:
@@ -73,7 +94,7 @@ class Columns:
 
     @property
     def u(self) -> slice:
-        return slice(self.n_x, self.n_x + self.n_u)
+        return self._span("u")
 
     @property
     def n_open(self) -> int:
@@ -81,12 +102,11 @@ class Columns:
 
     @property
     def new_slice(self) -> slice:
-        return slice(self.n_x + self.n_u, self.n_x + self.n_u + self.n_new)
+        return self._span("new")
 
     @property
     def open_slice(self) -> slice:
-        start = self.n_x + self.n_u + self.n_new
-        return slice(start, start + self.n_open)
+        return self._span("open")
 
     @property
     def n_z(self) -> int:
@@ -94,24 +114,56 @@ class Columns:
 
     @property
     def z_slice(self) -> slice:
-        return slice(self.n - self.n_z, self.n)
+        return self._span("z")
+
+    @property
+    def e_slice(self) -> slice:
+        return self._span("e")
+
+    @property
+    def build_slice(self) -> slice:
+        return self._span("build")
+
+    @property
+    def w_slice(self) -> slice:
+        return self._span("w")
+
+    @property
+    def gen_slice(self) -> slice:
+        return self._span("gen")
+
+    @property
+    def n_onsite(self) -> int:
+        """Columns of the on-site model (e, build, w, gen)."""
+        return len(self.energy) + len(self.build) + len(self.serve) + len(self.gen)
 
     @property
     def n(self) -> int:
-        return self.n_x + self.n_u + self.n_new + self.n_open + self.n_z
+        return self.n_x + self.n_u + self.n_new + self.n_open + self.n_z + self.n_onsite
 
     def names(self) -> list[str]:
-        """Deterministic names: ``x[c1,US-VA]``, ``u[c1]``, ``new[PJM,2029]``."""
-        where = self.pairs["site_id"].where(self.pairs["site_id"] != "", self.pairs["region_id"])
-        x = ("x[" + self.pairs["cluster_id"] + "," + where + "]").tolist()
+        """Deterministic names: ``x[c1,US-VA]`` (``x[c1,US-VA,2029]`` when delayed), ``u[c1]``, ``new[PJM,2029]``."""
+        p = self.pairs
+        where = p["site_id"].where(p["site_id"] != "", p["region_id"])
+        x = "x[" + p["cluster_id"] + "," + where
+        if "delay_years" in p.columns:
+            x = x.where(p["delay_years"] == 0, x + "," + p["online_year"].astype(str))
+        x = (x + "]").tolist()
         u = [f"u[{k}]" for k in self.clusters]
         new = [f"new[{g},{t}]" for g, t in zip(self.new["grid_region_id"], self.new["year"])]
         opened = [f"open[{s}]" for s in self.sites.index] if self.n_open else []
         z: list[str] = []
         if self.n_z:
             agg = self.aggregates
-            z = [f"z[{g},{o},{LEVEL_LABELS[a]}]" for g, o, a in zip(agg["grid_region_id"], agg["online_year"], agg["level_pos"])]
-        return x + u + new + opened + z
+            place = agg["region_id"].where(agg["region_id"] != "", agg["grid_region_id"]) if "region_id" in agg else agg["grid_region_id"]
+            z = [f"z[{g},{o},{LEVEL_LABELS[a]}]" for g, o, a in zip(place, agg["online_year"], agg["level_pos"])]
+        onsite: list[str] = []
+        if self.n_onsite:
+            onsite += [f"e[{r},{o}]" for r, o in zip(self.energy["region_id"], self.energy["online_year"])]
+            onsite += [f"build[{r},{j},{t}]" for r, j, t in zip(self.build["region_id"], self.build["technology_id"], self.build["year"])]
+            onsite += [f"w[{r},{t},{LEVEL_LABELS[a]}]" for r, t, a in zip(self.serve["region_id"], self.serve["year"], self.serve["level_pos"])]
+            onsite += [f"gen[{r},{j},{t}]" for r, j, t in zip(self.gen["region_id"], self.gen["technology_id"], self.gen["year"])]
+        return x + u + new + opened + z + onsite
 
 
 @dataclass
@@ -187,6 +239,7 @@ class Model:
         c = self.columns
         kind = f"MILP, {int(self.integrality.sum())} integer" if self.is_mip else "LP"
         return (
-            f"<Model {kind}: {n} variables ({c.n_x} x, {c.n_u} u, {c.n_new} new, {c.n_open} open, {c.n_z} z), "
+            f"<Model {kind}: {n} variables ({c.n_x} x, {c.n_u} u, {c.n_new} new, {c.n_open} open, {c.n_z} z, "
+            f"{c.n_onsite} on-site), "
             f"{m} rows ({fams}), {self.nnz} nonzeros>"
         )

@@ -18,6 +18,11 @@ Each pair then enters the headroom system once (in its aggregate's row)
 instead of once per later year and accepted level; the expanded form
 (``solver.formulation: expanded``) writes the pairs into every row directly.
 
+With on-site power, the MW served on site ``w[r, t, a]`` (``onsite.py``) leave
+the rows of g(r), t and every level c >= a::
+
+    sum_{o <= t, a <= c} z[g, o, a] - sum_{r in g, a <= c} w[r, t, a] - sum_{tau <= t} new[g, tau]  <=  H[g, c]
+
 New capacity is firm and counts at every level. Rows with no placement term
 are dropped (they cannot bind). The dual of row (g, t, c), undiscounted, is
 the USD per MW-year that one more MW of headroom at that level would save.
@@ -82,15 +87,28 @@ def headroom_rows(inputs: Inputs, cols: Columns) -> RowBlock:
         n_rows = n_cols = np.zeros(0, dtype=int)
         n_vals = np.zeros(0)
 
+    # on-site supply w[r, t, a] (onsite.py) relieves the rows (g(r), t, c) for every c >= a
+    w = cols.serve
+    if len(w):
+        wg = grid_ids.get_indexer(w["grid_region_id"])
+        wt = w["year"].to_numpy() - years[0]
+        wa = w["level_pos"].to_numpy()
+        w_idx = np.repeat(np.arange(len(w)), nl - wa)
+        w_lvl = wa[w_idx] + (np.arange(w_idx.size) - np.repeat(np.cumsum(nl - wa) - (nl - wa), nl - wa))
+        w_rows = (wg[w_idx] * nt + wt[w_idx]) * nl + w_lvl
+        w_cols = cols.w_slice.start + w_idx
+    else:
+        w_rows = w_cols = np.zeros(0, dtype=int)
+
     full = len(grid_ids) * nt * nl
     has_x = np.bincount(x_rows, minlength=full) > 0
     keep = np.flatnonzero(has_x)
     renum = np.full(full, -1)
     renum[keep] = np.arange(len(keep))
     n_keep = renum[n_rows] >= 0
-    rows = np.concatenate([renum[x_rows], renum[n_rows[n_keep]]])
-    cidx = np.concatenate([x_cols, n_cols[n_keep]])
-    vals = np.concatenate([x_vals, n_vals[n_keep]])
+    rows = np.concatenate([renum[x_rows], renum[n_rows[n_keep]], renum[w_rows]])
+    cidx = np.concatenate([x_cols, n_cols[n_keep], w_cols])
+    vals = np.concatenate([x_vals, n_vals[n_keep], -np.ones(len(w_rows))])
     A = sp.csr_matrix((vals, (rows, cidx)), shape=(len(keep), cols.n))
 
     g_of, rest = np.divmod(keep, nt * nl)

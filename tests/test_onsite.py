@@ -1,0 +1,135 @@
+"""On-site generation and time to power (issue 11): tiny cases solved on paper, and the checks of the issue.
+
+Set-up as in test_tiny_cases.py: PUE 1.0, utilisation 1 unless stated, capex
+1e6 USD/MW with a 10-year life and a 0% discount rate (CRF 0.1), so a
+cluster's capital costs 1e5 USD per MW-yr and on-site capital 1000 USD/kW
+costs 1e5 USD per MW-yr too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import planner
+from conftest import HOURS, cluster, grid, make_tables, region, scenario
+
+CAPITAL_PER_MW_YR = 1e6 * 0.1
+
+
+def tech(tid: str = "t", capex: float = 1000.0, heat_rate: float = 10.0, availability: float = 1.0, fom: float = 0.0,
+         vom: float = 0.0, emissions: float = 0.5, lead: int = 0, first: int = 2000, countries: str = "US") -> dict:
+    return {"technology_id": tid, "name": tid, "fuel": "gas", "countries": countries, "capex_usd_per_kw": capex,
+            "cost_year": 2023, "fixed_om_usd_per_kw_yr": fom, "variable_om_usd_per_mwh": vom,
+            "heat_rate_mmbtu_per_mwh": heat_rate, "availability": availability, "emissions_tco2_per_mwh": emissions,
+            "lead_time_years": lead, "first_year_available": first, "cost_source": "test", "performance_source": "test",
+            "availability_source": "test", "lead_time_source": "test"}
+
+
+def supply_files(folder: Path, techs: list[dict], states: list[str], gas_usd_per_mmbtu: float | dict = 3.0,
+                 leads: dict[str, int] | None = None) -> dict[str, str]:
+    """Write the four supply tables for a tiny case; returns the scenario's ``datasets`` entries."""
+    gas = gas_usd_per_mmbtu if isinstance(gas_usd_per_mmbtu, dict) else {s: gas_usd_per_mmbtu for s in states}
+    tables = {
+        "onsite_technologies": pd.DataFrame(techs),
+        "onsite_cost_multipliers": pd.DataFrame({"state_id": states, "multiplier": 1.0, "source": "test"}),
+        "fuel_prices": pd.DataFrame({"state_id": states, "fuel": "gas", "price_usd_per_mmbtu": [gas[s] for s in states],
+                                     "year": 2023, "price_kind": "industrial", "source": "test"}),
+        "grid_connection_lead_times": pd.DataFrame({"grid_region_id": list((leads or {}).keys()) or ["G1"],
+                                                    "connection_lead_years": list((leads or {}).values()) or [0],
+                                                    "source": "test"}),
+    }
+    out = {}
+    for name, df in tables.items():
+        path = folder / f"{name}.csv"
+        df.to_csv(path, index=False)
+        out[name] = str(path)
+    return out
+
+
+def solve(s, t):
+    return planner.solve(s, tables=t, marginals="none")
+
+
+def test_no_grid_room_is_served_on_site(tmp_path):
+    # G1 has no headroom and no expansion: the 100 MW firm cluster is powered on site.
+    # Grid energy is charged on the placement (50 USD/MWh) and credited back for the on-site MWh (30 USD/MWh fuel):
+    # objective = 100 MW x 8760 x 30 + 100 MW x (1e5 cluster capital + 1e5 plant capital)
+    t = make_tables([region("US-AA", "G1", 50)], [grid("G1", 0)])
+    ds = supply_files(tmp_path, [tech()], ["US-AA"])
+    s = scenario([cluster("k", 100)], datasets=ds, onsite={"enabled": True})
+    r = solve(s, t)
+    assert r.summary["status"] == "optimal"
+    assert r.summary["objective_usd"] == pytest.approx(100 * HOURS * 30 + 100 * 2 * CAPITAL_PER_MW_YR, rel=1e-9)
+    assert r.unserved.empty
+    assert r.summary["onsite"]["onsite_mw"] == pytest.approx(100)
+    # the same without on-site power: unserved, at the penalty
+    off = solve(scenario([cluster("k", 100)]), t)
+    assert off.unserved["unserved_it_mw"].sum() == pytest.approx(100)
+
+
+def test_availability_sizes_the_plant(tmp_path):
+    # availability 0.8: 125 MW of nameplate to serve 100 MW firm; energy as before
+    t = make_tables([region("US-AA", "G1", 50)], [grid("G1", 0)])
+    ds = supply_files(tmp_path, [tech(availability=0.8)], ["US-AA"])
+    r = solve(scenario([cluster("k", 100)], datasets=ds, onsite={"enabled": True}), t)
+    assert r.summary["onsite"]["onsite_nameplate_mw"] == pytest.approx(125)
+    assert r.summary["objective_usd"] == pytest.approx(100 * HOURS * 30 + 100 * CAPITAL_PER_MW_YR + 125 * CAPITAL_PER_MW_YR, rel=1e-9)
+
+
+def test_cheap_grid_keeps_the_grid(tmp_path):
+    # plenty of headroom and grid energy at 20 USD/MWh, below the plant's fuel alone (30): nothing built,
+    # and the objective is that of the grid-only model exactly
+    t = make_tables([region("US-AA", "G1", 20)], [grid("G1", 1000)])
+    ds = supply_files(tmp_path, [tech()], ["US-AA"])
+    r = solve(scenario([cluster("k", 100)], datasets=ds, onsite={"enabled": True}), t)
+    off = solve(scenario([cluster("k", 100)]), t)
+    assert r.summary["objective_usd"] == pytest.approx(off.summary["objective_usd"], rel=1e-12)
+    assert r.summary["onsite"]["onsite_mw"] == pytest.approx(0)
+
+
+def test_utilisation_bounds_grid_energy(tmp_path):
+    # utilisation 0.5 and no headroom: the plant serves the whole 100 MW peak and the whole 50 MWa of energy
+    # (no grid connection, so no grid energy): 100 MW built, 50 x 8760 MWh at 30 USD/MWh
+    t = make_tables([region("US-AA", "G1", 50)], [grid("G1", 0)])
+    ds = supply_files(tmp_path, [tech()], ["US-AA"])
+    r = solve(scenario([cluster("k", 100, utilisation=0.5)], datasets=ds, onsite={"enabled": True}), t)
+    assert r.summary["objective_usd"] == pytest.approx(50 * HOURS * 30 + 100 * 2 * CAPITAL_PER_MW_YR, rel=1e-9)
+
+
+def test_delay_until_the_grid_arrives(tmp_path):
+    # 2030-2032, G1 no headroom; new capacity from 2032 (connection lead 2 years), 1000 USD/kW (1e5 per MW-yr).
+    # 100 MW requested in 2030, may wait 2 years at 1e6 USD per MW-yr: delay 2 x 1e6 x 100, then one year online
+    t = make_tables([region("US-AA", "G1", 50)], [grid("G1", 0)], expansion_max_mw_per_year_us=1000.0)
+    ds = supply_files(tmp_path, [tech()], ["US-AA"], leads={"G1": 2})
+    s = scenario([cluster("k", 100)], first=2030, last=2032, datasets=ds,
+                 time_to_power={"enabled": True, "max_delay_years": 2, "delay_cost_usd_per_mw_yr": 1e6})
+    r = solve(s, t)
+    expected = 2 * 1e6 * 100 + 100 * HOURS * 50 + 100 * CAPITAL_PER_MW_YR + 100 * 1000 * 1000 * 0.1
+    assert r.summary["objective_usd"] == pytest.approx(expected, rel=1e-9)
+    p = r.placements.iloc[0]
+    assert (p["requested_online_year"], p["online_year"], p["delay_years"]) == (2030, 2032, 2)
+    assert r.summary["time_to_power"]["delay_cluster_mw_years"] == pytest.approx(200)
+
+
+def test_bridge_then_grid(tmp_path):
+    # as above, but a plant can bridge: on site 2030-2031, then the grid in 2032. Grid energy 20 USD/MWh, plant fuel
+    # 50 (gas 5 USD/MMBtu): in 2032 the grid (20 + new capacity 1e5 / 8760 = 31.4 USD/MWh) beats running the
+    # paid-for plant (50). The plant stays paid for (capital annualised over its life: all 3 years). Bridging
+    # (3e7 + 2 x 8760 x 100 x 30, plus two more years of the cluster's own costs) beats waiting (2 x 1e6 x 100).
+    t = make_tables([region("US-AA", "G1", 20)], [grid("G1", 0)], expansion_max_mw_per_year_us=1000.0)
+    ds = supply_files(tmp_path, [tech()], ["US-AA"], gas_usd_per_mmbtu=5.0, leads={"G1": 2})
+    s = scenario([cluster("k", 100)], first=2030, last=2032, datasets=ds, onsite={"enabled": True},
+                 time_to_power={"enabled": True, "max_delay_years": 2, "delay_cost_usd_per_mw_yr": 1e6})
+    r = solve(s, t)
+    grid_energy = 100 * HOURS * 20 * 3
+    onsite = 100 * CAPITAL_PER_MW_YR * 3 + 100 * HOURS * (50 - 20) * 2
+    expected = grid_energy + onsite + 100 * CAPITAL_PER_MW_YR * 3 + 100 * 1000 * 1000 * 0.1
+    assert r.summary["objective_usd"] == pytest.approx(expected, rel=1e-9)
+    sup = r.supply.set_index("year")
+    assert sup.loc[2030, "onsite_mw"] == pytest.approx(100) and sup.loc[2032, "onsite_mw"] == pytest.approx(0)
+    assert sup.loc[2032, "grid_mw"] == pytest.approx(100) and sup.loc[2031, "grid_mw"] == pytest.approx(0)
+    assert r.placements.iloc[0]["delay_years"] == 0
