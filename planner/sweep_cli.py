@@ -64,6 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--marginals", choices=("none", "binding", "all"), default="none",
                    help="per grid region, the last year's one-sided marginal values in each row (slow: ~0.5 s a case)")
     s.add_argument("--batch-size", type=int, default=0, metavar="N", help="cases per Dask task (default: automatic)")
+    s.add_argument("--checkpoint-every", type=float, default=1.0, metavar="S",
+                   help="seconds between checkpoint writes at most (default 1; 0: every finished batch); "
+                        "finished cases are written at once on Ctrl-C or a lost scheduler")
     s.add_argument("--max-retries", type=int, default=2, metavar="N",
                    help="LocalCluster: re-runs of a task whose worker died (an external scheduler's allowed-failures rules)")
     s.set_defaults(func=cmd_sweep)
@@ -97,6 +100,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise SweepError(f"--scheduler-timeout: got {args.scheduler_timeout}; expected a number of seconds > 0")
     if args.batch_size < 0 or args.max_retries < 0:
         raise SweepError("--batch-size and --max-retries: expected integers >= 0")
+    if not args.checkpoint_every >= 0:
+        raise SweepError(f"--checkpoint-every: got {args.checkpoint_every}; expected a number of seconds >= 0")
     security = security_from(args.tls_ca_file, args.tls_cert, args.tls_key)
     t0 = time.perf_counter()
     tornado: bool | None
@@ -135,6 +140,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             marginals=args.marginals,
             batch_size=args.batch_size,
             max_retries=args.max_retries,
+            checkpoint_every=args.checkpoint_every,
         )
     except SweepInterrupted as exc:
         print(summary_line(exc.frame, exc.outdir, time.perf_counter() - t0), file=sys.stderr)

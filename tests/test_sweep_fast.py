@@ -94,7 +94,7 @@ def test_the_row_kernel_reads_what_the_result_reports(base):
     (an independent route: planner.result's tables)."""
     from planner.api import finish
     from planner.solver import highs_instance, run_highs
-    from planner.sweep.engine import PARTS, row_kernel
+    from planner.sweep.engine import parts_matrix, row_kernel
 
     scenario = base.with_overrides({"carbon_price_usd_per_tco2.US": 60, "overrides.grid_regions.PJM.firm_headroom_mw": 900})
     inputs, model = build(scenario)
@@ -102,8 +102,8 @@ def test_the_row_kernel_reads_what_the_result_reports(base):
     sol = run_highs(h, model, 60.0)
     result = finish(inputs, model, sol, {}, h=h, marginals="none")
     kernel = row_kernel(inputs, model)
-    parts = np.vstack([model.cost_parts.get(p, np.zeros(model.columns.n)) for p in PARTS])
-    values, place = kernel.row(sol.values, sol.objective_usd, parts)
+    assert kernel.parts == tuple(model.cost_parts)  # every part of the model's objective, none re-derived
+    values, place = kernel.row(sol.values, sol.objective_usd, parts_matrix(model, kernel.parts))
     got = dict(zip(kernel.columns, values))
     s = result.summary
     assert got["objective_usd"] == pytest.approx(s["objective_usd"], rel=1e-12)

@@ -382,6 +382,7 @@ def validate_values(base: Scenario, values: Mapping[str, Sequence[Any]], build_i
         The first bad key or value, in one line.
     """
     from planner.inputs import build_inputs as _build
+    from planner.sweep.common import tables_for
 
     for key, vals in values.items():
         if isinstance(vals, (str, bytes)) or not isinstance(vals, Sequence) or len(vals) == 0:
@@ -392,7 +393,7 @@ def validate_values(base: Scenario, values: Mapping[str, Sequence[Any]], build_i
             if first is None:
                 first = scenario
         if build_inputs and first is not None:
-            _build(first)
+            _build(first, tables_for(first))
 
 
 def representative_values(cases: list[dict[str, Any]], keys: list[str]) -> dict[str, list[Any]]:

@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -42,6 +43,9 @@ from planner.sweep.outputs import _cell, _get_path, plot_response, plot_tornado
 CONNECT_TIMEOUT_S = 5.0
 #: Seconds without a scheduler before the sweep gives up (``--scheduler-timeout``).
 SCHEDULER_TIMEOUT_S = 30.0
+#: Seconds between checkpoint writes at most (``--checkpoint-every``); finished cases are written at
+#: once on Ctrl-C, a lost scheduler or the end.
+CHECKPOINT_EVERY_S = 1.0
 #: Attempts of a task whose worker dies, on a LocalCluster (``--max-retries``).
 MAX_RETRIES = 2
 #: Format of ``sweep_spec.json``.
@@ -108,7 +112,7 @@ def batch_frames(batch: Batch, plan: SweepPlan) -> tuple[pd.DataFrame, pd.DataFr
         "solve_mode": pd.array(batch.mode, dtype="string"),
         "error": pd.array(batch.error, dtype="string"),
         "seconds": batch.seconds,
-        "worker": pd.array([batch.worker] * len(batch.case_id), dtype="string"),
+        "worker": pd.array(_workers(batch), dtype="string"),
     }
     for j, c in enumerate(plan.columns):
         data[c] = batch.values[:, j] if len(batch.case_id) else np.zeros(0)
@@ -263,13 +267,58 @@ def _cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _run_dask(plan: SweepPlan, todo: list[int], cases: list[dict], sink: Any, bar: Any, scheduler: Any,
-              n_workers: int | None, connect_timeout: float, scheduler_timeout: float, batch_size: int,
-              security: Any, max_retries: int, kill: Sequence[int]) -> None:
+class _Connecting:
+    """A Dask connection (a new LocalCluster, or a scheduler's address) made in a background thread,
+    so that starting the worker processes overlaps building the plan."""
+
+    def __init__(self, scheduler: Any, n_workers: int | None, timeout: float, security: Any, max_retries: int) -> None:
+        self.result: tuple[Any, Any, bool] | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._connect, args=(scheduler, n_workers, timeout, security, max_retries),
+                                       name="planner-sweep-connect", daemon=True)
+        self.thread.start()
+
+    def _connect(self, *args: Any) -> None:
+        try:
+            self.result = _connect(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the thread that asks for the connection
+            self.error = exc
+
+    def get(self) -> tuple[Any, Any, bool]:
+        """(client, cluster-or-None, own_client), once made; the connection's error, if any."""
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
+    def close(self) -> None:
+        """Close what was made (when the sweep stops before using it)."""
+        self.thread.join()
+        if self.result is not None:
+            _close(*self.result)
+
+
+def _close(client: Any, cluster: Any, own: bool) -> None:
+    if own:
+        try:
+            client.close(timeout=3)
+        except Exception:  # noqa: BLE001 - the scheduler may be gone
+            pass
+    if cluster is not None:
+        try:
+            cluster.close(timeout=10)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def _run_dask(plan: SweepPlan, todo: list[int], cases: list[dict], sink: Any, bar: Any, connection: tuple[Any, Any, bool],
+              scheduler: Any, connect_timeout: float, scheduler_timeout: float, batch_size: int, max_retries: int,
+              kill: Sequence[int]) -> None:
     from distributed import wait
     from distributed.scheduler import KilledWorker
 
-    client, cluster, own = _connect(scheduler, n_workers, connect_timeout, security, max_retries)
+    client, cluster, own = connection
     address = getattr(client.scheduler, "address", str(scheduler))
     pending: dict[Any, tuple[list[int], bool]] = {}
     try:
@@ -342,16 +391,8 @@ def _run_dask(plan: SweepPlan, todo: list[int], cases: list[dict], sink: Any, ba
                 fut.cancel()
             except Exception:  # noqa: BLE001
                 pass
-        if own:
-            try:
-                client.close(timeout=3)
-            except Exception:  # noqa: BLE001 - the scheduler may be gone
-                pass
-        if cluster is not None:
-            try:
-                cluster.close(timeout=10)
-            except Exception:  # noqa: BLE001
-                pass
+        sink.flush()  # before closing: every finished case is on disk whatever happens next
+        _close(client, cluster, own)
 
 
 def _identity(x: Any) -> Any:
@@ -372,21 +413,15 @@ def _run_serial(plan: SweepPlan, todo: list[int], cases: list[dict], sink: Any, 
     size = batch_size if batch_size > 0 else 64
     for s in range(0, len(todo), size):
         ids = todo[s : s + size]
-        done: list[int] = []
-        try:
-            for i in ids:  # one at a time inside the batch, so Ctrl-C loses no finished case
-                b = engine.run([i], [cases[i]])
-                done.append(i)
-                _merge_into(b, sink.buffer)
-                bar.update(1)
-        finally:
-            if sink.buffer:
-                sink(_concat(sink.buffer, plan))
-                sink.buffer.clear()
+        batch = engine.run(ids, [cases[i] for i in ids])  # on Ctrl-C: the cases finished before it
+        sink(batch)
+        bar.update(len(batch.case_id))
+        if batch.interrupted:
+            raise KeyboardInterrupt
 
 
-def _merge_into(b: Batch, buf: list[Batch]) -> None:
-    buf.append(b)
+def _workers(b: Batch) -> list[str]:
+    return list(b.worker) if isinstance(b.worker, list) else [b.worker] * len(b.case_id)
 
 
 def _concat(batches: list[Batch], plan: SweepPlan) -> Batch:
@@ -411,7 +446,7 @@ def _concat(batches: list[Batch], plan: SweepPlan) -> Batch:
         [s for b in batches for s in b.error],
         np.vstack([b.values for b in batches]),
         np.concatenate([b.seconds for b in batches]),
-        batches[0].worker,
+        [w for b in batches for w in _workers(b)],
         np.concatenate([b.place_case for b in batches]),
         np.concatenate(keys),
         np.concatenate([b.place_it_mw for b in batches]),
@@ -420,34 +455,46 @@ def _concat(batches: list[Batch], plan: SweepPlan) -> Batch:
 
 
 class _Sink:
-    """Where finished batches go: a checkpoint folder, or memory (no outdir)."""
+    """Where finished batches go: the checkpoint folder (in parts written at most every
+    *every_s* seconds, and at once by :meth:`flush`), or memory (no outdir). Batches stay arrays
+    until written."""
 
-    def __init__(self, plan: SweepPlan, checkpoint: Checkpoint | None) -> None:
+    def __init__(self, plan: SweepPlan, checkpoint: Checkpoint | None, every_s: float = CHECKPOINT_EVERY_S) -> None:
         self.plan = plan
         self.checkpoint = checkpoint
-        self.rows: list[pd.DataFrame] = []
-        self.places: list[pd.DataFrame] = []
-        self.buffer: list[Batch] = []
+        self.every_s = float(every_s)
+        self.kept: list[Batch] = []  # no checkpoint: every batch, until the end
+        self.buffer: list[Batch] = []  # checkpoint: the batches not written yet
+        self.last_write = -float("inf")
         self.count = 0
 
     def __call__(self, batch: Batch) -> None:
         if batch.values.shape[1] != len(self.plan.columns):
             batch.values = np.full((len(batch.case_id), len(self.plan.columns)), np.nan)
         self.count += len(batch.case_id)
-        if self.checkpoint is not None:
-            self.checkpoint.write(batch)
-        else:
-            r, p = batch_frames(batch, self.plan)
-            self.rows.append(r)
-            self.places.append(p)
+        if self.checkpoint is None:
+            self.kept.append(batch)
+            return
+        self.buffer.append(batch)
+        if time.monotonic() - self.last_write >= self.every_s:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered batches as one checkpoint part (the buffer is cleared only once written)."""
+        if self.checkpoint is None or not self.buffer:
+            return
+        self.checkpoint.write(_concat(self.buffer, self.plan) if len(self.buffer) > 1 else self.buffer[0])
+        self.buffer = []
+        self.last_write = time.monotonic()
 
     def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         if self.checkpoint is not None:
+            self.flush()
             return self.checkpoint.read()
-        if not self.rows:
+        if not self.kept:
             return pd.DataFrame(columns=META_COLUMNS), pd.DataFrame(columns=["case_id", "region_id", "year", "it_load_mw"])
-        r = pd.concat(self.rows, ignore_index=True).drop_duplicates("case_id").sort_values("case_id")
-        return r.reset_index(drop=True), pd.concat(self.places, ignore_index=True)
+        r, p = batch_frames(_concat(self.kept, self.plan), self.plan)
+        return r.drop_duplicates("case_id").sort_values("case_id").reset_index(drop=True), p
 
 
 def _progress_bar(total: int, enabled: bool, initial: int = 0) -> Any:
@@ -487,6 +534,7 @@ def run_sweep(
     fast: bool | None = None,
     batch_size: int = 0,
     max_retries: int = MAX_RETRIES,
+    checkpoint_every: float = CHECKPOINT_EVERY_S,
     return_placements: bool = False,
     _kill_cases: Sequence[int] = (),
 ) -> Any:
@@ -534,7 +582,10 @@ def run_sweep(
     return_placements
         Also return the placements table (see Returns).
     batch_size
-        Cases per task (default: about four tasks per worker, at most 256).
+        Cases per task (default: about four tasks per worker, at most 256; serially 64).
+    checkpoint_every
+        With *outdir*: seconds between checkpoint writes at most (0: every finished batch).
+        Whatever is finished is written at once on Ctrl-C, a lost scheduler and at the end.
     max_retries
         How often a LocalCluster re-runs a task whose worker died.
 
@@ -585,7 +636,15 @@ def run_sweep(
     n_keys = len(keys)
     if fast is None:
         fast = len(todo) > 20 * max(1, n_keys)  # the probes cost ~4 builds per key
-    plan = make_plan(scenario, [cases[i] for i in todo] or cases[:1], marginals=marginals, fast=bool(fast))
+    mode = "serial" if scheduler == "serial" else "dask"
+    # a new LocalCluster starts its worker processes while this process builds the plan
+    connecting = _Connecting(None, n_workers, connect_timeout, security, max_retries) if (todo and scheduler is None) else None
+    try:
+        plan = make_plan(scenario, [cases[i] for i in todo] or cases[:1], marginals=marginals, fast=bool(fast))
+    except BaseException:
+        if connecting is not None:
+            connecting.close()
+        raise
     checkpoint = None
     if out is not None:
         if not resume and (out / CHECKPOINT_DIR).exists():
@@ -594,13 +653,8 @@ def run_sweep(
         if not resume:
             write_spec(out, scenario, cases, {"tornado": tornado, "marginals": marginals})
         checkpoint = Checkpoint(out, plan)
-    sink = _Sink(plan, checkpoint)
-    if resume and checkpoint is not None and done_ids:
-        r0, _ = checkpoint.read()
-        if list(r0.columns[len(META_COLUMNS):]) != plan.columns:  # older parts with other columns: still fine by name
-            pass
+    sink = _Sink(plan, checkpoint, checkpoint_every)
     interrupted, lost = False, None
-    mode = "serial" if scheduler == "serial" else "dask"
     try:
         with _progress_bar(len(cases), progress, initial=len(done_ids)) as bar:
             if not todo:
@@ -608,12 +662,19 @@ def run_sweep(
             elif scheduler == "serial":
                 _run_serial(plan, todo, cases, sink, bar, batch_size)
             else:
-                _run_dask(plan, todo, cases, sink, bar, scheduler, n_workers, connect_timeout, scheduler_timeout,
-                          batch_size, security, max_retries, _kill_cases)
+                conn = connecting.get() if connecting is not None else \
+                    _connect(scheduler, n_workers, connect_timeout, security, max_retries)
+                connecting = None
+                _run_dask(plan, todo, cases, sink, bar, conn, scheduler, connect_timeout, scheduler_timeout,
+                          batch_size, max_retries, _kill_cases)
     except KeyboardInterrupt:
         interrupted = True
     except SchedulerLost as exc:
         lost = exc
+    finally:
+        if connecting is not None:  # the sweep stopped before it used the cluster
+            connecting.close()
+        sink.flush()
     rows, places = sink.frames()
     if tornado is None:
         tornado = looks_like_tornado(cases)
