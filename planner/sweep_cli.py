@@ -11,6 +11,7 @@ SWEEP_EPILOG = """examples:
   planner sweep scenarios/us_china_2030.yaml --vary carbon_price_usd_per_tco2.US=0,50,100 \\
       --vary 'moratoria=[],[status:as_reported]'
   planner sweep my_sweep.yaml --samples 200 --seed 1            # Monte Carlo from its distributions
+  planner sweep my_sweep.yaml --samples 256 --sampling sobol    # or latin_hypercube
   planner sweep my_sweep.yaml --tornado                         # one key at a time, low and high
   planner sweep scenarios/us_china_2030.yaml --vary discount_rate=0.04,0.1 --scheduler tls://10.0.0.5:8786 \\
       --tls-ca-file ca.pem --tls-cert client.pem --tls-key client-key.pem
@@ -18,7 +19,7 @@ SWEEP_EPILOG = """examples:
 
 Sweep file (YAML): base: <scenario path>, set: {key: value}, vary: {key: [v1, v2]},
 distributions: {key: {dist: uniform|normal|triangular|choice, low/high/mean/sd/mode/values}},
-samples: N, seed: S. Outputs in OUTDIR: sweep.parquet, sweep_placements.parquet (case, zone,
+samples: N, seed: S, sampling: random|latin_hypercube|sobol. Outputs in OUTDIR: sweep.parquet, sweep_placements.parquet (case, zone,
 year, IT MW), sweep.csv, sweep.json, sweep_response.png, tornado.png (--tornado); finished
 cases are checkpointed in OUTDIR/checkpoint/ as they arrive. See docs/sweeps.md.
 
@@ -48,6 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="values of a dotted key (as --set; values are YAML); several --vary give the full grid")
     s.add_argument("--samples", type=int, metavar="N", help="Monte Carlo: N draws from the sweep file's distributions")
     s.add_argument("--seed", type=int, metavar="S", help="random seed for --samples (default: the file's, else 0)")
+    s.add_argument("--sampling", choices=("random", "latin_hypercube", "sobol"),
+                   help="how --samples draws: random (default), latin_hypercube (one draw per stratum of each key), "
+                        "sobol (scrambled Sobol points; N a power of 2)")
     s.add_argument("--tornado", action="store_true", help="vary each key alone between its low and high value")
     s.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                    help="an existing Dask scheduler (default: a LocalCluster on this machine; 'serial': no Dask)")
@@ -108,12 +112,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.scenario is None:
         if not args.resume:
             raise SweepError("planner sweep: give SCENARIO_OR_SWEEPFILE, or --resume OUTDIR")
-        if args.vary or args.samples is not None or args.tornado:
+        if args.vary or args.samples is not None or args.tornado or args.sampling:
             raise SweepError("--resume OUTDIR alone takes the stored cases; give the scenario too to add --vary/--samples/--tornado")
         base, cases, options = stored_sweep(args.resume)
         name, kind, tornado = base.name, "stored", options.get("tornado")
     else:
-        spec = make_spec(Path(args.scenario), args.vary, samples=args.samples, seed=args.seed, tornado=args.tornado)
+        spec = make_spec(Path(args.scenario), args.vary, samples=args.samples, seed=args.seed, tornado=args.tornado,
+                         sampling=args.sampling)
         base, cases, name, kind, tornado = spec.base, spec.cases, spec.base.name, spec.kind, spec.kind == "tornado"
     if args.resume and args.outdir and Path(args.outdir) != Path(args.resume):
         raise SweepError(f"-o {args.outdir} and --resume {args.resume}: a resumed sweep writes into its own folder")
