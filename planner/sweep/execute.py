@@ -77,25 +77,66 @@ class Checkpoint:
         _atomic_parquet(rows, self.dir / f"rows-{tag}.parquet")
         self.done += len(batch.case_id)
 
-    def read(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def read(self, arrow: bool = False) -> tuple[pd.DataFrame, Any]:
         """All finished rows and placements so far (each case once: the first part that has it)."""
-        return read_checkpoint(self.dir)
+        return read_checkpoint(self.dir, arrow=arrow)
 
 
-def read_checkpoint(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rows and placements of every complete part in *folder*, each case once."""
-    rows, places = [], []
+PLACE_COLUMNS = ["case_id", "region_id", "year", "it_load_mw"]
+
+
+def read_checkpoint(folder: Path, arrow: bool = False) -> tuple[pd.DataFrame, Any]:
+    """Rows and placements of every complete part in *folder*, each case once.
+
+    A case written twice (a batch re-run after a fault) counts from the first part that has its row,
+    and its placements from that part only. The placements come back sorted by case, zone and year,
+    as a ``pandas.DataFrame``, or with *arrow* as a ``pyarrow.Table`` (a tenth of the memory of a
+    frame of strings: the long table has about a hundred rows per case).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    rows: list[pd.DataFrame] = []
+    places: list[Any] = []
+    seen = np.zeros(0, dtype=np.int64)  # case ids already taken from an earlier part
     for f in sorted(Path(folder).glob("rows-*.parquet")):
-        rows.append(pd.read_parquet(f))
+        r = pd.read_parquet(f)
+        ids = r["case_id"].to_numpy(dtype=np.int64)
+        new = ~np.isin(ids, seen)
+        if not new.any():
+            continue
+        r = r[new].drop_duplicates("case_id", keep="first")
+        rows.append(r)
+        seen = np.union1d(seen, r["case_id"].to_numpy(dtype=np.int64))
         p = f.with_name("place-" + f.name[len("rows-"):])
         if p.exists():
-            places.append(pd.read_parquet(p))
+            t = pq.read_table(p)
+            if not new.all():
+                t = t.filter(pc.is_in(t["case_id"], value_set=pa.array(r["case_id"].to_numpy(dtype=np.int64))))
+            places.append(t.select(PLACE_COLUMNS).cast(_place_schema()))
+    empty_rows = pd.DataFrame(columns=META_COLUMNS)
+    table = pa.concat_tables(places) if places else _place_schema().empty_table()
+    if table.num_rows:
+        table = table.sort_by([("case_id", "ascending"), ("region_id", "ascending"), ("year", "ascending")])
     if not rows:
-        return pd.DataFrame(columns=META_COLUMNS), pd.DataFrame(columns=["case_id", "region_id", "year", "it_load_mw"])
-    r = pd.concat(rows, ignore_index=True).drop_duplicates("case_id", keep="first")
-    p = pd.concat(places, ignore_index=True) if places else pd.DataFrame(columns=["case_id", "region_id", "year", "it_load_mw"])
-    p = p.drop_duplicates(["case_id", "region_id", "year"], keep="first")
-    return r.sort_values("case_id").reset_index(drop=True), p
+        return empty_rows, (table if arrow else table.to_pandas())
+    r = pd.concat(rows, ignore_index=True).sort_values("case_id").reset_index(drop=True)
+    return r, (table if arrow else _place_frame(table))
+
+
+def _place_frame(table: Any) -> pd.DataFrame:
+    df = table.to_pandas()
+    df["region_id"] = df["region_id"].astype("string")
+    return df
+
+
+def _place_schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema([("case_id", pa.int64()), ("region_id", pa.string()), ("year", pa.int64()), ("it_load_mw", pa.float64())])
+
+
 
 
 def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
@@ -487,12 +528,13 @@ class _Sink:
         self.buffer = []
         self.last_write = time.monotonic()
 
-    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def frames(self) -> tuple[pd.DataFrame, Any]:
+        """(rows, placements): from the checkpoint (placements as a ``pyarrow.Table``), or from memory."""
         if self.checkpoint is not None:
             self.flush()
-            return self.checkpoint.read()
+            return self.checkpoint.read(arrow=True)
         if not self.kept:
-            return pd.DataFrame(columns=META_COLUMNS), pd.DataFrame(columns=["case_id", "region_id", "year", "it_load_mw"])
+            return pd.DataFrame(columns=META_COLUMNS), pd.DataFrame(columns=PLACE_COLUMNS)
         r, p = batch_frames(_concat(self.kept, self.plan), self.plan)
         return r.drop_duplicates("case_id").sort_values("case_id").reset_index(drop=True), p
 
@@ -712,7 +754,9 @@ def run_sweep(
         raise lost
     if interrupted:
         raise SweepInterrupted(frame, out)
-    return (frame, places) if return_placements else frame
+    if not return_placements:
+        return frame
+    return frame, (places if isinstance(places, pd.DataFrame) else _place_frame(places))
 
 
 def assemble_frame(scenario: Scenario, cases: list[dict], keys: list[str], rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -741,7 +785,7 @@ def assemble_frame(scenario: Scenario, cases: list[dict], keys: list[str], rows:
     return df.reset_index(drop=True)
 
 
-def write_outputs(frame: pd.DataFrame, places: pd.DataFrame, outdir: Path, keys: list[str], meta: dict[str, Any],
+def write_outputs(frame: pd.DataFrame, places: Any, outdir: Path, keys: list[str], meta: dict[str, Any],
                   tornado: bool = False) -> Path:
     """Write ``sweep.parquet``, ``sweep_placements.parquet``, ``sweep.csv``, ``sweep.json`` and the plots
     into *outdir*, each file atomically (written beside, then renamed)."""
@@ -759,8 +803,13 @@ def write_outputs(frame: pd.DataFrame, places: pd.DataFrame, outdir: Path, keys:
                 tmp.unlink()
 
     atomic("sweep.parquet", lambda p: frame.to_parquet(p, engine="pyarrow", index=False))
-    pl = places.sort_values(["case_id", "region_id", "year"], kind="mergesort").reset_index(drop=True) if len(places) else places
-    atomic("sweep_placements.parquet", lambda p: pl.to_parquet(p, engine="pyarrow", index=False))
+    if isinstance(places, pd.DataFrame):
+        pl = places.sort_values(["case_id", "region_id", "year"], kind="mergesort").reset_index(drop=True) if len(places) else places
+        atomic("sweep_placements.parquet", lambda p: pl.to_parquet(p, engine="pyarrow", index=False))
+    else:  # a pyarrow.Table, sorted (read_checkpoint)
+        import pyarrow.parquet as pq
+
+        atomic("sweep_placements.parquet", lambda p: pq.write_table(places, p))
     atomic("sweep.csv", lambda p: frame.to_csv(p, index=False, lineterminator="\n"))
     atomic("sweep.json", lambda p: p.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8"))
     ok = frame[frame["status"] != "error"] if "status" in frame else frame
