@@ -139,7 +139,7 @@ def _memory(cases: list[dict[str, Any]], **kw: Any) -> dict[str, Any]:
     import psutil
 
     me = psutil.Process()
-    samples: list[tuple[float, float, float]] = []  # (t, client MB, largest child MB)
+    samples: list[tuple[float, float, float, int]] = []  # (t, client MB, largest child MB, children)
     stop = threading.Event()
 
     def sample() -> None:
@@ -150,7 +150,8 @@ def _memory(cases: list[dict[str, Any]], **kw: Any) -> dict[str, Any]:
                     rss.append(p.memory_info().rss / 2**20)
                 except psutil.Error:
                     pass
-            samples.append((time.perf_counter(), me.memory_info().rss / 2**20, max(rss, default=float("nan"))))
+            big = [r for r in rss if r > 50]  # worker processes (not the resource tracker)
+            samples.append((time.perf_counter(), me.memory_info().rss / 2**20, max(big, default=float("nan")), len(big)))
             stop.wait(0.25)
 
     out = Path(tempfile.mkdtemp(prefix="planner-mem-"))
@@ -170,11 +171,14 @@ def _memory(cases: list[dict[str, Any]], **kw: Any) -> dict[str, Any]:
     # "start": the first second of solving (after the plan and the cluster); the series by tenths of the run
     solving = arr[arr[:, 0] >= min(arr[-1, 0], 0.1 * wall + 1.0)]
     tenths = [arr[min(len(arr) - 1, int(round(q * (len(arr) - 1))))] for q in np.linspace(0, 1, 11)]
+    # the workers' end: the last sample before the cluster closed (all workers still there)
+    full = arr[arr[:, 3] == arr[:, 3].max()]
+    worker_end = float(full[-1, 2]) if len(full) and arr[:, 3].max() > 0 else float("nan")
     return {
         "cases": len(cases), "wall_s": wall, "samples": len(arr),
         "client_start_mb": float(solving[0, 1]), "client_peak_mb": float(arr[:, 1].max()), "client_end_mb": float(arr[-1, 1]),
-        "worker_start_mb": float(solving[0, 2]), "worker_peak_mb": float(np.nanmax(arr[:, 2])) if np.isfinite(arr[:, 2]).any() else float("nan"),
-        "worker_end_mb": float(arr[-1, 2]),
+        "worker_start_mb": float(solving[0, 2]) if len(solving) else float("nan"), "worker_peak_mb": float(np.nanmax(arr[:, 2])) if np.isfinite(arr[:, 2]).any() else float("nan"),
+        "worker_end_mb": worker_end,
         "client_series_mb": [round(float(t[1])) for t in tenths],
         "worker_series_mb": [round(float(t[2])) if np.isfinite(t[2]) else None for t in tenths],
     }
@@ -221,8 +225,9 @@ def main() -> None:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     print(f"\nload average {_load():.1f} at the end\n")
-    print(f"| how ({args.cases:,} cost-only cases) | wall s, all | cases/s, all | s, solving only | cases/s, solving only | load |")
-    print("|---|---:|---:|---:|---:|---:|")
+    if rows:
+        print(f"| how ({args.cases:,} cost-only cases) | wall s, all | cases/s, all | s, solving only | cases/s, solving only | load |")
+        print("|---|---:|---:|---:|---:|---:|")
     for name, wall, only, load in rows:
         solving = f"{only:.2f} | {args.cases / only:,.0f}" if only else "- | -"
         print(f"| {name} | {wall:.2f} | {args.cases / wall:,.0f} | {solving} | {load:.1f} |", flush=True)

@@ -507,7 +507,7 @@ class Batch:
     error: list[str]
     values: np.ndarray  # (cases, len(columns))
     seconds: np.ndarray
-    worker: str
+    worker: str | list[str]  # host:pid of the process (one per case once batches are merged)
     place_case: np.ndarray
     place_key: np.ndarray  # index into the plan's kernel.place_keys (or -1: see place_extra)
     place_it_mw: np.ndarray
@@ -777,11 +777,11 @@ class Engine:
         extra: list[tuple[str, int]] = []
         key_pos: dict[tuple[str, int], int] | None = None
         fast = self.fast if (plan.marginals == "none" and not plan.model.is_mip) else None
-        kill = set(kill)
+        kill_ids = set(kill)
         done = 0
         try:
             for j, (cid, case) in enumerate(zip(ids, cases)):
-                if cid in kill:  # test hook: this case kills its worker (os._exit), every time
+                if cid in kill_ids:  # test hook: this case kills its worker (os._exit), every time
                     os._exit(99)
                 t0 = time.perf_counter()
                 try:
