@@ -383,11 +383,16 @@ def plan_affine(
 ) -> AffinePlan:
     """Find the keys of *cases* whose effect on the model is affine, and their slopes.
 
-    A key qualifies when every case value is a number, and the model built at the
-    low and high value and at two points between has the base's structure and row
-    kernel, and arrays on one line (to :data:`AFFINE_RTOL`). With several
-    qualifying keys, the model built with all of them at their high value must
-    equal the sum of their effects; otherwise none of them is fast.
+    A key qualifies when every case value is a number, the model built at its low
+    and high value has the base's structure and row kernel, and the arrays lie on the
+    line between those two builds (to :data:`AFFINE_RTOL`) at two points between.
+    With several keys, the two points between are joint (every key at an interior
+    value of its own range, at once), and a third joint build has every key at its
+    high value: the arrays must equal the sum of the keys' effects at all three, so
+    2 builds per key and 3 more check linearity and additivity together. When a joint
+    check fails, each key is probed alone at its two interior points (the keys that
+    leave their line take the full path), and the survivors must add up at their
+    high values, or none of them is fast.
     Keys that fail, and why, are in ``rejected``.
     """
     parts = kernel.parts
@@ -398,68 +403,68 @@ def plan_affine(
     for case in cases:
         for k, v in case.items():
             values.setdefault(k, []).append(v)
-    highs: dict[str, float] = {}
+    fin0 = np.isfinite(theta0)
+    ranges: dict[str, tuple[Any, Any, bool]] = {}  # key -> (low, high, integer)
+
+    def probe(case: Mapping[str, Any]) -> np.ndarray:
+        inp, mod = _build(base, tables, case)
+        if not same_structure(model, mod):
+            raise _NotAffine("changes the model's structure")
+        if not row_kernel(inp, mod).same_as(kernel):
+            raise _NotAffine("changes what the row reports (loads, emissions)")
+        return theta_of(mod, parts)
+
+    def interior(key: str, f: float) -> Any:
+        lo, hi, integer = ranges[key]
+        p = lo + f * (hi - lo)
+        return int(round(p)) if integer else float(p)
+
     for key, vals in values.items():
         if not all(is_number(v) for v in vals):
             plan.rejected[key] = "not a number"
             continue
         lo, hi = min(vals), max(vals)
-        integer = all(isinstance(v, (int, np.integer)) for v in vals)
-        points: list[Any] = [lo, hi]
-        for f in PROBES:
-            p = lo + f * (hi - lo)
-            p = int(round(p)) if integer else float(p)
-            if p not in points:
-                points.append(p)
         try:
-            thetas = []
-            for p in points:
-                inp, mod = _build(base, tables, {key: p})
-                if not same_structure(model, mod):
-                    raise _NotAffine("changes the model's structure")
-                if not row_kernel(inp, mod).same_as(kernel):
-                    raise _NotAffine("changes what the row reports (loads, emissions)")
-                thetas.append(theta_of(mod, parts))
+            t_lo, t_hi = probe({key: lo}), probe({key: hi})
         except _NotAffine as exc:
             plan.rejected[key] = str(exc)
             continue
         except Exception as exc:  # noqa: BLE001 - e.g. bad data at one end: the full path reports it per case
             plan.rejected[key] = f"the model cannot be built at every probe value ({one_line(exc)[:120]})"
             continue
-        t_lo, t_hi = thetas[0], thetas[1]
-        if not _close(np.where(np.isfinite(t_lo), 0, t_lo), np.where(np.isfinite(theta0), 0, theta0), np.ones_like(t_lo)):
+        if not _close(np.where(np.isfinite(t_lo), 0, t_lo), np.where(fin0, 0, theta0), np.ones_like(t_lo)):
             plan.rejected[key] = "changes which bounds are infinite"
             continue
         slope = (np.where(np.isfinite(t_hi), t_hi, 0) - np.where(np.isfinite(t_lo), t_lo, 0)) / (hi - lo) if hi != lo else np.zeros_like(t_lo)
-        ok = True
-        for p, t in zip(points[2:], thetas[2:]):
-            pred = t_lo + (float(p) - float(lo)) * slope
-            scale = np.abs(t_lo) + np.abs(t_hi) + np.abs(np.where(np.isfinite(t), t, 0))
-            if not _close(pred, t, np.where(np.isfinite(scale), scale, 0)):
-                ok = False
-                break
-        if not ok:
-            plan.rejected[key] = "not affine in its value (the arrays leave the line between the probes)"
-            continue
         plan.keys.append(key)
         plan.low[key] = float(lo)
-        fin = np.isfinite(theta0)
-        plan.delta0[key] = _sparse(np.where(fin, np.where(fin, t_lo, 0.0) - np.where(fin, theta0, 0.0), 0.0))
+        plan.delta0[key] = _sparse(np.where(fin0, np.where(fin0, t_lo, 0.0) - np.where(fin0, theta0, 0.0), 0.0))
         plan.slope[key] = _sparse(slope)
-        highs[key] = hi
-    if len(plan.keys) >= 2:
-        joint = {k: highs[k] for k in plan.keys}
+        ranges[key] = (lo, hi, all(isinstance(v, (int, np.integer)) for v in vals))
+
+    def agrees(point: Mapping[str, Any]) -> bool:
         try:
-            _, mod = _build(base, tables, joint)
-            t = theta_of(mod, parts)
-            pred = plan.theta(joint)
-            good = same_structure(model, mod) and _close(pred, t, np.abs(t) + np.abs(theta0))
-        except Exception:  # noqa: BLE001
-            good = False
-        if not good:
-            for k in plan.keys:
-                plan.rejected[k] = "the keys' effects do not add up (they interact)"
-            plan.keys, plan.low, plan.delta0, plan.slope = [], {}, {}, {}
+            t = probe(point)
+        except Exception:  # noqa: BLE001 - _NotAffine or a build error: not on the line
+            return False
+        return _close(plan.theta(point), t, np.abs(np.where(np.isfinite(t), t, 0)) + np.abs(np.where(fin0, theta0, 0)))
+
+    def drop(keys: Sequence[str], why: str) -> None:
+        for k in keys:
+            plan.rejected[k] = why
+            plan.keys.remove(k)
+            del plan.low[k], plan.delta0[k], plan.slope[k]
+
+    # joint interior points: key j at fraction (f + 0.23 j) mod 1 of its range, so no two keys move in step
+    joint = [{k: interior(k, (f + 0.23 * j) % 1.0) for j, k in enumerate(plan.keys)} for f in PROBES]
+    checks = joint + ([{k: ranges[k][1] for k in plan.keys}] if len(plan.keys) >= 2 else [])
+    if plan.keys and not all(agrees(point) for point in checks):
+        # find the keys that leave their line, alone; the rest must still add up
+        for key in list(plan.keys):
+            if not all(agrees({key: interior(key, f)}) for f in PROBES):
+                drop([key], "not affine in its value (the arrays leave the line between the probes)")
+        if len(plan.keys) >= 2 and not agrees({k: ranges[k][1] for k in plan.keys}):
+            drop(list(plan.keys), "the keys' effects do not add up (they interact)")
     return plan
 
 
@@ -663,6 +668,7 @@ class Engine:
                 self.basis = self.h.getBasis()
         self.scale = COST_SCALE
         self.optimal = highspy.HighsModelStatus.kOptimal
+        self.off_base = False  # True once a full-path case moved entries a fast case does not push
         lay = self.plan.affine.layout if self.plan.affine else _layout(m.columns.n, m.A.shape[0], self.parts)
         self.lay = lay
 
@@ -707,8 +713,14 @@ class Engine:
         fast, h, plan = self.fast, self.h, self.plan
         assert fast is not None
         t = fast.touched(case)
-        fast.push(h, t, self.scale)
-        self.cur[fast.index] = t  # keep the full-path bookkeeping in step with HiGHS
+        if self.off_base:  # after a full-path case: every entry back to the base, then the case's
+            theta = self.plan.affine.theta0.copy()
+            theta[fast.index] = t
+            self._push(theta)
+            self.off_base = False
+        else:
+            fast.push(h, t, self.scale)
+            self.cur[fast.index] = t  # keep the full-path bookkeeping in step with HiGHS
         self._reset_basis()
         h.run()
         if h.getModelStatus() == self.optimal:
@@ -736,6 +748,7 @@ class Engine:
             theta = plan.affine.theta(case)
             model, kernel, mode, h = self._model_at(theta), plan.kernel, "fast", self.h
             self._push(theta)
+            self.off_base = True
             scenario = plan.base
         else:
             scenario = plan.base.with_overrides(dict(case)) if case else plan.base
@@ -746,6 +759,7 @@ class Engine:
             if same_structure(plan.model, model):
                 theta = theta_of(model, self.parts)
                 self._push(theta)
+                self.off_base = True
                 for name, value in (("time_limit", float(cfg.time_limit_s)), ("threads", int(cfg.threads)),
                                     ("mip_rel_gap", float(cfg.mip_gap))):
                     self.h.setOptionValue(name, value)
