@@ -13,8 +13,10 @@
   :class:`~planner.sweep.common.SchedulerLost` (exit code 5).
 * **Worker loss.** Dask re-runs the tasks of a lost worker (at most
   ``distributed.scheduler.allowed-failures`` times, *max_retries* on a
-  LocalCluster). A batch that still fails is split into single cases; a case
-  that kills its worker every time is recorded as failed with the reason.
+  LocalCluster). A batch that still fails is split into single cases, each run
+  alone (nothing else in flight, since Dask counts a worker's death against every
+  task it held); a case that kills its worker every time is recorded as failed
+  with the reason, and the cases that shared its worker complete.
 """
 
 from __future__ import annotations
@@ -378,35 +380,40 @@ def _run_dask(plan: SweepPlan, todo: list[int], cases: list[dict], sink: Any, ba
         plan_f = client.submit(_identity, plan, key=f"planner-plan-{plan.token}", pure=False)
         requeues: dict[int, int] = {}
 
-        def submit(ids: list[int], single: bool) -> None:
+        def submit(ids: list[int], alone: bool) -> None:
             fut = client.submit(run_batch, plan_f, ids, [cases[i] for i in ids], list(kill), pure=False,
-                                key=f"planner-sweep-{plan.token}-{ids[0]}-{len(ids)}-{int(single)}-{time.time_ns()}")
-            pending[fut] = (ids, single)
+                                key=f"planner-sweep-{plan.token}-{ids[0]}-{len(ids)}-{int(alone)}-{time.time_ns()}")
+            pending[fut] = (ids, alone)
 
         lost_since: float | None = None
         while queue or pending:
-            while queue and len(pending) < window and client.status == "running":
+            # a task marked `alone` runs with nothing else in flight: when its worker dies, no other case
+            # shares the blame (Dask counts a death against every task the worker held)
+            while queue and client.status == "running" and not any(a for _, a in pending.values()):
+                ids, alone = queue[-1]
+                if (pending and alone) or len(pending) >= window:
+                    break
                 submit(*queue.pop())
             try:
                 done, _ = wait(list(pending), timeout=1.0, return_when="FIRST_COMPLETED")
             except Exception:  # noqa: BLE001 - TimeoutError: nothing finished in that second
                 done = set()
             for fut in list(done):
-                ids, single = pending.pop(fut)
+                ids, alone = pending.pop(fut)
                 try:
                     batch = fut.result(timeout=scheduler_timeout)
                 except KilledWorker as exc:
-                    if single or len(ids) == 1:
+                    if alone:  # it ran alone, and killed its workers: this case is the cause
                         sink(_failed_batch(ids, f"the case killed its worker each time it ran ({one_line(exc)[:200]})"))
                         bar.update(len(ids))
-                    else:
-                        queue.extend((([i], True) for i in reversed(ids)))  # find the case that kills
+                    else:  # the cause, or a bystander on the same worker: each case again, alone
+                        queue.extend((([i], True) for i in reversed(ids)))
                     continue
                 except Exception as exc:  # noqa: BLE001 - cancelled by a lost scheduler, or the task itself failed
                     cancelled = type(exc).__name__ in ("CancelledError", "FutureCancelledError")
                     n_re = requeues[ids[0]] = requeues.get(ids[0], 0) + 1
                     if (client.status != "running" or cancelled) and n_re <= max_retries + 1:
-                        queue.append((ids, single))  # not the case's fault: run it again if the scheduler comes back
+                        queue.append((ids, alone))  # not the case's fault: run it again if the scheduler comes back
                         lost_since = lost_since or (time.monotonic() if client.status != "running" else None)
                         continue
                     sink(_failed_batch(ids, one_line(exc)))
