@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sys
@@ -54,6 +55,7 @@ MAX_RETRIES = 2
 SPEC_FORMAT = 1
 SPEC_FILE = "sweep_spec.json"
 CHECKPOINT_DIR = "checkpoint"
+log = logging.getLogger("planner.sweep")
 META_COLUMNS = ["case_id", "status", "solve_mode", "error", "seconds", "worker"]
 
 
@@ -688,8 +690,11 @@ def run_sweep(
     mode = "serial" if scheduler == "serial" else "dask"
     # a new LocalCluster starts its worker processes while this process builds the plan
     connecting = _Connecting(None, n_workers, connect_timeout, security, max_retries) if (todo and scheduler is None) else None
+    phases: dict[str, float] = {"setup": time.perf_counter() - t_start}
+    t0 = time.perf_counter()
     try:
         plan = make_plan(scenario, [cases[i] for i in todo] or cases[:1], marginals=marginals, fast=bool(fast))
+        phases["plan"] = time.perf_counter() - t0
     except BaseException:
         if connecting is not None:
             connecting.close()
@@ -704,6 +709,7 @@ def run_sweep(
         checkpoint = Checkpoint(out, plan)
     sink = _Sink(plan, checkpoint, checkpoint_every)
     interrupted, lost = False, None
+    t0 = time.perf_counter()
     try:
         with _progress_bar(len(cases), progress, initial=len(done_ids)) as bar:
             if not todo:
@@ -711,9 +717,11 @@ def run_sweep(
             elif scheduler == "serial":
                 _run_serial(plan, todo, cases, sink, bar, batch_size)
             else:
+                t1 = time.perf_counter()
                 conn = connecting.get() if connecting is not None else \
                     _connect(scheduler, n_workers, connect_timeout, security, max_retries)
                 connecting = None
+                phases["cluster_wait"] = time.perf_counter() - t1
                 _run_dask(plan, todo, cases, sink, bar, conn, scheduler, connect_timeout, scheduler_timeout,
                           batch_size, max_retries, _kill_cases)
     except KeyboardInterrupt:
@@ -724,6 +732,8 @@ def run_sweep(
         if connecting is not None:  # the sweep stopped before it used the cluster
             connecting.close()
         sink.flush()
+    phases["solve"] = time.perf_counter() - t0 - phases.get("cluster_wait", 0.0)
+    t0 = time.perf_counter()
     rows, places = sink.frames()
     if tornado is None:
         tornado = looks_like_tornado(cases)
@@ -752,8 +762,15 @@ def run_sweep(
             "marginals": marginals,
             "scheduler": scheduler if isinstance(scheduler, str) or scheduler is None else repr(scheduler),
             "wall_seconds": round(time.perf_counter() - t_start, 3),
+            "phase_seconds": {},
         }
         write_outputs(frame, places, out, keys, meta, tornado=bool(tornado))
+        phases["write"] = time.perf_counter() - t0
+        meta["phase_seconds"] = {k: round(v, 3) for k, v in phases.items()}
+        meta["wall_seconds"] = round(time.perf_counter() - t_start, 3)
+        _rewrite_json(out / "sweep.json", meta)
+    log.info("sweep phases (s): %s", ", ".join(f"{k} {v:.2f}" for k, v in phases.items()))
+    if out is not None:
         if complete:
             shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
     if lost is not None:
@@ -790,6 +807,12 @@ def assemble_frame(scenario: Scenario, cases: list[dict], keys: list[str], rows:
     df["worker"] = rows["worker"].astype("string").to_numpy() if len(rows) else pd.array([], dtype="string")
     df["error"] = rows["error"].fillna("").astype("string").to_numpy() if len(rows) else pd.array([], dtype="string")
     return df.reset_index(drop=True)
+
+
+def _rewrite_json(path: Path, meta: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def write_outputs(frame: pd.DataFrame, places: Any, outdir: Path, keys: list[str], meta: dict[str, Any],
