@@ -469,16 +469,25 @@ def validate_values(base: Scenario, values: Mapping[str, Sequence[Any]], build_i
     from planner.inputs import build_inputs as _build
     from planner.sweep.common import tables_for
 
+    firsts: dict[str, Any] = {}
     for key, vals in values.items():
         if isinstance(vals, (str, bytes)) or not isinstance(vals, Sequence) or len(vals) == 0:
             raise ScenarioError("--vary", key, vals, "a non-empty list of values")
-        first = None
         for v in vals:
-            scenario = base.with_overrides({key: v})
-            if first is None:
-                first = scenario
-        if build_inputs and first is not None:
-            _build(first, tables_for(first))
+            base.with_overrides({key: v})
+        firsts[key] = vals[0]
+    if not build_inputs or not firsts:
+        return
+    # one build with every key at its first value; only if that fails, one per key, to name the key
+    try:
+        joint = base.with_overrides(firsts)
+        _build(joint, tables_for(joint))
+        return
+    except Exception:  # noqa: BLE001 - the per-key builds below raise the one-line error
+        pass
+    for key, v in firsts.items():
+        scenario = base.with_overrides({key: v})
+        _build(scenario, tables_for(scenario))
 
 
 def representative_values(cases: list[dict[str, Any]], keys: list[str]) -> dict[str, list[Any]]:

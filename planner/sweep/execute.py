@@ -29,6 +29,7 @@ import shutil
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -282,10 +283,12 @@ def _connect(scheduler: Any, n_workers: int | None, timeout: float, security: An
             kw: dict[str, Any] = {}
             if security is not None:
                 kw = {"security": security, "protocol": "tls://"}
-            cluster = LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                silence_logs=logging.ERROR, host="127.0.0.1", **kw,
-            )
+            with warnings.catch_warnings():  # "Port 8787 is already in use": its health page moves, no dashboard runs
+                warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+                cluster = LocalCluster(
+                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                    silence_logs=logging.ERROR, host="127.0.0.1", **kw,
+                )
         return Client(cluster, security=security), cluster, True
     if isinstance(scheduler, Client):
         return scheduler, None, False
