@@ -143,8 +143,15 @@ def unit_points(d: int, n: int, seed: int, sampling: str) -> np.ndarray:
                 f"--samples: got {n} with --sampling sobol; expected a power of 2 (e.g. {1 << max(m, 0)} or "
                 f"{1 << (m + 1)}): Sobol points are balanced only in blocks of 2^m"
             )
-        return qmc.Sobol(d, scramble=True, rng=np.random.default_rng(seed)).random_base2(m)
-    return qmc.LatinHypercube(d, rng=np.random.default_rng(seed)).random(n)
+        return _qmc_engine(qmc.Sobol, d, seed).random_base2(m)
+    return _qmc_engine(qmc.LatinHypercube, d, seed).random(n)
+
+
+def _qmc_engine(kind: Any, d: int, seed: int) -> Any:
+    try:
+        return kind(d, scramble=True, rng=np.random.default_rng(seed))  # scipy >= 1.15
+    except TypeError:  # older scipy names the generator `seed`
+        return kind(d, scramble=True, seed=np.random.default_rng(seed))
 
 
 def _quasi_cases(specs: Mapping[str, dict[str, Any]], n: int, seed: int, sampling: str) -> list[dict[str, Any]]:

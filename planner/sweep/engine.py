@@ -711,10 +711,10 @@ class Engine:
         """One fast case: (kernel row, placement vector, status). Pushes only the touched entries,
         re-solves from the base basis and reads the row off the kernel; builds no model."""
         fast, h, plan = self.fast, self.h, self.plan
-        assert fast is not None
+        assert fast is not None and plan.affine is not None
         t = fast.touched(case)
         if self.off_base:  # after a full-path case: every entry back to the base, then the case's
-            theta = self.plan.affine.theta0.copy()
+            theta = plan.affine.theta0.copy()
             theta[fast.index] = t
             self._push(theta)
             self.off_base = False
