@@ -11,6 +11,7 @@ SWEEP_EPILOG = """examples:
   planner sweep scenarios/us_china_2030.yaml --vary carbon_price_usd_per_tco2.US=0,50,100 \\
       --vary 'moratoria=[],[status:as_reported]'
   planner sweep my_sweep.yaml --samples 200 --seed 1            # Monte Carlo from its distributions
+  planner sweep my_sweep.yaml --samples 256 --sampling sobol    # or latin_hypercube
   planner sweep my_sweep.yaml --tornado                         # one key at a time, low and high
   planner sweep scenarios/us_china_2030.yaml --vary discount_rate=0.04,0.1 --scheduler tls://10.0.0.5:8786 \\
       --tls-ca-file ca.pem --tls-cert client.pem --tls-key client-key.pem
@@ -18,7 +19,7 @@ SWEEP_EPILOG = """examples:
 
 Sweep file (YAML): base: <scenario path>, set: {key: value}, vary: {key: [v1, v2]},
 distributions: {key: {dist: uniform|normal|triangular|choice, low/high/mean/sd/mode/values}},
-samples: N, seed: S. Outputs in OUTDIR: sweep.parquet, sweep_placements.parquet (case, zone,
+samples: N, seed: S, sampling: random|latin_hypercube|sobol. Outputs in OUTDIR: sweep.parquet, sweep_placements.parquet (case, zone,
 year, IT MW), sweep.csv, sweep.json, sweep_response.png, tornado.png (--tornado); finished
 cases are checkpointed in OUTDIR/checkpoint/ as they arrive. See docs/sweeps.md.
 
@@ -48,6 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="values of a dotted key (as --set; values are YAML); several --vary give the full grid")
     s.add_argument("--samples", type=int, metavar="N", help="Monte Carlo: N draws from the sweep file's distributions")
     s.add_argument("--seed", type=int, metavar="S", help="random seed for --samples (default: the file's, else 0)")
+    s.add_argument("--sampling", choices=("random", "latin_hypercube", "sobol"),
+                   help="how --samples draws: random (default), latin_hypercube (one draw per stratum of each key), "
+                        "sobol (scrambled Sobol points; N a power of 2)")
     s.add_argument("--tornado", action="store_true", help="vary each key alone between its low and high value")
     s.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                    help="an existing Dask scheduler (default: a LocalCluster on this machine; 'serial': no Dask)")
@@ -64,6 +68,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--marginals", choices=("none", "binding", "all"), default="none",
                    help="per grid region, the last year's one-sided marginal values in each row (slow: ~0.5 s a case)")
     s.add_argument("--batch-size", type=int, default=0, metavar="N", help="cases per Dask task (default: automatic)")
+    s.add_argument("--checkpoint-every", type=float, default=1.0, metavar="S",
+                   help="seconds between checkpoint writes at most (default 1; 0: every finished batch); "
+                        "finished cases are written at once on Ctrl-C or a lost scheduler")
     s.add_argument("--max-retries", type=int, default=2, metavar="N",
                    help="LocalCluster: re-runs of a task whose worker died (an external scheduler's allowed-failures rules)")
     s.set_defaults(func=cmd_sweep)
@@ -97,18 +104,21 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise SweepError(f"--scheduler-timeout: got {args.scheduler_timeout}; expected a number of seconds > 0")
     if args.batch_size < 0 or args.max_retries < 0:
         raise SweepError("--batch-size and --max-retries: expected integers >= 0")
+    if not args.checkpoint_every >= 0:
+        raise SweepError(f"--checkpoint-every: got {args.checkpoint_every}; expected a number of seconds >= 0")
     security = security_from(args.tls_ca_file, args.tls_cert, args.tls_key)
     t0 = time.perf_counter()
     tornado: bool | None
     if args.scenario is None:
         if not args.resume:
             raise SweepError("planner sweep: give SCENARIO_OR_SWEEPFILE, or --resume OUTDIR")
-        if args.vary or args.samples is not None or args.tornado:
+        if args.vary or args.samples is not None or args.tornado or args.sampling:
             raise SweepError("--resume OUTDIR alone takes the stored cases; give the scenario too to add --vary/--samples/--tornado")
         base, cases, options = stored_sweep(args.resume)
         name, kind, tornado = base.name, "stored", options.get("tornado")
     else:
-        spec = make_spec(Path(args.scenario), args.vary, samples=args.samples, seed=args.seed, tornado=args.tornado)
+        spec = make_spec(Path(args.scenario), args.vary, samples=args.samples, seed=args.seed, tornado=args.tornado,
+                         sampling=args.sampling)
         base, cases, name, kind, tornado = spec.base, spec.cases, spec.base.name, spec.kind, spec.kind == "tornado"
     if args.resume and args.outdir and Path(args.outdir) != Path(args.resume):
         raise SweepError(f"-o {args.outdir} and --resume {args.resume}: a resumed sweep writes into its own folder")
@@ -135,6 +145,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             marginals=args.marginals,
             batch_size=args.batch_size,
             max_retries=args.max_retries,
+            checkpoint_every=args.checkpoint_every,
         )
     except SweepInterrupted as exc:
         print(summary_line(exc.frame, exc.outdir, time.perf_counter() - t0), file=sys.stderr)

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -321,3 +322,94 @@ def test_cli_module_is_light():
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+# --------------------------------------------------------------------------- Latin hypercube and Sobol
+
+
+#: Distributions whose CDFs the tests compute on their own (scipy.stats), not through planner's inverse CDFs.
+QMC_DISTS = {
+    "a": {"dist": "uniform", "low": 0, "high": 10},
+    "b": {"dist": "triangular", "low": 1, "mode": 2, "high": 5},
+    "c": {"dist": "normal", "mean": 3, "sd": 2},
+}
+
+
+def _cdf(key: str, x: np.ndarray) -> np.ndarray:
+    from scipy import stats
+
+    if key == "a":
+        return stats.uniform(0, 10).cdf(x)
+    if key == "b":
+        return stats.triang(c=(2 - 1) / (5 - 1), loc=1, scale=4).cdf(x)
+    return stats.norm(3, 2).cdf(x)
+
+
+def _strata(values: list[float], key: str, n: int) -> np.ndarray:
+    """Which of n equal-probability strata each value falls in (0 .. n-1)."""
+    p = _cdf(key, np.asarray(values, dtype=float))
+    return np.minimum((p * n + 1e-9).astype(int), n - 1)
+
+
+def test_latin_hypercube_has_one_draw_in_every_stratum_of_every_key():
+    from planner.sweep import latin_hypercube_cases
+
+    n = 50
+    cases = latin_hypercube_cases(QMC_DISTS, n, seed=11)
+    assert len(cases) == n and cases == latin_hypercube_cases(QMC_DISTS, n, seed=11)
+    assert cases != latin_hypercube_cases(QMC_DISTS, n, seed=12)
+    for key in QMC_DISTS:
+        assert sorted(_strata([c[key] for c in cases], key, n)) == list(range(n)), key
+    # independent random draws almost never do that (a check that the test can fail)
+    rand = monte_carlo_cases(QMC_DISTS, n, seed=11)
+    assert sorted(_strata([c["a"] for c in rand], "a", n)) != list(range(n))
+    # a choice key gets each value in proportion to p, to one draw
+    choice = {"k": {"dist": "choice", "values": [0, 3000, 6000], "p": [0.5, 0.3, 0.2]}}
+    got = [c["k"] for c in latin_hypercube_cases(choice, 40, seed=3)]
+    assert [got.count(v) for v in (0, 3000, 6000)] == [20, 12, 8]
+
+
+def test_sobol_points_are_balanced_and_reproducible():
+    from planner.sweep import SweepError, sobol_cases
+
+    n = 64
+    cases = sobol_cases(QMC_DISTS, n, seed=5)
+    assert cases == sobol_cases(QMC_DISTS, n, seed=5) and cases != sobol_cases(QMC_DISTS, n, seed=6)
+    for key in QMC_DISTS:  # every one-dimensional projection: one point per stratum
+        assert sorted(_strata([c[key] for c in cases], key, n)) == list(range(n)), key
+    # the first two keys form a (0, 6, 2)-net: every 2^i x 2^(6-i) grid of equal-probability cells
+    # holds exactly one point per cell
+    pa = _cdf("a", np.array([c["a"] for c in cases]))
+    pb = _cdf("b", np.array([c["b"] for c in cases]))
+    for i in range(7):
+        cells = np.minimum((pa * 2**i + 1e-9).astype(int), 2**i - 1) * 2 ** (6 - i) + \
+            np.minimum((pb * 2 ** (6 - i) + 1e-9).astype(int), 2 ** (6 - i) - 1)
+        assert sorted(cells) == list(range(n)), i
+    with pytest.raises(SweepError, match="power of 2"):
+        sobol_cases(QMC_DISTS, 100, seed=5)
+
+
+def test_sampling_from_a_sweep_file_and_the_command_line(tmp_path, capsys):
+    from planner.sweep import latin_hypercube_cases, sobol_cases
+
+    dists = {"carbon_price_usd_per_tco2.US": {"dist": "uniform", "low": 0, "high": 150},
+             "overrides.grid_regions.PJM.firm_headroom_mw": {"dist": "triangular", "low": 0, "mode": 1000, "high": 6000}}
+    f = tmp_path / "s.yaml"
+    f.write_text(
+        f"base: {REF}\nsampling: latin_hypercube\nsamples: 8\nseed: 4\ndistributions:\n"
+        "  carbon_price_usd_per_tco2.US: {dist: uniform, low: 0, high: 150}\n"
+        "  overrides.grid_regions.PJM.firm_headroom_mw: {dist: triangular, low: 0, mode: 1000, high: 6000}\n"
+    )
+    spec = make_spec(f)
+    assert spec.kind == "latin_hypercube" and spec.cases == latin_hypercube_cases(dists, 8, 4)
+    spec = make_spec(f, sampling="sobol")  # the command line wins over the file
+    assert spec.kind == "sobol" and spec.cases == sobol_cases(dists, 8, 4)
+    with pytest.raises(SweepError, match="power of 2"):
+        make_spec(f, samples=6, sampling="sobol")
+    out = tmp_path / "out"
+    code = main(["sweep", str(f), "--sampling", "sobol", "--scheduler", "serial", "-o", str(out), "--no-progress"])
+    assert code == 0
+    df = pd.read_parquet(out / "sweep.parquet")
+    assert df["carbon_price_usd_per_tco2.US"].tolist() == [c["carbon_price_usd_per_tco2.US"] for c in sobol_cases(dists, 8, 4)]
+    assert (df["status"] == "optimal").all()
+    assert "8 sobol case(s)" in capsys.readouterr().err

@@ -94,7 +94,7 @@ def test_the_row_kernel_reads_what_the_result_reports(base):
     (an independent route: planner.result's tables)."""
     from planner.api import finish
     from planner.solver import highs_instance, run_highs
-    from planner.sweep.engine import PARTS, row_kernel
+    from planner.sweep.engine import parts_matrix, row_kernel
 
     scenario = base.with_overrides({"carbon_price_usd_per_tco2.US": 60, "overrides.grid_regions.PJM.firm_headroom_mw": 900})
     inputs, model = build(scenario)
@@ -102,8 +102,8 @@ def test_the_row_kernel_reads_what_the_result_reports(base):
     sol = run_highs(h, model, 60.0)
     result = finish(inputs, model, sol, {}, h=h, marginals="none")
     kernel = row_kernel(inputs, model)
-    parts = np.vstack([model.cost_parts.get(p, np.zeros(model.columns.n)) for p in PARTS])
-    values, place = kernel.row(sol.values, sol.objective_usd, parts)
+    assert kernel.parts == tuple(model.cost_parts)  # every part of the model's objective, none re-derived
+    values, place = kernel.row(sol.values, sol.objective_usd, parts_matrix(model, kernel.parts))
     got = dict(zip(kernel.columns, values))
     s = result.summary
     assert got["objective_usd"] == pytest.approx(s["objective_usd"], rel=1e-12)
@@ -182,3 +182,18 @@ def test_monte_carlo_serial_equals_local_cluster():
     assert (b["solve_mode"] == "fast").all()
     num = [c for c in a.columns if c.endswith(("_usd", "_mw", "_yr")) or "_mw_" in c]
     pd.testing.assert_frame_equal(a[num], b[num], rtol=1e-9, atol=1e-6)
+
+
+def test_a_key_off_its_line_leaves_the_others_fast(base):
+    """A discount rate fails the joint linearity check; probed alone it is found out, and the carbon
+    price beside it stays on the fast path. Each row's objective against a cold planner.solve."""
+    cases = [{"discount_rate": 0.05}, {"discount_rate": 0.09}, {"carbon_price_usd_per_tco2.US": 10},
+             {"carbon_price_usd_per_tco2.US": 100}, {"carbon_price_usd_per_tco2.US": 55, "discount_rate": 0.07}]
+    plan = make_plan(base, cases)
+    assert plan.affine is not None and plan.affine.keys == ["carbon_price_usd_per_tco2.US"]
+    assert "not affine" in plan.affine.rejected["discount_rate"]
+    df = run_sweep(REF, cases, scheduler="serial", progress=False, fast=True)
+    assert df["solve_mode"].tolist()[2:4] == ["fast", "fast"] and set(df["solve_mode"].iloc[[0, 1, 4]]) <= {"resolve", "build"}
+    for case, obj in zip(cases, df["objective_usd"]):
+        fresh = planner.solve(planner.load_scenario(REF).with_overrides(case), marginals="none")
+        assert obj == pytest.approx(fresh.summary["objective_usd"], rel=1e-9), case

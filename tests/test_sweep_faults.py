@@ -39,7 +39,11 @@ def _dask() -> list[str]:
 
 
 class Cluster:
-    """A `dask scheduler` and *n* `dask worker` processes on 127.0.0.1 (optionally TLS)."""
+    """A `dask scheduler` and *n* `dask worker` processes on 127.0.0.1 (optionally TLS), all started at once.
+
+    The workers find the scheduler through its scheduler file (they wait for it), and run without a
+    nanny: ``kill -9`` of a worker's process kills the worker itself, and nothing restarts it.
+    """
 
     def __init__(self, folder: Path, n: int = 2, tls: tuple[Path, Path, Path] | None = None) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -57,6 +61,16 @@ class Cluster:
                        str(sched_file), *(["--protocol", "tls"] if tls else []), *tls_args],
             stdout=self.logs[0], stderr=subprocess.STDOUT, cwd=folder, env=env,
         )
+        self.workers = []
+        for i in range(n):
+            log = open(folder / f"worker{i}.log", "w")
+            self.logs.append(log)
+            self.workers.append(subprocess.Popen(
+                _dask() + ["worker", "--scheduler-file", str(sched_file), "--nthreads", "1", "--no-nanny",
+                           "--host", "127.0.0.1", "--no-dashboard", "--memory-limit", "0", "--death-timeout", "30",
+                           *tls_args],
+                stdout=log, stderr=subprocess.STDOUT, cwd=folder, env=env,
+            ))
         deadline = time.monotonic() + 60
         self.address = None
         while self.address is None:
@@ -66,16 +80,7 @@ class Cluster:
             try:
                 self.address = json.loads(sched_file.read_text())["address"]
             except (OSError, ValueError, KeyError):
-                time.sleep(0.1)
-        self.workers = []
-        for i in range(n):
-            log = open(folder / f"worker{i}.log", "w")
-            self.logs.append(log)
-            self.workers.append(subprocess.Popen(
-                _dask() + ["worker", self.address, "--nthreads", "1", "--nworkers", "1", "--host", "127.0.0.1",
-                           "--no-dashboard", "--memory-limit", "0", "--death-timeout", "30", *tls_args],
-                stdout=log, stderr=subprocess.STDOUT, cwd=folder, env=env,
-            ))
+                time.sleep(0.05)
         self._wait_for_workers(n, tls)
 
     def _wait_for_workers(self, n: int, tls: tuple[Path, Path, Path] | None) -> None:
@@ -102,7 +107,9 @@ def _parts(out: Path) -> int:
 
 
 def _start_sweep(out: Path, *extra: str) -> subprocess.Popen:
-    cmd = [*PLANNER, "sweep", str(REF), "--vary", VARY, "--no-progress", "-o", str(out), "--batch-size", "1", *extra]
+    # one case per task, a checkpoint part per finished case: the test sees each case arrive
+    cmd = [*PLANNER, "sweep", str(REF), "--vary", VARY, "--no-progress", "-o", str(out), "--batch-size", "1",
+           "--checkpoint-every", "0", *extra]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -114,7 +121,7 @@ def _wait_parts(proc: subprocess.Popen, out: Path, n: int, timeout: float = 120)
         if time.monotonic() > deadline:
             proc.kill()
             pytest.fail("no checkpoint parts appeared")
-        time.sleep(0.05)
+        time.sleep(0.02)
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +164,7 @@ def test_kill_9_the_scheduler_then_resume_with_a_fresh_one(tmp_path, uninterrupt
     cluster = Cluster(tmp_path / "dask1")
     out = tmp_path / "sweep"
     try:
-        proc = _start_sweep(out, "--scheduler", cluster.address, "--scheduler-timeout", "5")
+        proc = _start_sweep(out, "--scheduler", cluster.address, "--scheduler-timeout", "3")
         _wait_parts(proc, out, 2)
         cluster.scheduler.send_signal(signal.SIGKILL)
         t_loss = time.monotonic()
@@ -275,6 +282,6 @@ def test_a_sweep_over_tls(tmp_path):
         assert api["objective_usd"].iloc[0] == pytest.approx(df["objective_usd"].iloc[1], rel=1e-9)
         # without the certificates, the scheduler is out of reach
         with pytest.raises(SweepError, match="cannot reach"):
-            run_sweep(REF, [{}], scheduler=cluster.address.replace("tls://", "tcp://"), progress=False, connect_timeout=3)
+            run_sweep(REF, [{}], scheduler=cluster.address.replace("tls://", "tcp://"), progress=False, connect_timeout=1.5)
     finally:
         cluster.close()

@@ -6,7 +6,8 @@ A *case* is a mapping of ``--set``-style dotted keys to values, e.g.
 * a full grid (:func:`grid_cases`, ``--vary KEY=V1,V2``; several keys give the
   cartesian product),
 * Monte Carlo draws from distributions (:func:`monte_carlo_cases`,
-  ``--samples N --seed S`` with a sweep file), or
+  ``--samples N --seed S`` with a sweep file; ``--sampling latin_hypercube`` or
+  ``sobol`` for :func:`latin_hypercube_cases` and :func:`sobol_cases`), or
 * a tornado: each key one at a time at its low and its high value, the others
   at base (:func:`tornado_cases`, ``--tornado``).
 
@@ -33,9 +34,12 @@ from planner.sweep.cases import (
     SweepSpec,
     distribution_range,
     grid_cases,
+    SAMPLING,
     is_sweep_file,
+    latin_hypercube_cases,
     make_spec,
     monte_carlo_cases,
+    sobol_cases,
     parse_vary,
     tornado_cases,
     validate_values,
@@ -64,9 +68,9 @@ from planner.sweep.outputs import plot_response, plot_tornado, summary_line, tor
 
 __all__ = [
     "CONNECT_TIMEOUT_S", "COUNTRIES", "DISTRIBUTIONS", "EXIT_INTERRUPTED", "EXIT_SCHEDULER_LOST",
-    "SCHEDULER_TIMEOUT_S", "SWEEP_FILE_KEYS", "ResumeError", "SchedulerLost", "SweepError", "SweepInterrupted",
-    "SweepPlan", "SweepSpec", "distribution_range", "grid_cases", "is_sweep_file", "make_plan", "make_spec",
+    "SAMPLING", "SCHEDULER_TIMEOUT_S", "SWEEP_FILE_KEYS", "ResumeError", "SchedulerLost", "SweepError", "SweepInterrupted",
+    "SweepPlan", "SweepSpec", "distribution_range", "grid_cases", "is_sweep_file", "latin_hypercube_cases", "make_plan", "make_spec",
     "monte_carlo_cases", "parse_vary", "plot_response", "plot_tornado", "read_checkpoint", "row_kernel",
-    "run_batch", "run_sweep", "security_from", "stored_sweep", "summary_line", "tornado_cases", "tornado_table",
+    "run_batch", "run_sweep", "security_from", "sobol_cases", "stored_sweep", "summary_line", "tornado_cases", "tornado_table",
     "validate_values", "vary_range", "write_outputs",
 ]

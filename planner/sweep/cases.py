@@ -1,4 +1,4 @@
-"""Case generation: full grids, Monte Carlo draws and tornados, and sweep files.
+"""Case generation: full grids, Monte Carlo draws (random, Latin hypercube, Sobol), tornados, sweep files.
 
 A *case* is a mapping of ``--set``-style dotted keys to values, e.g.
 ``{"carbon_price_usd_per_tco2.US": 50, "moratoria": []}``. Every key and value
@@ -22,7 +22,11 @@ from planner.sweep.common import SweepError
 from planner.sweep.common import is_number as _is_number
 
 #: Keys a sweep file may hold.
-SWEEP_FILE_KEYS = ("base", "description", "set", "vary", "distributions", "samples", "seed", "tornado")
+SWEEP_FILE_KEYS = ("base", "description", "set", "vary", "distributions", "samples", "seed", "sampling", "tornado")
+#: How ``--samples`` draws from the distributions: independent random draws, a Latin hypercube
+#: (one draw in each of N equal-probability strata of every key), or scrambled Sobol points
+#: (a low-discrepancy sequence; N a power of 2).
+SAMPLING = ("random", "latin_hypercube", "sobol")
 #: Supported distributions and their required / optional parameters.
 DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "uniform": (("low", "high"), ("integer",)),
@@ -58,8 +62,9 @@ def grid_cases(vary: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(keys, combo)) for combo in itertools.product(*(list(vary[k]) for k in keys))]
 
 
-def monte_carlo_cases(distributions: Mapping[str, Mapping[str, Any]], n: int, seed: int) -> list[dict[str, Any]]:
-    """*n* random cases drawn independently for each key.
+def monte_carlo_cases(distributions: Mapping[str, Mapping[str, Any]], n: int, seed: int,
+                      sampling: str = "random") -> list[dict[str, Any]]:
+    """*n* cases drawn from the distributions of the keys.
 
     Parameters
     ----------
@@ -69,9 +74,16 @@ def monte_carlo_cases(distributions: Mapping[str, Mapping[str, Any]], n: int, se
         (low, mode, high) or ``choice`` (values; optional p). ``integer: true``
         rounds numeric draws.
     n
-        Number of cases (>= 1).
+        Number of cases (>= 1; a power of 2 for ``sobol``).
     seed
-        Seed of :func:`numpy.random.default_rng`; the same seed gives the same cases.
+        The seed; the same seed (and sampling) gives the same cases.
+    sampling
+        ``random``: independent draws from :func:`numpy.random.default_rng`, key by key
+        in order. ``latin_hypercube``: :class:`scipy.stats.qmc.LatinHypercube`, so each
+        key has exactly one draw in each of the *n* equal-probability strata of its
+        distribution. ``sobol``: scrambled :class:`scipy.stats.qmc.Sobol` points (every
+        key's strata as for a Latin hypercube, and pairs of the first keys balanced too).
+        Both map points of the unit cube through each distribution's inverse CDF.
 
     Returns
     -------
@@ -81,14 +93,19 @@ def monte_carlo_cases(distributions: Mapping[str, Mapping[str, Any]], n: int, se
     Raises
     ------
     SweepError
-        An unknown distribution or a missing / inconsistent parameter.
+        An unknown distribution or sampling, a missing / inconsistent parameter, or
+        ``sobol`` with *n* not a power of 2.
     """
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise SweepError(f"--samples: got {n!r}; expected an integer >= 1")
+    if sampling not in SAMPLING:
+        raise SweepError(f"--sampling: got {sampling!r}; expected one of {', '.join(SAMPLING)}")
+    specs = {key: _check_distribution(key, spec) for key, spec in distributions.items()}
+    if sampling != "random":
+        return _quasi_cases(specs, int(n), seed, sampling)
     rng = np.random.default_rng(seed)
     columns: dict[str, list[Any]] = {}
-    for key, spec in distributions.items():
-        spec = _check_distribution(key, spec)
+    for key, spec in specs.items():
         dist = spec["dist"]
         if dist == "uniform":
             draws = rng.uniform(spec["low"], spec["high"], n)
@@ -101,11 +118,79 @@ def monte_carlo_cases(distributions: Mapping[str, Mapping[str, Any]], n: int, se
             idx = rng.choice(len(spec["values"]), size=n, p=spec.get("p"))
             columns[key] = [spec["values"][i] for i in idx]
             continue
-        if spec.get("integer"):
-            columns[key] = [int(round(v)) for v in draws]
-        else:
-            columns[key] = [float(v) for v in draws]
+        columns[key] = _numbers(draws, spec)
     return [{k: columns[k][i] for k in columns} for i in range(n)]
+
+
+def latin_hypercube_cases(distributions: Mapping[str, Mapping[str, Any]], n: int, seed: int) -> list[dict[str, Any]]:
+    """*n* cases of a Latin hypercube: :func:`monte_carlo_cases` with ``sampling="latin_hypercube"``."""
+    return monte_carlo_cases(distributions, n, seed, sampling="latin_hypercube")
+
+
+def sobol_cases(distributions: Mapping[str, Mapping[str, Any]], n: int, seed: int) -> list[dict[str, Any]]:
+    """*n* (a power of 2) scrambled Sobol cases: :func:`monte_carlo_cases` with ``sampling="sobol"``."""
+    return monte_carlo_cases(distributions, n, seed, sampling="sobol")
+
+
+def unit_points(d: int, n: int, seed: int, sampling: str) -> np.ndarray:
+    """``(n, d)`` points of the unit cube from :mod:`scipy.stats.qmc` (``latin_hypercube`` or ``sobol``)."""
+    from scipy.stats import qmc
+
+    if sampling == "sobol":
+        m = n.bit_length() - 1
+        if n != 1 << m:
+            raise SweepError(
+                f"--samples: got {n} with --sampling sobol; expected a power of 2 (e.g. {1 << max(m, 0)} or "
+                f"{1 << (m + 1)}): Sobol points are balanced only in blocks of 2^m"
+            )
+        return _qmc_engine(qmc.Sobol, d, seed).random_base2(m)
+    return _qmc_engine(qmc.LatinHypercube, d, seed).random(n)
+
+
+def _qmc_engine(kind: Any, d: int, seed: int) -> Any:
+    try:
+        return kind(d, scramble=True, rng=np.random.default_rng(seed))  # scipy >= 1.15
+    except TypeError:  # older scipy names the generator `seed`
+        return kind(d, scramble=True, seed=np.random.default_rng(seed))
+
+
+def _quasi_cases(specs: Mapping[str, dict[str, Any]], n: int, seed: int, sampling: str) -> list[dict[str, Any]]:
+    keys = list(specs)
+    u = unit_points(max(1, len(keys)), n, seed, sampling)
+    columns = {key: inverse_cdf(specs[key], u[:, j]) for j, key in enumerate(keys)}
+    return [{k: columns[k][i] for k in keys} for i in range(n)]
+
+
+def inverse_cdf(spec: Mapping[str, Any], u: np.ndarray) -> list[Any]:
+    """Values of a (checked) distribution at probabilities *u* in [0, 1): its inverse CDF.
+
+    ``normal`` is clipped to low/high like a random draw; ``choice`` picks the value whose
+    cumulative probability interval holds *u*; ``integer: true`` rounds.
+    """
+    from scipy.special import ndtri
+
+    u = np.asarray(u, dtype=float)
+    dist = spec["dist"]
+    if dist == "uniform":
+        x = spec["low"] + u * (spec["high"] - spec["low"])
+    elif dist == "normal":
+        x = np.clip(spec["mean"] + spec["sd"] * ndtri(u), spec.get("low", -np.inf), spec.get("high", np.inf))
+    elif dist == "triangular":
+        lo, mode, hi = float(spec["low"]), float(spec["mode"]), float(spec["high"])
+        f = (mode - lo) / (hi - lo)
+        x = np.where(u < f, lo + np.sqrt(u * (hi - lo) * (mode - lo)), hi - np.sqrt((1 - u) * (hi - lo) * (hi - mode)))
+    else:  # choice
+        values = spec["values"]
+        p = np.asarray(spec.get("p") or [1.0 / len(values)] * len(values), dtype=float)
+        idx = np.minimum(np.searchsorted(np.cumsum(p) / p.sum(), u, side="right"), len(values) - 1)
+        return [values[i] for i in idx]
+    return _numbers(x, spec)
+
+
+def _numbers(draws: np.ndarray, spec: Mapping[str, Any]) -> list[Any]:
+    if spec.get("integer"):
+        return [int(round(v)) for v in draws]
+    return [float(v) for v in draws]
 
 
 def tornado_cases(ranges: Mapping[str, tuple[Any, Any]]) -> list[dict[str, Any]]:
@@ -250,7 +335,7 @@ class SweepSpec:
     cases
         One ``{key: value}`` per case.
     kind
-        ``grid``, ``monte_carlo`` or ``tornado``.
+        ``grid``, ``monte_carlo``, ``latin_hypercube``, ``sobol`` or ``tornado``.
     source
         Where the sweep came from (file name or ``--vary``), for messages.
     """
@@ -277,6 +362,7 @@ def make_spec(
     samples: int | None = None,
     seed: int | None = None,
     tornado: bool = False,
+    sampling: str | None = None,
 ) -> SweepSpec:
     """Build a :class:`SweepSpec` from a scenario or sweep file and command-line options.
 
@@ -288,7 +374,9 @@ def make_spec(
     * ``tornado``: each key of ``vary`` (min / max, or first / last) and of
       ``distributions`` (low / high) alone; the base case first.
     * ``samples``: *samples* Monte Carlo draws from ``distributions``, crossed with
-      the ``vary`` grid when there is one (every grid point gets the same draws).
+      the ``vary`` grid when there is one (every grid point gets the same draws);
+      ``sampling`` (or the file's ``sampling:``) is ``random`` (default),
+      ``latin_hypercube`` or ``sobol`` (see :func:`monte_carlo_cases`).
     * otherwise: the full ``vary`` grid.
 
     Every key and value is validated against the base scenario before returning.
@@ -332,6 +420,7 @@ def make_spec(
         dists = {str(k): _check_distribution(str(k), v) for k, v in file_dists.items()}
         samples = samples if samples is not None else raw.get("samples")
         seed = seed if seed is not None else raw.get("seed")
+        sampling = sampling if sampling is not None else raw.get("sampling")
         tornado = tornado or bool(raw.get("tornado", False))
     else:
         base = load_scenario(path)
@@ -351,9 +440,12 @@ def make_spec(
         validate_values(base, {k: _probe_values(d) for k, d in dists.items()})
         if grid:
             validate_values(base, grid)
-        draws = monte_carlo_cases(dists, int(samples), int(seed if seed is not None else 0))
+        method = "random" if sampling is None else sampling
+        if method not in SAMPLING:
+            raise SweepError(f"{source}: sampling: got {method!r}; expected one of {', '.join(SAMPLING)}")
+        draws = monte_carlo_cases(dists, int(samples), int(seed if seed is not None else 0), sampling=method)
         cases = [{**g, **d} for g in (grid_cases(grid) if grid else [{}]) for d in draws]
-        return SweepSpec(base, cases, "monte_carlo", source)
+        return SweepSpec(base, cases, "monte_carlo" if method == "random" else method, source)
     if dists and not grid:
         raise SweepError(f"{source}: distributions need --samples N (Monte Carlo) or --tornado")
     validate_values(base, grid)
@@ -382,17 +474,27 @@ def validate_values(base: Scenario, values: Mapping[str, Sequence[Any]], build_i
         The first bad key or value, in one line.
     """
     from planner.inputs import build_inputs as _build
+    from planner.sweep.common import tables_for
 
+    firsts: dict[str, Any] = {}
     for key, vals in values.items():
         if isinstance(vals, (str, bytes)) or not isinstance(vals, Sequence) or len(vals) == 0:
             raise ScenarioError("--vary", key, vals, "a non-empty list of values")
-        first = None
         for v in vals:
-            scenario = base.with_overrides({key: v})
-            if first is None:
-                first = scenario
-        if build_inputs and first is not None:
-            _build(first)
+            base.with_overrides({key: v})
+        firsts[key] = vals[0]
+    if not build_inputs or not firsts:
+        return
+    # one build with every key at its first value; only if that fails, one per key, to name the key
+    try:
+        joint = base.with_overrides(firsts)
+        _build(joint, tables_for(joint))
+        return
+    except Exception:  # noqa: BLE001 - the per-key builds below raise the one-line error
+        pass
+    for key, v in firsts.items():
+        scenario = base.with_overrides({key: v})
+        _build(scenario, tables_for(scenario))
 
 
 def representative_values(cases: list[dict[str, Any]], keys: list[str]) -> dict[str, list[Any]]:

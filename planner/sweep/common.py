@@ -57,3 +57,34 @@ def one_line(exc: BaseException) -> str:
     """An exception as one line: planner's own messages as they are, others with their type."""
     text = str(exc) if isinstance(exc, PlannerError) else f"{type(exc).__name__}: {exc}"
     return " ".join(text.split())
+
+
+_TABLES: dict[tuple, Any] = {}
+_MAX_TABLES = 4
+
+
+def tables_for(scenario: Any) -> Any:
+    """The data tables of *scenario*, read once per process (keyed by the files and their mtimes).
+
+    Validation, the probe builds of the affine plan and a worker's full-path cases all read the same
+    few tables; reading and checking them takes longer than building the reference model.
+    """
+    from planner.data.load import load_tables
+    from planner.inputs import dataset_paths
+
+    paths = dataset_paths(scenario)
+    key = tuple(sorted((name, str(path), _mtime_ns(path)) for name, path in paths.items()))
+    tables = _TABLES.pop(key, None)
+    if tables is None:
+        tables = load_tables(paths)
+    _TABLES[key] = tables  # most recently used last
+    while len(_TABLES) > _MAX_TABLES:
+        _TABLES.pop(next(iter(_TABLES)))
+    return tables
+
+
+def _mtime_ns(path: Path) -> int:
+    try:
+        return Path(path).stat().st_mtime_ns
+    except OSError:
+        return -1  # load_tables reports the missing file

@@ -35,15 +35,15 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from planner.data.load import Tables, load_tables
-from planner.inputs import Inputs, build_inputs, dataset_paths
+from planner.data.load import Tables
+from planner.inputs import Inputs, build_inputs
 from planner.model.assemble import build_model
 from planner.model.core import Model
 from planner.scenario import Scenario
-from planner.sweep.common import COUNTRIES, is_number, one_line
+from planner.sweep.common import COUNTRIES, is_number, one_line, tables_for
 
-#: Objective parts reported per case, in this order (``<part>_usd`` columns).
-PARTS = ("energy", "carbon", "capital", "expansion", "unserved", "pair", "fixed")
+#: The objective part that is a penalty, not a cost: reported, but left out of ``objective_usd``.
+PENALTY_PART = "unserved"
 #: Shares below this are solver noise, as in :mod:`planner.result`.
 TOL = 1e-7
 #: Relative tolerance of the affine check.
@@ -76,6 +76,7 @@ class RowKernel:
     """
 
     columns: list[str]
+    parts: tuple[str, ...]
     W: sp.csr_matrix
     place_keys: list[tuple[str, int]]
     R_it: sp.csr_matrix
@@ -98,7 +99,7 @@ class RowKernel:
             and _same_sparse(self.R_grid, other.R_grid)
         )
 
-    def row(self, sol_values: np.ndarray, objective_usd: float, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def row(self, sol_values: np.ndarray, objective_usd: float, parts: Any) -> tuple[np.ndarray, np.ndarray]:
         """The row's numbers and the placements vector for one solution.
 
         Parameters
@@ -108,7 +109,8 @@ class RowKernel:
         objective_usd
             The solver's objective (with the unserved penalty).
         parts
-            ``(len(PARTS), n)`` cost parts of this case's model.
+            ``(len(self.parts), n)`` cost parts of this case's model (dense or sparse), or a
+            callable taking the cleaned solution vector and returning the parts' values.
 
         Returns
         -------
@@ -118,16 +120,47 @@ class RowKernel:
         v = np.clip(sol_values, 0.0, None)
         xs = v[self.x]
         xs[xs < TOL] = 0.0  # a view: v's x entries too, as planner.result does
-        part_vals = parts @ v
+        part_vals = parts(v) if callable(parts) else parts @ v
         vw = v.copy()
         us = vw[self.u]
         us[us <= TOL] = 0.0
         lin = self.W @ vw
-        out = np.empty(1 + len(PARTS) + len(lin))
-        out[0] = objective_usd - part_vals[PARTS.index("unserved")]
-        out[1 : 1 + len(PARTS)] = part_vals
-        out[1 + len(PARTS) :] = lin
+        k = len(self.parts)
+        out = np.empty(1 + k + len(lin))
+        out[0] = objective_usd - (part_vals[self.parts.index(PENALTY_PART)] if PENALTY_PART in self.parts else 0.0)
+        out[1 : 1 + k] = part_vals
+        out[1 + k :] = lin
         return out, self.R_it @ v
+
+
+    def stacked(self, parts0: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """``[parts0; W; R_it]`` as one CSR matrix (one product per case), and ``W``'s unserved columns."""
+        M = sp.vstack([parts0, self.W, self.R_it], format="csr")
+        return M, sp.csr_matrix(self.W[:, self.u])
+
+    def row_stacked(self, sol_values: np.ndarray, objective_usd: float, M: sp.csr_matrix, W_u: sp.csr_matrix,
+                    part_extra: Any) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`row` with the products of :meth:`stacked`: the same numbers in one matrix product.
+
+        *part_extra* maps the cleaned solution vector to what the case's cost parts add to ``parts0``.
+        """
+        v = np.clip(sol_values, 0.0, None)
+        xs = v[self.x]
+        xs[xs < TOL] = 0.0
+        y = M @ v
+        k = len(self.parts)
+        n_lin = self.W.shape[0]
+        part_vals = y[:k] + part_extra(v)
+        lin = y[k : k + n_lin]
+        us = v[self.u]
+        tiny = (us > 0.0) & (us <= TOL)
+        if tiny.any():  # unserved shares below the noise level count as none in the row (as in row())
+            lin = lin - W_u @ np.where(tiny, us, 0.0)
+        out = np.empty(1 + k + n_lin)
+        out[0] = objective_usd - (part_vals[self.parts.index(PENALTY_PART)] if PENALTY_PART in self.parts else 0.0)
+        out[1 : 1 + k] = part_vals
+        out[1 + k :] = lin
+        return out, y[k + n_lin :]
 
 
 def _same_sparse(a: sp.spmatrix, b: sp.spmatrix) -> bool:
@@ -137,11 +170,24 @@ def _same_sparse(a: sp.spmatrix, b: sp.spmatrix) -> bool:
     return bool(d.nnz == 0 or np.all(np.abs(d.data) <= 1e-12 * (1.0 + abs(a).max())))
 
 
+def parts_of(model: Model) -> tuple[str, ...]:
+    """The objective's parts, as the model splits its costs (``Model.cost_parts``, in its order)."""
+    return tuple(model.cost_parts)
+
+
+def parts_matrix(model: Model, parts: Sequence[str]) -> sp.csr_matrix:
+    """``(len(parts), n)``: the model's cost part vectors as rows (a part the model lacks is zero)."""
+    n = model.columns.n
+    rows = [np.asarray(model.cost_parts[p], dtype=float) if p in model.cost_parts else np.zeros(n) for p in parts]
+    return sp.csr_matrix(np.vstack(rows)) if rows else sp.csr_matrix((0, n))
+
+
 def row_kernel(inputs: Inputs, model: Model) -> RowKernel:
     """The :class:`RowKernel` of a built model (the same figures as ``Result.summary``).
 
     Columns: ``objective_usd`` (without the unserved penalty), ``<part>_usd`` per
-    objective part, then per country ``placed_it_mw_<C>`` (IT load hosted in C),
+    objective part (every part of ``model.cost_parts``, in its order, so a new part
+    of the objective gets its column without a change here), then per country ``placed_it_mw_<C>`` (IT load hosted in C),
     ``unserved_it_mw_<C>`` (of C's own clusters), ``new_capacity_mw_<C>``
     (cumulative, last year), ``emissions_tco2_per_yr_<C>``, then
     ``unserved_it_mw`` (all) and ``grid_load_mw_<grid region>`` (last year).
@@ -165,13 +211,14 @@ def row_kernel(inputs: Inputs, model: Model) -> RowKernel:
     xs = np.arange(cols.x.start, cols.x.stop)
     us = np.arange(cols.u.start, cols.u.stop)
     ns = np.arange(cols.new_slice.start, cols.new_slice.stop)
-    names: list[str] = ["objective_usd", *[f"{p}_usd" for p in PARTS]]
+    parts = parts_of(model)
+    names: list[str] = ["objective_usd", *[f"{p}_usd" for p in parts]]
     r_i: list[np.ndarray] = []
     c_i: list[np.ndarray] = []
     vals: list[np.ndarray] = []
 
     def add(name: str, idx: np.ndarray, w: np.ndarray) -> None:
-        r = len(names) - 1 - len(PARTS)
+        r = len(names) - 1 - len(parts)
         names.append(name)
         r_i.append(np.full(len(idx), r))
         c_i.append(idx)
@@ -191,7 +238,7 @@ def row_kernel(inputs: Inputs, model: Model) -> RowKernel:
     for g in grid_ids:
         on = (pg == g) & (online <= last)
         add(f"grid_load_mw_{g}", xs[on], grid_mw[on])
-    n_lin = len(names) - 1 - len(PARTS)
+    n_lin = len(names) - 1 - len(parts)
     W = sp.csr_matrix((np.concatenate(vals), (np.concatenate(r_i), np.concatenate(c_i))), shape=(n_lin, n))
 
     # IT and grid MW per zone and year: a pair counts from its online year on
@@ -209,7 +256,7 @@ def row_kernel(inputs: Inputs, model: Model) -> RowKernel:
     R_grid = sp.csr_matrix((grid_mw[p_idx], (row_idx, xs[p_idx])), shape=shape)
     place_keys = [(r, int(y)) for r in regions for y in years]
     disc = float(inputs.discount.reindex([last]).to_numpy()[0])
-    return RowKernel(names, W, place_keys, R_it, R_grid, grid_ids, last, disc, cols.n_x, cols.n_u, cols.x, cols.u)
+    return RowKernel(names, parts, W, place_keys, R_it, R_grid, grid_ids, last, disc, cols.n_x, cols.n_u, cols.x, cols.u)
 
 
 def marginal_columns(model: Model, sol: Any, h: Any, mode: str, kernel: RowKernel) -> dict[str, float]:
@@ -245,21 +292,24 @@ def marginal_names(kernel: RowKernel, mode: str) -> list[str]:
 
 # =========================================================================== affine plan
 
-#: The model arrays that may change with a cost-only key, in the order of ``theta``.
-ARRAYS = ("c", *[f"part:{p}" for p in PARTS], "lower", "upper", "row_lower", "row_upper")
+def arrays_of(parts: Sequence[str]) -> tuple[str, ...]:
+    """The model arrays that may change with a cost-only key, in the order of ``theta``."""
+    return ("c", *[f"part:{p}" for p in parts], "lower", "upper", "row_lower", "row_upper")
 
 
-def theta_of(model: Model) -> np.ndarray:
-    """All of a model's changeable arrays, concatenated in the order of :data:`ARRAYS`."""
+def theta_of(model: Model, parts: Sequence[str] | None = None) -> np.ndarray:
+    """All of a model's changeable arrays, concatenated in the order of :func:`arrays_of` (default
+    parts: the model's own)."""
     n = model.columns.n
-    parts = [model.cost_parts.get(p, np.zeros(n)) for p in PARTS]
-    return np.concatenate([model.c, *parts, model.lower, model.upper, model.row_lower, model.row_upper]).astype(float)
+    parts = parts_of(model) if parts is None else parts
+    vecs = [model.cost_parts.get(p, np.zeros(n)) for p in parts]
+    return np.concatenate([model.c, *vecs, model.lower, model.upper, model.row_lower, model.row_upper]).astype(float)
 
 
-def _layout(n: int, m: int) -> dict[str, slice]:
-    sizes = [n] * (1 + len(PARTS)) + [n, n, m, m]
+def _layout(n: int, m: int, parts: Sequence[str]) -> dict[str, slice]:
+    sizes = [n] * (1 + len(parts)) + [n, n, m, m]
     out, start = {}, 0
-    for name, size in zip(ARRAYS, sizes):
+    for name, size in zip(arrays_of(parts), sizes):
         out[name] = slice(start, start + size)
         start += size
     return out
@@ -333,82 +383,88 @@ def plan_affine(
 ) -> AffinePlan:
     """Find the keys of *cases* whose effect on the model is affine, and their slopes.
 
-    A key qualifies when every case value is a number, and the model built at the
-    low and high value and at two points between has the base's structure and row
-    kernel, and arrays on one line (to :data:`AFFINE_RTOL`). With several
-    qualifying keys, the model built with all of them at their high value must
-    equal the sum of their effects; otherwise none of them is fast.
+    A key qualifies when every case value is a number, the model built at its low
+    and high value has the base's structure and row kernel, and the arrays lie on the
+    line between those two builds (to :data:`AFFINE_RTOL`) at two points between.
+    With several keys, the two points between are joint (every key at an interior
+    value of its own range, at once), and a third joint build has every key at its
+    high value: the arrays must equal the sum of the keys' effects at all three, so
+    2 builds per key and 3 more check linearity and additivity together. When a joint
+    check fails, each key is probed alone at its two interior points (the keys that
+    leave their line take the full path), and the survivors must add up at their
+    high values, or none of them is fast.
     Keys that fail, and why, are in ``rejected``.
     """
-    theta0 = theta_of(model)
-    layout = _layout(model.columns.n, model.A.shape[0])
+    parts = kernel.parts
+    theta0 = theta_of(model, parts)
+    layout = _layout(model.columns.n, model.A.shape[0], parts)
     plan = AffinePlan([], {}, {}, {}, theta0, layout)
     values: dict[str, list[Any]] = {}
     for case in cases:
         for k, v in case.items():
             values.setdefault(k, []).append(v)
-    highs: dict[str, float] = {}
+    fin0 = np.isfinite(theta0)
+    ranges: dict[str, tuple[Any, Any, bool]] = {}  # key -> (low, high, integer)
+
+    def probe(case: Mapping[str, Any]) -> np.ndarray:
+        inp, mod = _build(base, tables, case)
+        if not same_structure(model, mod):
+            raise _NotAffine("changes the model's structure")
+        if not row_kernel(inp, mod).same_as(kernel):
+            raise _NotAffine("changes what the row reports (loads, emissions)")
+        return theta_of(mod, parts)
+
+    def interior(key: str, f: float) -> Any:
+        lo, hi, integer = ranges[key]
+        p = lo + f * (hi - lo)
+        return int(round(p)) if integer else float(p)
+
     for key, vals in values.items():
         if not all(is_number(v) for v in vals):
             plan.rejected[key] = "not a number"
             continue
         lo, hi = min(vals), max(vals)
-        integer = all(isinstance(v, (int, np.integer)) for v in vals)
-        points: list[Any] = [lo, hi]
-        for f in PROBES:
-            p = lo + f * (hi - lo)
-            p = int(round(p)) if integer else float(p)
-            if p not in points:
-                points.append(p)
         try:
-            thetas = []
-            for p in points:
-                inp, mod = _build(base, tables, {key: p})
-                if not same_structure(model, mod):
-                    raise _NotAffine("changes the model's structure")
-                if not row_kernel(inp, mod).same_as(kernel):
-                    raise _NotAffine("changes what the row reports (loads, emissions)")
-                thetas.append(theta_of(mod))
+            t_lo, t_hi = probe({key: lo}), probe({key: hi})
         except _NotAffine as exc:
             plan.rejected[key] = str(exc)
             continue
         except Exception as exc:  # noqa: BLE001 - e.g. bad data at one end: the full path reports it per case
             plan.rejected[key] = f"the model cannot be built at every probe value ({one_line(exc)[:120]})"
             continue
-        t_lo, t_hi = thetas[0], thetas[1]
-        if not _close(np.where(np.isfinite(t_lo), 0, t_lo), np.where(np.isfinite(theta0), 0, theta0), np.ones_like(t_lo)):
+        if not _close(np.where(np.isfinite(t_lo), 0, t_lo), np.where(fin0, 0, theta0), np.ones_like(t_lo)):
             plan.rejected[key] = "changes which bounds are infinite"
             continue
         slope = (np.where(np.isfinite(t_hi), t_hi, 0) - np.where(np.isfinite(t_lo), t_lo, 0)) / (hi - lo) if hi != lo else np.zeros_like(t_lo)
-        ok = True
-        for p, t in zip(points[2:], thetas[2:]):
-            pred = t_lo + (float(p) - float(lo)) * slope
-            scale = np.abs(t_lo) + np.abs(t_hi) + np.abs(np.where(np.isfinite(t), t, 0))
-            if not _close(pred, t, np.where(np.isfinite(scale), scale, 0)):
-                ok = False
-                break
-        if not ok:
-            plan.rejected[key] = "not affine in its value (the arrays leave the line between the probes)"
-            continue
         plan.keys.append(key)
         plan.low[key] = float(lo)
-        fin = np.isfinite(theta0)
-        plan.delta0[key] = _sparse(np.where(fin, np.where(fin, t_lo, 0.0) - np.where(fin, theta0, 0.0), 0.0))
+        plan.delta0[key] = _sparse(np.where(fin0, np.where(fin0, t_lo, 0.0) - np.where(fin0, theta0, 0.0), 0.0))
         plan.slope[key] = _sparse(slope)
-        highs[key] = hi
-    if len(plan.keys) >= 2:
-        joint = {k: highs[k] for k in plan.keys}
+        ranges[key] = (lo, hi, all(isinstance(v, (int, np.integer)) for v in vals))
+
+    def agrees(point: Mapping[str, Any]) -> bool:
         try:
-            _, mod = _build(base, tables, joint)
-            t = theta_of(mod)
-            pred = plan.theta(joint)
-            good = same_structure(model, mod) and _close(pred, t, np.abs(t) + np.abs(theta0))
-        except Exception:  # noqa: BLE001
-            good = False
-        if not good:
-            for k in plan.keys:
-                plan.rejected[k] = "the keys' effects do not add up (they interact)"
-            plan.keys, plan.low, plan.delta0, plan.slope = [], {}, {}, {}
+            t = probe(point)
+        except Exception:  # noqa: BLE001 - _NotAffine or a build error: not on the line
+            return False
+        return _close(plan.theta(point), t, np.abs(np.where(np.isfinite(t), t, 0)) + np.abs(np.where(fin0, theta0, 0)))
+
+    def drop(keys: Sequence[str], why: str) -> None:
+        for k in keys:
+            plan.rejected[k] = why
+            plan.keys.remove(k)
+            del plan.low[k], plan.delta0[k], plan.slope[k]
+
+    # joint interior points: key j at fraction (f + 0.23 j) mod 1 of its range, so no two keys move in step
+    joint = [{k: interior(k, (f + 0.23 * j) % 1.0) for j, k in enumerate(plan.keys)} for f in PROBES]
+    checks = joint + ([{k: ranges[k][1] for k in plan.keys}] if len(plan.keys) >= 2 else [])
+    if plan.keys and not all(agrees(point) for point in checks):
+        # find the keys that leave their line, alone; the rest must still add up
+        for key in list(plan.keys):
+            if not all(agrees({key: interior(key, f)}) for f in PROBES):
+                drop([key], "not affine in its value (the arrays leave the line between the probes)")
+        if len(plan.keys) >= 2 and not agrees({k: ranges[k][1] for k in plan.keys}):
+            drop(list(plan.keys), "the keys' effects do not add up (they interact)")
     return plan
 
 
@@ -456,11 +512,12 @@ class Batch:
     error: list[str]
     values: np.ndarray  # (cases, len(columns))
     seconds: np.ndarray
-    worker: str
+    worker: str | list[str]  # host:pid of the process (one per case once batches are merged)
     place_case: np.ndarray
     place_key: np.ndarray  # index into the plan's kernel.place_keys (or -1: see place_extra)
     place_it_mw: np.ndarray
     place_extra: list[tuple[str, int]] = field(default_factory=list)
+    interrupted: bool = False  # Ctrl-C stopped the batch: these are the cases finished before it
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -470,7 +527,7 @@ _MAX_ENGINES = 2
 def make_plan(base: Scenario, cases: Sequence[Mapping[str, Any]], marginals: str = "none", fast: bool = True,
               tables: Tables | None = None) -> SweepPlan:
     """Build the base model, its row kernel and (with *fast*) the affine plan for *cases*."""
-    tables = tables or load_tables(dataset_paths(base))
+    tables = tables or tables_for(base)
     inputs, model = _build(base, tables, {})
     kernel = row_kernel(inputs, model)
     affine = plan_affine(base, tables, inputs, model, kernel, cases) if fast else None
@@ -490,21 +547,117 @@ def engine_for(plan: SweepPlan) -> Engine:
     return e
 
 
+class FastCases:
+    """The affine plan compiled for one process: what a fast case pushes into HiGHS and reads back.
+
+    Only the *touched* entries of ``theta`` (those some fast key moves, plus the other bound of a
+    moved column or row) are computed per case, as ``theta0 + sum_k [delta_k + (value_k - low_k)
+    slope_k]`` over the keys the case sets, in dense columns over the touched entries. The case's
+    cost parts are the base parts (a sparse matrix) plus the moved part entries; no model object
+    and no full-length array is built per case.
+    """
+
+    def __init__(self, plan: SweepPlan) -> None:
+        aff = plan.affine
+        assert aff is not None
+        lay, model = aff.layout, plan.model
+        self.keys = list(aff.keys)
+        self.pos = {k: j for j, k in enumerate(self.keys)}
+        self.low = np.array([aff.low[k] for k in self.keys], dtype=float)
+        moved = [aff.delta0[k][0] for k in self.keys] + [aff.slope[k][0] for k in self.keys]
+        t = np.unique(np.concatenate(moved)) if moved else np.zeros(0, dtype=np.int64)
+
+        def within(name: str) -> np.ndarray:
+            sl = lay[name]
+            return t[(t >= sl.start) & (t < sl.stop)] - sl.start
+
+        self.cost_cols = within("c").astype(np.int32)
+        self.bound_cols = np.union1d(within("lower"), within("upper")).astype(np.int32)
+        self.bound_rows = np.union1d(within("row_lower"), within("row_upper")).astype(np.int32)
+        self.parts = plan.kernel.parts
+        part_j, part_col = [], []
+        for j, p in enumerate(self.parts):
+            cols = within(f"part:{p}")
+            part_j.append(np.full(len(cols), j, dtype=np.int64))
+            part_col.append(cols)
+        self.part_j = np.concatenate(part_j) if part_j else np.zeros(0, dtype=np.int64)
+        self.part_col = np.concatenate(part_col) if part_col else np.zeros(0, dtype=np.int64)
+        # the touched entries in push order: costs, column lower, column upper, row lower, row upper, parts
+        index = np.concatenate([
+            lay["c"].start + self.cost_cols, lay["lower"].start + self.bound_cols, lay["upper"].start + self.bound_cols,
+            lay["row_lower"].start + self.bound_rows, lay["row_upper"].start + self.bound_rows,
+            np.array([lay[f"part:{self.parts[j]}"].start for j in self.part_j], dtype=np.int64).reshape(-1) + self.part_col,
+        ]).astype(np.int64)
+        self.index = index
+        c, b, r = len(self.cost_cols), len(self.bound_cols), len(self.bound_rows)
+        self.s_cost = slice(0, c)
+        self.s_lower, self.s_upper = slice(c, c + b), slice(c + b, c + 2 * b)
+        self.s_rlower, self.s_rupper = slice(c + 2 * b, c + 2 * b + r), slice(c + 2 * b + r, c + 2 * b + 2 * r)
+        self.s_parts = slice(c + 2 * b + 2 * r, len(index))
+        self.theta0 = aff.theta0[index]
+        order = np.argsort(index)
+        self.delta = np.zeros((len(self.keys), len(index)))
+        self.slope = np.zeros((len(self.keys), len(index)))
+        for j, k in enumerate(self.keys):
+            for dense, (i, v) in ((self.delta, aff.delta0[k]), (self.slope, aff.slope[k])):
+                dense[j, order[np.searchsorted(index[order], i)]] = v
+        self.parts_base = self.theta0[self.s_parts]
+        self.M, self.W_u = plan.kernel.stacked(parts_matrix(model, self.parts))
+        self.n = int(model.columns.n)
+
+    def covers(self, case: Mapping[str, Any]) -> bool:
+        """True when every key of *case* is a fast key with a numeric value."""
+        pos = self.pos
+        return all(k in pos and is_number(v) for k, v in case.items())
+
+    def touched(self, case: Mapping[str, Any]) -> np.ndarray:
+        """The touched entries of ``theta`` for *case* (same operations, in the same order, as
+        :meth:`AffinePlan.theta`, so both give the same numbers)."""
+        t = self.theta0.copy()
+        for k, v in case.items():
+            j = self.pos[k]
+            t += self.delta[j]
+            t += (float(v) - self.low[j]) * self.slope[j]
+        return t
+
+    def push(self, h: Any, t: np.ndarray, scale: float) -> None:
+        """Set the case's costs and bounds in *h* (every touched entry: cases do not depend on each other)."""
+        if len(self.cost_cols):
+            h.changeColsCost(len(self.cost_cols), self.cost_cols, t[self.s_cost] * scale)
+        if len(self.bound_cols):
+            h.changeColsBounds(len(self.bound_cols), self.bound_cols, t[self.s_lower], t[self.s_upper])
+        if len(self.bound_rows):
+            h.changeRowsBounds(len(self.bound_rows), self.bound_rows, t[self.s_rlower], t[self.s_rupper])
+
+    def part_extra(self, t: np.ndarray) -> Any:
+        """A function of the cleaned solution vector: what the case's cost parts add to the base's."""
+        d = t[self.s_parts] - self.parts_base
+        k = len(self.parts)
+
+        def extra(v: np.ndarray) -> np.ndarray:
+            return np.bincount(self.part_j, d * v[self.part_col], minlength=k)
+
+        return extra
+
+
 class Engine:
     """The base model kept in HiGHS, solving cases warm one after another (one per process and plan)."""
 
     def __init__(self, plan: SweepPlan) -> None:
         self.plan = plan
-        self.tables: Tables | None = None
+        self.fast = FastCases(plan) if plan.affine is not None and plan.affine.keys else None
         self._fresh()
 
     def _fresh(self) -> None:
+        import highspy
+
         from planner.solver import COST_SCALE, highs_instance
 
         cfg = self.plan.base.solver
         m = self.plan.model
         self.h = highs_instance(m, cfg.time_limit_s, cfg.threads, cfg.mip_gap)
-        self.cur = theta_of(m)
+        self.parts = self.plan.kernel.parts
+        self.cur = theta_of(m, self.parts)
         # every case starts from the base's optimal basis, not from the previous case's: the answer
         # then depends on the case alone (not on which cases a worker solved before), so Dask, serial
         # and a resumed sweep agree case by case even where the optimum is not unique
@@ -514,7 +667,9 @@ class Engine:
             if self.h.getInfo().basis_validity == 1:
                 self.basis = self.h.getBasis()
         self.scale = COST_SCALE
-        lay = self.plan.affine.layout if self.plan.affine else _layout(m.columns.n, m.A.shape[0])
+        self.optimal = highspy.HighsModelStatus.kOptimal
+        self.off_base = False  # True once a full-path case moved entries a fast case does not push
+        lay = self.plan.affine.layout if self.plan.affine else _layout(m.columns.n, m.A.shape[0], self.parts)
         self.lay = lay
 
     def _push(self, theta: np.ndarray) -> None:
@@ -542,10 +697,45 @@ class Engine:
         m = copy.copy(self.plan.model)
         lay = self.lay
         m.c = theta[lay["c"]]
-        m.cost_parts = {p: theta[lay[f"part:{p}"]] for p in PARTS}
+        m.cost_parts = {p: theta[lay[f"part:{p}"]] for p in self.parts}
         m.lower, m.upper = theta[lay["lower"]], theta[lay["upper"]]
         m.row_lower, m.row_upper = theta[lay["row_lower"]], theta[lay["row_upper"]]
         return m
+
+    def _reset_basis(self) -> None:
+        if self.basis is not None:
+            self.h.clearSolver()  # no factorisation or edge weights carried over from the last case
+            self.h.setBasis(self.basis)
+
+    def solve_fast(self, case: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, str]:
+        """One fast case: (kernel row, placement vector, status). Pushes only the touched entries,
+        re-solves from the base basis and reads the row off the kernel; builds no model."""
+        fast, h, plan = self.fast, self.h, self.plan
+        assert fast is not None and plan.affine is not None
+        t = fast.touched(case)
+        if self.off_base:  # after a full-path case: every entry back to the base, then the case's
+            theta = plan.affine.theta0.copy()
+            theta[fast.index] = t
+            self._push(theta)
+            self.off_base = False
+        else:
+            fast.push(h, t, self.scale)
+            self.cur[fast.index] = t  # keep the full-path bookkeeping in step with HiGHS
+        self._reset_basis()
+        h.run()
+        if h.getModelStatus() == self.optimal:
+            values = np.fromiter(h.getSolution().col_value, dtype=float, count=fast.n)
+            objective = h.getInfoValue("objective_function_value")[1] / self.scale
+            status = "optimal"
+        else:  # the general route: the status, a usable time-limit answer or a one-line error
+            from planner.api import check_usable
+            from planner.solver import read_highs
+
+            sol = read_highs(h, 0.0)
+            check_usable(sol, plan.base)
+            values, objective, status = sol.values, sol.objective_usd, sol.status
+        row, place = plan.kernel.row_stacked(values, objective, fast.M, fast.W_u, fast.part_extra(t))
+        return row, place, status
 
     def solve(self, case: Mapping[str, Any]) -> tuple[np.ndarray, dict[str, float], np.ndarray, str, RowKernel, str]:
         """Solve one case: (kernel row, marginal values, placement vector, solve mode, kernel, status)."""
@@ -558,81 +748,104 @@ class Engine:
             theta = plan.affine.theta(case)
             model, kernel, mode, h = self._model_at(theta), plan.kernel, "fast", self.h
             self._push(theta)
+            self.off_base = True
             scenario = plan.base
         else:
-            if self.tables is None:
-                self.tables = load_tables(dataset_paths(plan.base))
             scenario = plan.base.with_overrides(dict(case)) if case else plan.base
-            inputs = build_inputs(scenario, self.tables)
+            inputs = build_inputs(scenario, tables_for(scenario))  # a case may point at other data files
             model = build_model(inputs)
             kernel = row_kernel(inputs, model)
             cfg = scenario.solver
             if same_structure(plan.model, model):
-                theta = theta_of(model)
+                theta = theta_of(model, self.parts)
                 self._push(theta)
+                self.off_base = True
                 for name, value in (("time_limit", float(cfg.time_limit_s)), ("threads", int(cfg.threads)),
                                     ("mip_rel_gap", float(cfg.mip_gap))):
                     self.h.setOptionValue(name, value)
                 h, mode = self.h, "resolve"
             else:
                 h, mode = highs_instance(model, cfg.time_limit_s, cfg.threads, cfg.mip_gap), "build"
-        if h is self.h and self.basis is not None:
-            self.h.clearSolver()  # no factorisation or edge weights carried over from the last case
-            self.h.setBasis(self.basis)
+        if h is self.h:
+            self._reset_basis()
         sol = run_highs(h, model, cfg.time_limit_s)
         check_usable(sol, scenario)
-        parts = np.vstack([model.cost_parts.get(p, np.zeros(model.columns.n)) for p in PARTS])
-        row, place = kernel.row(sol.values, sol.objective_usd, parts)
+        row, place = kernel.row(sol.values, sol.objective_usd, parts_matrix(model, kernel.parts))
         marg = marginal_columns(model, sol, h, plan.marginals, kernel)
         return row, marg, place, mode, kernel, sol.status
 
     def run(self, ids: Sequence[int], cases: Sequence[Mapping[str, Any]], kill: Sequence[int] = ()) -> Batch:
-        """Solve a batch; a failing case is recorded with its error and the others go on."""
+        """Solve a batch; a failing case is recorded with its error and the others go on.
+
+        On Ctrl-C the batch stops after the case that was running and comes back with the
+        finished cases only, ``interrupted`` set (the caller writes them, then stops).
+        """
         plan = self.plan
         k = len(ids)
         ncol = len(plan.columns)
+        nk = len(plan.kernel.columns)
         values = np.full((k, ncol), np.nan)
         status, modes, errors = [""] * k, [""] * k, [""] * k
         seconds = np.zeros(k)
-        pc: list[np.ndarray] = []
-        pk: list[np.ndarray] = []
-        pv: list[np.ndarray] = []
+        placed: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (case ids, place keys, IT MW)
         extra: list[tuple[str, int]] = []
-        key_pos = {kk: i for i, kk in enumerate(plan.kernel.place_keys)}
-        for j, (cid, case) in enumerate(zip(ids, cases)):
-            if cid in kill:  # test hook: this case kills its worker (os._exit), every time
-                os._exit(99)
-            t0 = time.perf_counter()
-            try:
-                row, marg, place, mode, kernel, st = self.solve(case)
-                if kernel is plan.kernel or kernel.columns == plan.kernel.columns:
-                    values[j, : len(row)] = row
-                    values[j, len(row) :] = [marg.get(c, 0.0) for c in plan.columns[len(row) :]]
-                else:  # the full path with another shape (e.g. a new grid region): match by name
-                    named = {**dict(zip(kernel.columns, row)), **marg}
-                    values[j] = [named.get(c, np.nan) for c in plan.columns]
-                nz = np.flatnonzero(place > 1e-9)
-                if kernel is plan.kernel or kernel.place_keys == plan.kernel.place_keys:
-                    keys = nz
-                else:
-                    keys = np.empty(len(nz), dtype=int)
-                    for q, i in enumerate(nz):
-                        key = kernel.place_keys[i]
-                        if key not in key_pos:
-                            key_pos[key] = len(plan.kernel.place_keys) + len(extra)
-                            extra.append(key)
-                        keys[q] = key_pos[key]
-                pc.append(np.full(len(nz), cid, dtype=np.int64))
-                pk.append(keys.astype(np.int64))
-                pv.append(place[nz])
-                status[j], modes[j] = st, mode
-            except Exception as exc:  # noqa: BLE001 - a failed case is data, not a crash
-                status[j], errors[j] = "error", one_line(exc)
-                self._fresh()  # the kept HiGHS model may be out of step
-            seconds[j] = time.perf_counter() - t0
-        cat = lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dtype=dt)  # noqa: E731
-        return Batch(np.asarray(ids, dtype=np.int64), status, modes, errors, values, seconds,
-                     f"{socket.gethostname()}:{os.getpid()}", cat(pc, np.int64), cat(pk, np.int64), cat(pv, float), extra)
+        key_pos: dict[tuple[str, int], int] | None = None
+        fast = self.fast if (plan.marginals == "none" and not plan.model.is_mip) else None
+        kill_ids = set(kill)
+        done = 0
+        try:
+            for j, (cid, case) in enumerate(zip(ids, cases)):
+                if cid in kill_ids:  # test hook: this case kills its worker (os._exit), every time
+                    os._exit(99)
+                t0 = time.perf_counter()
+                try:
+                    if fast is not None and fast.covers(case):
+                        row, place, st = self.solve_fast(case)
+                        values[j, :nk] = row
+                        nz = np.flatnonzero(place > 1e-9)
+                        keys, mode = nz, "fast"
+                    else:
+                        row, marg, place, mode, kernel, st = self.solve(case)
+                        if kernel is plan.kernel or kernel.columns == plan.kernel.columns:
+                            values[j, : len(row)] = row
+                            values[j, len(row) :] = [marg.get(c, 0.0) for c in plan.columns[len(row) :]]
+                        else:  # the full path with another shape (e.g. a new grid region): match by name
+                            named = {**dict(zip(kernel.columns, row)), **marg}
+                            values[j] = [named.get(c, np.nan) for c in plan.columns]
+                        nz = np.flatnonzero(place > 1e-9)
+                        if kernel is plan.kernel or kernel.place_keys == plan.kernel.place_keys:
+                            keys = nz
+                        else:
+                            if key_pos is None:
+                                key_pos = {kk: i for i, kk in enumerate(plan.kernel.place_keys)}
+                            keys = np.empty(len(nz), dtype=int)
+                            for q, i in enumerate(nz):
+                                key = kernel.place_keys[i]
+                                if key not in key_pos:
+                                    key_pos[key] = len(plan.kernel.place_keys) + len(extra)
+                                    extra.append(key)
+                                keys[q] = key_pos[key]
+                    placed.append((np.full(len(nz), cid, dtype=np.int64), keys.astype(np.int64), place[nz]))
+                    status[j], modes[j] = st, mode
+                except Exception as exc:  # noqa: BLE001 - a failed case is data, not a crash
+                    status[j], errors[j] = "error", one_line(exc)
+                    self._fresh()  # the kept HiGHS model may be out of step
+                seconds[j] = time.perf_counter() - t0
+                done = j + 1
+        except KeyboardInterrupt:
+            interrupted = True
+        else:
+            interrupted = False
+        if interrupted:  # a case cut short may have left its placements: keep the finished cases' only
+            finished = set(int(i) for i in ids[:done])
+            placed = [p for p in placed if len(p[0]) == 0 or int(p[0][0]) in finished]
+
+        def cat(j: int, dt: type) -> np.ndarray:
+            return np.concatenate([p[j] for p in placed]).astype(dt) if placed else np.zeros(0, dtype=dt)
+
+        return Batch(np.asarray(list(ids[:done]), dtype=np.int64), status[:done], modes[:done], errors[:done],
+                     values[:done], seconds[:done], f"{socket.gethostname()}:{os.getpid()}", cat(0, np.int64),
+                     cat(1, np.int64), cat(2, float), extra, interrupted)
 
 
 def run_batch(plan: SweepPlan, ids: Sequence[int], cases: Sequence[Mapping[str, Any]], kill: Sequence[int] = ()) -> Batch:

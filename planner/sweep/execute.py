@@ -13,18 +13,23 @@
   :class:`~planner.sweep.common.SchedulerLost` (exit code 5).
 * **Worker loss.** Dask re-runs the tasks of a lost worker (at most
   ``distributed.scheduler.allowed-failures`` times, *max_retries* on a
-  LocalCluster). A batch that still fails is split into single cases; a case
-  that kills its worker every time is recorded as failed with the reason.
+  LocalCluster). A batch that still fails is split into single cases, each run
+  alone (nothing else in flight, since Dask counts a worker's death against every
+  task it held); a case that kills its worker every time is recorded as failed
+  with the reason, and the cases that shared its worker complete.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sys
+import threading
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,12 +47,16 @@ from planner.sweep.outputs import _cell, _get_path, plot_response, plot_tornado
 CONNECT_TIMEOUT_S = 5.0
 #: Seconds without a scheduler before the sweep gives up (``--scheduler-timeout``).
 SCHEDULER_TIMEOUT_S = 30.0
+#: Seconds between checkpoint writes at most (``--checkpoint-every``); finished cases are written at
+#: once on Ctrl-C, a lost scheduler or the end.
+CHECKPOINT_EVERY_S = 1.0
 #: Attempts of a task whose worker dies, on a LocalCluster (``--max-retries``).
 MAX_RETRIES = 2
 #: Format of ``sweep_spec.json``.
 SPEC_FORMAT = 1
 SPEC_FILE = "sweep_spec.json"
 CHECKPOINT_DIR = "checkpoint"
+log = logging.getLogger("planner.sweep")
 META_COLUMNS = ["case_id", "status", "solve_mode", "error", "seconds", "worker"]
 
 
@@ -73,25 +82,66 @@ class Checkpoint:
         _atomic_parquet(rows, self.dir / f"rows-{tag}.parquet")
         self.done += len(batch.case_id)
 
-    def read(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def read(self, arrow: bool = False) -> tuple[pd.DataFrame, Any]:
         """All finished rows and placements so far (each case once: the first part that has it)."""
-        return read_checkpoint(self.dir)
+        return read_checkpoint(self.dir, arrow=arrow)
 
 
-def read_checkpoint(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rows and placements of every complete part in *folder*, each case once."""
-    rows, places = [], []
+PLACE_COLUMNS = ["case_id", "region_id", "year", "it_load_mw"]
+
+
+def read_checkpoint(folder: Path, arrow: bool = False) -> tuple[pd.DataFrame, Any]:
+    """Rows and placements of every complete part in *folder*, each case once.
+
+    A case written twice (a batch re-run after a fault) counts from the first part that has its row,
+    and its placements from that part only. The placements come back sorted by case, zone and year,
+    as a ``pandas.DataFrame``, or with *arrow* as a ``pyarrow.Table`` (a tenth of the memory of a
+    frame of strings: the long table has about a hundred rows per case).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    rows: list[pd.DataFrame] = []
+    places: list[Any] = []
+    seen = np.zeros(0, dtype=np.int64)  # case ids already taken from an earlier part
     for f in sorted(Path(folder).glob("rows-*.parquet")):
-        rows.append(pd.read_parquet(f))
+        r = pd.read_parquet(f)
+        ids = r["case_id"].to_numpy(dtype=np.int64)
+        new = ~np.isin(ids, seen)
+        if not new.any():
+            continue
+        r = r[new].drop_duplicates("case_id", keep="first")
+        rows.append(r)
+        seen = np.union1d(seen, r["case_id"].to_numpy(dtype=np.int64))
         p = f.with_name("place-" + f.name[len("rows-"):])
         if p.exists():
-            places.append(pd.read_parquet(p))
+            t = pq.read_table(p)
+            if not new.all():
+                t = t.filter(pc.is_in(t["case_id"], value_set=pa.array(r["case_id"].to_numpy(dtype=np.int64))))
+            places.append(t.select(PLACE_COLUMNS).cast(_place_schema()))
+    empty_rows = pd.DataFrame(columns=META_COLUMNS)
+    table = pa.concat_tables(places) if places else _place_schema().empty_table()
+    if table.num_rows:
+        table = table.sort_by([("case_id", "ascending"), ("region_id", "ascending"), ("year", "ascending")])
     if not rows:
-        return pd.DataFrame(columns=META_COLUMNS), pd.DataFrame(columns=["case_id", "region_id", "year", "it_load_mw"])
-    r = pd.concat(rows, ignore_index=True).drop_duplicates("case_id", keep="first")
-    p = pd.concat(places, ignore_index=True) if places else pd.DataFrame(columns=["case_id", "region_id", "year", "it_load_mw"])
-    p = p.drop_duplicates(["case_id", "region_id", "year"], keep="first")
-    return r.sort_values("case_id").reset_index(drop=True), p
+        return empty_rows, (table if arrow else table.to_pandas())
+    r = pd.concat(rows, ignore_index=True).sort_values("case_id").reset_index(drop=True)
+    return r, (table if arrow else _place_frame(table))
+
+
+def _place_frame(table: Any) -> pd.DataFrame:
+    df = table.to_pandas()
+    df["region_id"] = df["region_id"].astype("string")
+    return df
+
+
+def _place_schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema([("case_id", pa.int64()), ("region_id", pa.string()), ("year", pa.int64()), ("it_load_mw", pa.float64())])
+
+
 
 
 def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
@@ -108,7 +158,7 @@ def batch_frames(batch: Batch, plan: SweepPlan) -> tuple[pd.DataFrame, pd.DataFr
         "solve_mode": pd.array(batch.mode, dtype="string"),
         "error": pd.array(batch.error, dtype="string"),
         "seconds": batch.seconds,
-        "worker": pd.array([batch.worker] * len(batch.case_id), dtype="string"),
+        "worker": pd.array(_workers(batch), dtype="string"),
     }
     for j, c in enumerate(plan.columns):
         data[c] = batch.values[:, j] if len(batch.case_id) else np.zeros(0)
@@ -233,10 +283,12 @@ def _connect(scheduler: Any, n_workers: int | None, timeout: float, security: An
             kw: dict[str, Any] = {}
             if security is not None:
                 kw = {"security": security, "protocol": "tls://"}
-            cluster = LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                silence_logs=logging.ERROR, host="127.0.0.1", **kw,
-            )
+            with warnings.catch_warnings():  # "Port 8787 is already in use": its health page moves, no dashboard runs
+                warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+                cluster = LocalCluster(
+                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                    silence_logs=logging.ERROR, host="127.0.0.1", **kw,
+                )
         return Client(cluster, security=security), cluster, True
     if isinstance(scheduler, Client):
         return scheduler, None, False
@@ -263,13 +315,58 @@ def _cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _run_dask(plan: SweepPlan, todo: list[int], cases: list[dict], sink: Any, bar: Any, scheduler: Any,
-              n_workers: int | None, connect_timeout: float, scheduler_timeout: float, batch_size: int,
-              security: Any, max_retries: int, kill: Sequence[int]) -> None:
+class _Connecting:
+    """A Dask connection (a new LocalCluster, or a scheduler's address) made in a background thread,
+    so that starting the worker processes overlaps building the plan."""
+
+    def __init__(self, scheduler: Any, n_workers: int | None, timeout: float, security: Any, max_retries: int) -> None:
+        self.result: tuple[Any, Any, bool] | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._connect, args=(scheduler, n_workers, timeout, security, max_retries),
+                                       name="planner-sweep-connect", daemon=True)
+        self.thread.start()
+
+    def _connect(self, *args: Any) -> None:
+        try:
+            self.result = _connect(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the thread that asks for the connection
+            self.error = exc
+
+    def get(self) -> tuple[Any, Any, bool]:
+        """(client, cluster-or-None, own_client), once made; the connection's error, if any."""
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
+    def close(self) -> None:
+        """Close what was made (when the sweep stops before using it)."""
+        self.thread.join()
+        if self.result is not None:
+            _close(*self.result)
+
+
+def _close(client: Any, cluster: Any, own: bool) -> None:
+    if own:
+        try:
+            client.close(timeout=3)
+        except Exception:  # noqa: BLE001 - the scheduler may be gone
+            pass
+    if cluster is not None:
+        try:
+            cluster.close(timeout=10)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def _run_dask(plan: SweepPlan, todo: list[int], cases: list[dict], sink: Any, bar: Any, connection: tuple[Any, Any, bool],
+              scheduler: Any, connect_timeout: float, scheduler_timeout: float, batch_size: int, max_retries: int,
+              kill: Sequence[int]) -> None:
     from distributed import wait
     from distributed.scheduler import KilledWorker
 
-    client, cluster, own = _connect(scheduler, n_workers, connect_timeout, security, max_retries)
+    client, cluster, own = connection
     address = getattr(client.scheduler, "address", str(scheduler))
     pending: dict[Any, tuple[list[int], bool]] = {}
     try:
@@ -288,35 +385,40 @@ def _run_dask(plan: SweepPlan, todo: list[int], cases: list[dict], sink: Any, ba
         plan_f = client.submit(_identity, plan, key=f"planner-plan-{plan.token}", pure=False)
         requeues: dict[int, int] = {}
 
-        def submit(ids: list[int], single: bool) -> None:
+        def submit(ids: list[int], alone: bool) -> None:
             fut = client.submit(run_batch, plan_f, ids, [cases[i] for i in ids], list(kill), pure=False,
-                                key=f"planner-sweep-{plan.token}-{ids[0]}-{len(ids)}-{int(single)}-{time.time_ns()}")
-            pending[fut] = (ids, single)
+                                key=f"planner-sweep-{plan.token}-{ids[0]}-{len(ids)}-{int(alone)}-{time.time_ns()}")
+            pending[fut] = (ids, alone)
 
         lost_since: float | None = None
         while queue or pending:
-            while queue and len(pending) < window and client.status == "running":
+            # a task marked `alone` runs with nothing else in flight: when its worker dies, no other case
+            # shares the blame (Dask counts a death against every task the worker held)
+            while queue and client.status == "running" and not any(a for _, a in pending.values()):
+                ids, alone = queue[-1]
+                if (pending and alone) or len(pending) >= window:
+                    break
                 submit(*queue.pop())
             try:
                 done, _ = wait(list(pending), timeout=1.0, return_when="FIRST_COMPLETED")
             except Exception:  # noqa: BLE001 - TimeoutError: nothing finished in that second
                 done = set()
             for fut in list(done):
-                ids, single = pending.pop(fut)
+                ids, alone = pending.pop(fut)
                 try:
                     batch = fut.result(timeout=scheduler_timeout)
                 except KilledWorker as exc:
-                    if single or len(ids) == 1:
+                    if alone:  # it ran alone, and killed its workers: this case is the cause
                         sink(_failed_batch(ids, f"the case killed its worker each time it ran ({one_line(exc)[:200]})"))
                         bar.update(len(ids))
-                    else:
-                        queue.extend((([i], True) for i in reversed(ids)))  # find the case that kills
+                    else:  # the cause, or a bystander on the same worker: each case again, alone
+                        queue.extend((([i], True) for i in reversed(ids)))
                     continue
                 except Exception as exc:  # noqa: BLE001 - cancelled by a lost scheduler, or the task itself failed
                     cancelled = type(exc).__name__ in ("CancelledError", "FutureCancelledError")
                     n_re = requeues[ids[0]] = requeues.get(ids[0], 0) + 1
                     if (client.status != "running" or cancelled) and n_re <= max_retries + 1:
-                        queue.append((ids, single))  # not the case's fault: run it again if the scheduler comes back
+                        queue.append((ids, alone))  # not the case's fault: run it again if the scheduler comes back
                         lost_since = lost_since or (time.monotonic() if client.status != "running" else None)
                         continue
                     sink(_failed_batch(ids, one_line(exc)))
@@ -342,16 +444,8 @@ def _run_dask(plan: SweepPlan, todo: list[int], cases: list[dict], sink: Any, ba
                 fut.cancel()
             except Exception:  # noqa: BLE001
                 pass
-        if own:
-            try:
-                client.close(timeout=3)
-            except Exception:  # noqa: BLE001 - the scheduler may be gone
-                pass
-        if cluster is not None:
-            try:
-                cluster.close(timeout=10)
-            except Exception:  # noqa: BLE001
-                pass
+        sink.flush()  # before closing: every finished case is on disk whatever happens next
+        _close(client, cluster, own)
 
 
 def _identity(x: Any) -> Any:
@@ -372,21 +466,15 @@ def _run_serial(plan: SweepPlan, todo: list[int], cases: list[dict], sink: Any, 
     size = batch_size if batch_size > 0 else 64
     for s in range(0, len(todo), size):
         ids = todo[s : s + size]
-        done: list[int] = []
-        try:
-            for i in ids:  # one at a time inside the batch, so Ctrl-C loses no finished case
-                b = engine.run([i], [cases[i]])
-                done.append(i)
-                _merge_into(b, sink.buffer)
-                bar.update(1)
-        finally:
-            if sink.buffer:
-                sink(_concat(sink.buffer, plan))
-                sink.buffer.clear()
+        batch = engine.run(ids, [cases[i] for i in ids])  # on Ctrl-C: the cases finished before it
+        sink(batch)
+        bar.update(len(batch.case_id))
+        if batch.interrupted:
+            raise KeyboardInterrupt
 
 
-def _merge_into(b: Batch, buf: list[Batch]) -> None:
-    buf.append(b)
+def _workers(b: Batch) -> list[str]:
+    return list(b.worker) if isinstance(b.worker, list) else [b.worker] * len(b.case_id)
 
 
 def _concat(batches: list[Batch], plan: SweepPlan) -> Batch:
@@ -411,7 +499,7 @@ def _concat(batches: list[Batch], plan: SweepPlan) -> Batch:
         [s for b in batches for s in b.error],
         np.vstack([b.values for b in batches]),
         np.concatenate([b.seconds for b in batches]),
-        batches[0].worker,
+        [w for b in batches for w in _workers(b)],
         np.concatenate([b.place_case for b in batches]),
         np.concatenate(keys),
         np.concatenate([b.place_it_mw for b in batches]),
@@ -420,34 +508,47 @@ def _concat(batches: list[Batch], plan: SweepPlan) -> Batch:
 
 
 class _Sink:
-    """Where finished batches go: a checkpoint folder, or memory (no outdir)."""
+    """Where finished batches go: the checkpoint folder (in parts written at most every
+    *every_s* seconds, and at once by :meth:`flush`), or memory (no outdir). Batches stay arrays
+    until written."""
 
-    def __init__(self, plan: SweepPlan, checkpoint: Checkpoint | None) -> None:
+    def __init__(self, plan: SweepPlan, checkpoint: Checkpoint | None, every_s: float = CHECKPOINT_EVERY_S) -> None:
         self.plan = plan
         self.checkpoint = checkpoint
-        self.rows: list[pd.DataFrame] = []
-        self.places: list[pd.DataFrame] = []
-        self.buffer: list[Batch] = []
+        self.every_s = float(every_s)
+        self.kept: list[Batch] = []  # no checkpoint: every batch, until the end
+        self.buffer: list[Batch] = []  # checkpoint: the batches not written yet
+        self.last_write = -float("inf")
         self.count = 0
 
     def __call__(self, batch: Batch) -> None:
         if batch.values.shape[1] != len(self.plan.columns):
             batch.values = np.full((len(batch.case_id), len(self.plan.columns)), np.nan)
         self.count += len(batch.case_id)
-        if self.checkpoint is not None:
-            self.checkpoint.write(batch)
-        else:
-            r, p = batch_frames(batch, self.plan)
-            self.rows.append(r)
-            self.places.append(p)
+        if self.checkpoint is None:
+            self.kept.append(batch)
+            return
+        self.buffer.append(batch)
+        if time.monotonic() - self.last_write >= self.every_s:
+            self.flush()
 
-    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def flush(self) -> None:
+        """Write the buffered batches as one checkpoint part (the buffer is cleared only once written)."""
+        if self.checkpoint is None or not self.buffer:
+            return
+        self.checkpoint.write(_concat(self.buffer, self.plan) if len(self.buffer) > 1 else self.buffer[0])
+        self.buffer = []
+        self.last_write = time.monotonic()
+
+    def frames(self) -> tuple[pd.DataFrame, Any]:
+        """(rows, placements): from the checkpoint (placements as a ``pyarrow.Table``), or from memory."""
         if self.checkpoint is not None:
-            return self.checkpoint.read()
-        if not self.rows:
-            return pd.DataFrame(columns=META_COLUMNS), pd.DataFrame(columns=["case_id", "region_id", "year", "it_load_mw"])
-        r = pd.concat(self.rows, ignore_index=True).drop_duplicates("case_id").sort_values("case_id")
-        return r.reset_index(drop=True), pd.concat(self.places, ignore_index=True)
+            self.flush()
+            return self.checkpoint.read(arrow=True)
+        if not self.kept:
+            return pd.DataFrame(columns=META_COLUMNS), pd.DataFrame(columns=PLACE_COLUMNS)
+        r, p = batch_frames(_concat(self.kept, self.plan), self.plan)
+        return r.drop_duplicates("case_id").sort_values("case_id").reset_index(drop=True), p
 
 
 def _progress_bar(total: int, enabled: bool, initial: int = 0) -> Any:
@@ -487,6 +588,7 @@ def run_sweep(
     fast: bool | None = None,
     batch_size: int = 0,
     max_retries: int = MAX_RETRIES,
+    checkpoint_every: float = CHECKPOINT_EVERY_S,
     return_placements: bool = False,
     _kill_cases: Sequence[int] = (),
 ) -> Any:
@@ -534,7 +636,10 @@ def run_sweep(
     return_placements
         Also return the placements table (see Returns).
     batch_size
-        Cases per task (default: about four tasks per worker, at most 256).
+        Cases per task (default: about four tasks per worker, at most 256; serially 64).
+    checkpoint_every
+        With *outdir*: seconds between checkpoint writes at most (0: every finished batch).
+        Whatever is finished is written at once on Ctrl-C, a lost scheduler and at the end.
     max_retries
         How often a LocalCluster re-runs a task whose worker died.
 
@@ -585,7 +690,18 @@ def run_sweep(
     n_keys = len(keys)
     if fast is None:
         fast = len(todo) > 20 * max(1, n_keys)  # the probes cost ~4 builds per key
-    plan = make_plan(scenario, [cases[i] for i in todo] or cases[:1], marginals=marginals, fast=bool(fast))
+    mode = "serial" if scheduler == "serial" else "dask"
+    # a new LocalCluster starts its worker processes while this process builds the plan
+    connecting = _Connecting(None, n_workers, connect_timeout, security, max_retries) if (todo and scheduler is None) else None
+    phases: dict[str, float] = {"setup": time.perf_counter() - t_start}
+    t0 = time.perf_counter()
+    try:
+        plan = make_plan(scenario, [cases[i] for i in todo] or cases[:1], marginals=marginals, fast=bool(fast))
+        phases["plan"] = time.perf_counter() - t0
+    except BaseException:
+        if connecting is not None:
+            connecting.close()
+        raise
     checkpoint = None
     if out is not None:
         if not resume and (out / CHECKPOINT_DIR).exists():
@@ -594,13 +710,9 @@ def run_sweep(
         if not resume:
             write_spec(out, scenario, cases, {"tornado": tornado, "marginals": marginals})
         checkpoint = Checkpoint(out, plan)
-    sink = _Sink(plan, checkpoint)
-    if resume and checkpoint is not None and done_ids:
-        r0, _ = checkpoint.read()
-        if list(r0.columns[len(META_COLUMNS):]) != plan.columns:  # older parts with other columns: still fine by name
-            pass
+    sink = _Sink(plan, checkpoint, checkpoint_every)
     interrupted, lost = False, None
-    mode = "serial" if scheduler == "serial" else "dask"
+    t0 = time.perf_counter()
     try:
         with _progress_bar(len(cases), progress, initial=len(done_ids)) as bar:
             if not todo:
@@ -608,12 +720,23 @@ def run_sweep(
             elif scheduler == "serial":
                 _run_serial(plan, todo, cases, sink, bar, batch_size)
             else:
-                _run_dask(plan, todo, cases, sink, bar, scheduler, n_workers, connect_timeout, scheduler_timeout,
-                          batch_size, security, max_retries, _kill_cases)
+                t1 = time.perf_counter()
+                conn = connecting.get() if connecting is not None else \
+                    _connect(scheduler, n_workers, connect_timeout, security, max_retries)
+                connecting = None
+                phases["cluster_wait"] = time.perf_counter() - t1
+                _run_dask(plan, todo, cases, sink, bar, conn, scheduler, connect_timeout, scheduler_timeout,
+                          batch_size, max_retries, _kill_cases)
     except KeyboardInterrupt:
         interrupted = True
     except SchedulerLost as exc:
         lost = exc
+    finally:
+        if connecting is not None:  # the sweep stopped before it used the cluster
+            connecting.close()
+        sink.flush()
+    phases["solve"] = time.perf_counter() - t0 - phases.get("cluster_wait", 0.0)
+    t0 = time.perf_counter()
     rows, places = sink.frames()
     if tornado is None:
         tornado = looks_like_tornado(cases)
@@ -642,8 +765,15 @@ def run_sweep(
             "marginals": marginals,
             "scheduler": scheduler if isinstance(scheduler, str) or scheduler is None else repr(scheduler),
             "wall_seconds": round(time.perf_counter() - t_start, 3),
+            "phase_seconds": {},
         }
         write_outputs(frame, places, out, keys, meta, tornado=bool(tornado))
+        phases["write"] = time.perf_counter() - t0
+        meta["phase_seconds"] = {k: round(v, 3) for k, v in phases.items()}
+        meta["wall_seconds"] = round(time.perf_counter() - t_start, 3)
+        _rewrite_json(out / "sweep.json", meta)
+    log.info("sweep phases (s): %s", ", ".join(f"{k} {v:.2f}" for k, v in phases.items()))
+    if out is not None:
         if complete:
             shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
     if lost is not None:
@@ -651,7 +781,9 @@ def run_sweep(
         raise lost
     if interrupted:
         raise SweepInterrupted(frame, out)
-    return (frame, places) if return_placements else frame
+    if not return_placements:
+        return frame
+    return frame, (places if isinstance(places, pd.DataFrame) else _place_frame(places))
 
 
 def assemble_frame(scenario: Scenario, cases: list[dict], keys: list[str], rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -680,7 +812,13 @@ def assemble_frame(scenario: Scenario, cases: list[dict], keys: list[str], rows:
     return df.reset_index(drop=True)
 
 
-def write_outputs(frame: pd.DataFrame, places: pd.DataFrame, outdir: Path, keys: list[str], meta: dict[str, Any],
+def _rewrite_json(path: Path, meta: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_outputs(frame: pd.DataFrame, places: Any, outdir: Path, keys: list[str], meta: dict[str, Any],
                   tornado: bool = False) -> Path:
     """Write ``sweep.parquet``, ``sweep_placements.parquet``, ``sweep.csv``, ``sweep.json`` and the plots
     into *outdir*, each file atomically (written beside, then renamed)."""
@@ -698,8 +836,13 @@ def write_outputs(frame: pd.DataFrame, places: pd.DataFrame, outdir: Path, keys:
                 tmp.unlink()
 
     atomic("sweep.parquet", lambda p: frame.to_parquet(p, engine="pyarrow", index=False))
-    pl = places.sort_values(["case_id", "region_id", "year"], kind="mergesort").reset_index(drop=True) if len(places) else places
-    atomic("sweep_placements.parquet", lambda p: pl.to_parquet(p, engine="pyarrow", index=False))
+    if isinstance(places, pd.DataFrame):
+        pl = places.sort_values(["case_id", "region_id", "year"], kind="mergesort").reset_index(drop=True) if len(places) else places
+        atomic("sweep_placements.parquet", lambda p: pl.to_parquet(p, engine="pyarrow", index=False))
+    else:  # a pyarrow.Table, sorted (read_checkpoint)
+        import pyarrow.parquet as pq
+
+        atomic("sweep_placements.parquet", lambda p: pq.write_table(places, p))
     atomic("sweep.csv", lambda p: frame.to_csv(p, index=False, lineterminator="\n"))
     atomic("sweep.json", lambda p: p.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8"))
     ok = frame[frame["status"] != "error"] if "status" in frame else frame
