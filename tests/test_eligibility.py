@@ -1,0 +1,46 @@
+"""The candidate search of ``planner/eligibility.py`` gives exactly the pairs of the cross-product rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import planner
+import planner.inputs as inputs_mod
+from planner.inputs import build_inputs
+
+SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
+
+
+def _cross_product_rules(clusters, regions, moratoria, params, first_year):
+    return inputs_mod._rule_masks(clusters, regions, moratoria, params, first_year, np.arange(len(clusters)))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_pairs_equal_cross_product(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = planner.load_scenario(path)
+    fast = build_inputs(scenario)
+    monkeypatch.setattr(inputs_mod, "candidate_rules", _cross_product_rules)
+    monkeypatch.setattr(inputs_mod, "arrow_strings", lambda df, arrays: arrays)
+    slow = build_inputs(scenario)
+    assert len(fast.pairs) > 0
+    pd.testing.assert_frame_equal(fast.pairs, slow.pairs, check_exact=True)
+    pd.testing.assert_frame_equal(fast.exclusions, slow.exclusions, check_exact=True)
+
+
+def test_synthetic_sites_equal_cross_product(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from instances import SIZES, write_instance
+
+    scenario = planner.load_scenario(write_instance(SIZES[2], tmp_path))
+    fast = build_inputs(scenario)
+    monkeypatch.setattr(inputs_mod, "candidate_rules", _cross_product_rules)
+    monkeypatch.setattr(inputs_mod, "arrow_strings", lambda df, arrays: arrays)
+    slow = build_inputs(scenario)
+    assert fast.pairs["distance_km"].notna().any()
+    pd.testing.assert_frame_equal(fast.pairs, slow.pairs, check_exact=True)
