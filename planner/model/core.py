@@ -139,6 +139,7 @@ class Model:
     row_keys: dict[str, pd.DataFrame]
     integrality: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
     build_seconds: float = 0.0
+    pruned_pairs: int = 0  # dominated pairs left out (planner/model/prune.py)
 
     @property
     def is_mip(self) -> bool:
