@@ -20,6 +20,7 @@ from planner.model.core import Model
 from planner.model.headroom import LEVEL_LABELS
 from planner.model.objective import annual_pair_costs
 from planner.solver import COST_SCALE, Solution
+from planner.fastindex import positions
 
 #: Version of the output files' layout; `planner map`/`explain` check it.
 RESULTS_FORMAT = 1
@@ -131,7 +132,7 @@ def make_result(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, 
     grid = _grid_table(inputs, model, cols.pairs, x, new, duals, marg, disc)
     regions = _region_table(inputs, model, cols.pairs, x, grid, limits)
     sites = _site_table(model, x, v, limits)
-    unserved = _unserved(inputs, cols.clusters, cols.pairs, x, u, grid, sites)
+    unserved = _unserved(inputs, cols.clusters, inputs.pairs, x, u, grid, sites)  # every usable pair, pruned or not
     summary = _summary(inputs, model, sol, v, placements, grid, unserved, timings, marg)
     return Result(inputs.scenario.name, placements, regions, grid, unserved, summary, inputs, sites, limits)
 
@@ -198,7 +199,7 @@ def _site_table(model: Model, x: np.ndarray, v: np.ndarray, limits: pd.DataFrame
         return pd.DataFrame()
     s = cols.sites
     pairs = cols.pairs
-    si = s.index.get_indexer(pairs["site_id"])
+    si = positions(s.index, pairs["site_id"])
     load = np.bincount(si, weights=(pairs["it_load_mw"] * pairs["pue"]).to_numpy() * x, minlength=len(s))
     cap = s["capacity_mw"].to_numpy(dtype=float)
     return pd.DataFrame(
@@ -290,7 +291,7 @@ def _grid_table(inputs, model, pairs, x, new, duals, marg: Marginals, disc) -> p
     out["country"] = grids["country"].reindex(gy.get_level_values(0)).to_numpy()
     load = pairs["it_load_mw"].to_numpy() * pairs["pue"].to_numpy() * x
     curt = pairs["curtailment_pct"].to_numpy()
-    gi = grids.index.get_indexer(pairs["grid_region_id"])
+    gi = positions(grids.index, pairs["grid_region_id"])
     ti = pairs["online_year"].to_numpy() - years[0]
     out["load_mw"] = _online_by_year(gi, ti, load, len(grids), len(years))
     out["firm_load_mw"] = _online_by_year(gi, ti, load * (curt == 0), len(grids), len(years))
@@ -349,7 +350,7 @@ def _region_table(inputs, model, pairs, x, grid, limits) -> pd.DataFrame:
     if "state_id" in regions.columns:
         out["state_id"] = regions["state_id"].reindex(rid).to_numpy()
     out["grid_region_id"] = regions["grid_region_id"].reindex(rid).to_numpy()
-    ri = regions.index.get_indexer(pairs["region_id"])
+    ri = positions(regions.index, pairs["region_id"])
     ti = pairs["online_year"].to_numpy() - years[0]
     it = pairs["it_load_mw"].to_numpy() * x
     gl = it * pairs["pue"].to_numpy()
@@ -390,7 +391,8 @@ def _region_table(inputs, model, pairs, x, grid, limits) -> pd.DataFrame:
 def _unserved(inputs, clusters, pairs, x, u, grid, sites) -> pd.DataFrame:
     cl = inputs.clusters
     rows = []
-    usable = pairs[pairs["blocked_by"] == ""]
+    short = [k for k, share in zip(clusters, u) if share > TOL]  # filter 0.8 M pairs once, for these only
+    usable = pairs[(pairs["blocked_by"] == "").to_numpy() & pairs["cluster_id"].isin(short).to_numpy()]
     g = grid.set_index(["grid_region_id", "year"])
     for k, share in zip(clusters, u):
         if share <= TOL:  # the same threshold as placements, so the files add up to the objective

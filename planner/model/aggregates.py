@@ -21,12 +21,13 @@ import scipy.sparse as sp
 from planner.inputs import Inputs
 from planner.model.core import LEVEL_LABELS, Columns, RowBlock
 from planner.scenario import CURTAILMENT_LEVELS_PCT
+from planner.fastindex import positions
 
 
 def pair_aggregate_index(pairs: pd.DataFrame, grid_ids: pd.Index, first_year: int, n_years: int) -> np.ndarray:
     """Flat (g, o, a) cell of each pair: ``(g * n_years + (o - first_year)) * n_levels + a``."""
     nl = len(CURTAILMENT_LEVELS_PCT)
-    gi = grid_ids.get_indexer(pairs["grid_region_id"])
+    gi = positions(grid_ids, pairs["grid_region_id"])
     ti = pairs["online_year"].to_numpy(dtype=np.int64) - first_year
     li = np.searchsorted(CURTAILMENT_LEVELS_PCT, pairs["curtailment_pct"].to_numpy())
     return (gi * n_years + ti) * nl + li

@@ -56,6 +56,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from planner.model.core import Model
+from planner.fastindex import positions
 
 
 def prune_enabled(scenario) -> bool:
@@ -84,7 +85,7 @@ def dominated_pairs(model: Model) -> np.ndarray:
     w1, w2 = rng.random(Ax.shape[0]) + 0.5, rng.random(Ax.shape[0]) + 0.5
     h1 = np.add.reduceat(w1[Ax.indices] * Ax.data, Ax.indptr[:-1])
     h2 = np.add.reduceat(w2[Ax.indices] * np.sqrt(np.abs(Ax.data) + 1.0), Ax.indptr[:-1])
-    k = cols.clusters.get_indexer(cols.pairs["cluster_id"])
+    k = positions(cols.clusters, cols.pairs["cluster_id"])
     group = pd.MultiIndex.from_arrays([k, nnz, h1, h2]).factorize()[0] if nx else np.zeros(0, dtype=np.int64)
 
     c = model.c[:nx]
