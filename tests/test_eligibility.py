@@ -44,3 +44,13 @@ def test_synthetic_sites_equal_cross_product(tmp_path: Path, monkeypatch: pytest
     slow = build_inputs(scenario)
     assert fast.pairs["distance_km"].notna().any()
     pd.testing.assert_frame_equal(fast.pairs, slow.pairs, check_exact=True)
+
+
+def test_tree_route_equals_product_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    import planner.eligibility as elig
+
+    scenario = planner.load_scenario(SCENARIOS[0].with_name("open_borders.yaml"))
+    small = build_inputs(scenario)
+    monkeypatch.setattr(elig, "SMALL_PRODUCT", 0)  # force the k-d tree on the bundled regions
+    tree = build_inputs(scenario)
+    pd.testing.assert_frame_equal(small.pairs, tree.pairs, check_exact=True)
