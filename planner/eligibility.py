@@ -26,12 +26,16 @@ compares the pairs table with the cross-product route, exactly).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 #: Extra reach of the candidate search: relative and absolute (km). Only widens the candidate set.
 _REACH_MARGIN_REL = 1e-6
 _REACH_MARGIN_KM = 1.0
+#: Earth radius of the candidate search: below any mean radius used for distances, so the search angle is wider.
+_SEARCH_RADIUS_KM = 6350.0
 #: Up to this many hub-cluster x location combinations, all of them are candidates (no k-d tree).
 SMALL_PRODUCT = 200_000
 
@@ -42,14 +46,16 @@ def _unit_vectors(lon_rad: np.ndarray, lat_rad: np.ndarray) -> np.ndarray:
 
 
 def candidate_rules(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd.DataFrame, params: dict[str, float],
-                    first_year: int) -> dict[str, np.ndarray]:
+                    first_year: int, haversine_km: Callable, round_trip_ms: Callable, moratorium_blocks: Callable
+                    ) -> dict[str, np.ndarray]:
     """The eligible combinations of all clusters x all *regions* (locations), as ``_rule_masks`` would give them.
 
+    *haversine_km*, *round_trip_ms* and *moratorium_blocks* are ``planner.inputs``' own rule functions
+    (passed in, so that this module does not import ``planner.inputs``, which imports it).
     Returns the keys ``ki``, ``ri``, ``eligible`` (all true), ``blocked``, ``dist`` and ``rtt``,
     one entry per eligible combination, sorted by (cluster position, location position).
     """
-    from planner.inputs import EARTH_RADIUS_KM, _haversine_km, _moratorium_blocks, round_trip_ms
-
+    _haversine_km, _moratorium_blocks = haversine_km, moratorium_blocks
     nk, nr = len(clusters), len(regions)
     max_rtt_k = clusters["max_rtt_ms"].to_numpy(dtype=float)
     has_hub_k = ~np.isnan(max_rtt_k)
@@ -67,7 +73,7 @@ def candidate_rules(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd
         tree = cKDTree(_unit_vectors(lon_r, lat_r))
         reach_km = max_rtt_k[hub_k] * params["fibre_km_per_ms"] / (2.0 * params["route_factor"])
         reach_km = reach_km * (1.0 + _REACH_MARGIN_REL) + _REACH_MARGIN_KM
-        half_angle = np.minimum(reach_km / (2.0 * EARTH_RADIUS_KM), np.pi / 2)
+        half_angle = np.minimum(reach_km / (2.0 * _SEARCH_RADIUS_KM), np.pi / 2)
         chord = 2.0 * np.sin(half_angle) * (1.0 + 1e-9) + 1e-12
         hits = tree.query_ball_point(_unit_vectors(lon_k[hub_k], lat_k[hub_k]), r=chord, return_sorted=False)
         counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))

@@ -572,7 +572,8 @@ def eligible_pairs(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd.
     that excluded it are returned too (for explanations).
     """
     nk = len(clusters)
-    rules = candidate_rules(clusters, regions, moratoria, params, first_year)  # == _rule_masks on the eligible combinations
+    rules = candidate_rules(clusters, regions, moratoria, params, first_year,  # == _rule_masks on the eligible combinations
+                            _haversine_km, round_trip_ms, _moratorium_blocks)
     ki, ri, eligible, blocked = rules["ki"], rules["ri"], rules["eligible"], rules["blocked"]
     usable = eligible & (blocked < 0)
     stuck_k = np.flatnonzero(np.bincount(ki, weights=usable, minlength=nk) == 0)

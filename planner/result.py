@@ -22,8 +22,7 @@ from planner.model.objective import annual_pair_costs
 from planner.solver import COST_SCALE, Solution
 from planner.fastindex import positions
 
-#: Version of the output files' layout; `planner map`/`explain` check it.
-RESULTS_FORMAT = 1
+from planner.reader import RESULTS_FORMAT  # noqa: E402,F401  (the files' layout version, re-exported)
 TOL = 1e-7
 
 
@@ -67,9 +66,7 @@ class Result:
     @classmethod
     def load(cls, path: str | Path) -> Result:
         """Read a finished run (``planner solve -o PATH`` or :meth:`to_dir`) back; see :func:`planner.io.read_result`."""
-        from planner.io import read_result
-
-        return read_result(path)
+        return _output("load")(path)
 
     def to_dir(self, path: str | Path, maps: bool = True) -> Path:
         """Write the output files to *path* atomically (see :mod:`planner.io`); with maps by default.
@@ -77,15 +74,7 @@ class Result:
         The maps are drawn by :func:`planner.maps.map_writer`, handed to the writer (which
         never draws maps itself) so that they land in the same atomic folder.
         """
-        from planner.io import write_result
-
-        extra = None
-        if maps:
-            from planner import maps as maps_module
-
-            writer: Any = maps_module.map_writer
-            extra = writer(self)  # None (and a warning in the summary) when regions have no geometry
-        return write_result(self, Path(path), extra=extra)
+        return _output("to_dir")(self, path, maps)
 
     def plot(self, metric: str | None = None, year: int | str | None = None):
         """A static map of one metric (default IT load): US and China, one year or ``year="all"``.
@@ -93,17 +82,11 @@ class Result:
         Returns a :class:`planner.maps.MapFigure` (a matplotlib Figure) that a notebook
         displays as a PNG; see :func:`planner.maps.plot`.
         """
-        from planner import maps
-
-        plot: Any = maps.plot
-        return plot(self, metric, year)
+        return _output("plot")(self, metric, year)
 
     def explore(self, metric: str | None = None, year: int | None = None, tiles: str | None = None):
         """An interactive map that works offline, with metric and year controls; see :func:`planner.maps.explore`."""
-        from planner import maps
-
-        explore: Any = maps.explore
-        return explore(self, metric, year, tiles)
+        return _output("explore")(self, metric, year, tiles)
 
     def explain(self, cluster_id: str | None = None) -> str:
         """Why clusters are unserved, as text."""
@@ -111,6 +94,19 @@ class Result:
         if rows.empty:
             return "Every cluster is fully placed." if cluster_id is None else f"{cluster_id} is fully placed."
         return "\n".join(f"{r.cluster_id}: {r.unserved_it_mw:,.0f} MW unserved. {r.reason}" for r in rows.itertuples())
+
+
+#: The output layer's functions behind Result.load, to_dir, plot and explore, registered by
+#: :mod:`planner.outputs` (imported with the package): the Result never imports the writers or the
+#: maps, so data flows one way (result -> io -> files; maps read files or a Result).
+OUTPUT_HOOKS: dict[str, Any] = {}
+
+
+def _output(name: str) -> Any:
+    try:
+        return OUTPUT_HOOKS[name]
+    except KeyError:  # pragma: no cover - `import planner` (run before any planner.* module) registers them
+        raise RuntimeError(f"Result.{name} needs planner.outputs; import planner first") from None
 
 
 def make_result(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, float],

@@ -15,7 +15,7 @@ from planner.inputs import build_inputs
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
 
 
-def _cross_product_rules(clusters, regions, moratoria, params, first_year):
+def _cross_product_rules(clusters, regions, moratoria, params, first_year, *rule_functions):
     return inputs_mod._rule_masks(clusters, regions, moratoria, params, first_year, np.arange(len(clusters)))
 
 
