@@ -154,7 +154,8 @@ class Model:
         return int(self.A.nnz)
 
     def size(self) -> dict[str, int]:
-        return {"variables": self.columns.n, "constraints": self.A.shape[0], "nonzeros": self.nnz}
+        return {"variables": self.columns.n, "constraints": self.A.shape[0], "nonzeros": self.nnz,
+                "pairs": self.columns.n_x, "pruned_pairs": self.pruned_pairs}
 
     def coefficient_ranges(self, cost_scale: float = 1.0) -> dict[str, list[float]]:
         """Smallest and largest nonzero magnitude of the matrix, costs (times *cost_scale*, e.g. the
