@@ -20,8 +20,10 @@ round-trip times:
    (``_moratorium_blocks``, evaluated per combination).
 
 The result has ``eligible`` all true; ``eligible_pairs`` uses only the
-eligible combinations, so its output is unchanged (``tests/test_eligibility.py``
-compares the pairs table with the cross-product route, exactly).
+eligible combinations, so it gives the same pairs, with the same values
+(``tests/test_eligibility.py`` compares the pairs table with the cross-product
+route, exactly), in the model's canonical order (cluster_id, region_id, site_id)
+rather than in the order of the input tables.
 """
 
 from __future__ import annotations
@@ -115,6 +117,13 @@ def candidate_rules(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd
     rtt = round_trip_ms(dist, params)
     keep = ~has_hub | (rtt <= max_rtt)
     ki, ri, online, dist, rtt = ki[keep], ri[keep], online[keep], dist[keep], rtt[keep]
+    # the model's canonical order (cluster_id, region_id, site_id), ranked on the small tables: the model
+    # then finds its pairs already in order and need not reorder 0.8 M rows of strings (0.4-0.9 s)
+    rank_k = pd.factorize(clusters["cluster_id"], sort=True)[0]
+    rank_r = pd.factorize(regions["region_id"], sort=True)[0]
+    rank_s = pd.factorize(regions["site_id"], sort=True)[0] if "site_id" in regions.columns else np.zeros(nr, dtype=np.int64)
+    order = np.lexsort((rank_s[ri], rank_r[ri], rank_k[ki]))
+    ki, ri, online, dist, rtt = ki[order], ri[order], online[order], dist[order], rtt[order]
     eligible = np.ones(len(ki), dtype=bool)
     blocked = _moratorium_blocks(clusters, regions, moratoria, params, ki, ri, online, eligible)
     return {"ki": ki, "ri": ri, "eligible": eligible, "blocked": blocked, "dist": dist, "rtt": rtt}
