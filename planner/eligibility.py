@@ -8,10 +8,11 @@ the same information for the *eligible* combinations only, in the same order
 round-trip times:
 
 1. **Candidates.** A cluster with a user hub can only reach locations within
-   ``d_max = max_rtt x fibre_km_per_ms / (2 x route_factor)`` km. A k-d tree of
-   the locations as unit vectors finds every location whose chord to the hub is
-   within the chord of ``d_max`` plus a safety margin (chords are monotone in
-   great-circle distance, so the margin only adds candidates, never loses one).
+   ``d_max = max_rtt x fibre_km_per_ms / (2 x route_factor)`` km. Every location
+   inside the latitude-longitude box of that spherical cap (widened by a margin:
+   it only adds candidates, never loses one) is a candidate; the locations are
+   sorted by latitude once, so each hub's band is a slice. (No k-d tree: importing
+   ``scipy.spatial`` alone took longer than the search.)
    Clusters without a hub take every location (they are restricted by
    ``allowed_regions`` or not at all).
 2. **Exact rules** on the candidates, with the same functions and the same
@@ -36,15 +37,39 @@ import pandas as pd
 #: Extra reach of the candidate search: relative and absolute (km). Only widens the candidate set.
 _REACH_MARGIN_REL = 1e-6
 _REACH_MARGIN_KM = 1.0
+#: Extra angle (radians) of the longitude test: only widens the candidate set.
+_ANGLE_MARGIN_RAD = 1e-9
 #: Earth radius of the candidate search: below any mean radius used for distances, so the search angle is wider.
 _SEARCH_RADIUS_KM = 6350.0
-#: Up to this many hub-cluster x location combinations, all of them are candidates (no k-d tree).
+#: Up to this many hub-cluster x location combinations, all of them are candidates (no search).
 SMALL_PRODUCT = 200_000
 
 
-def _unit_vectors(lon_rad: np.ndarray, lat_rad: np.ndarray) -> np.ndarray:
-    c = np.cos(lat_rad)
-    return np.column_stack([c * np.cos(lon_rad), c * np.sin(lon_rad), np.sin(lat_rad)])
+def _within_reach(hub_k: np.ndarray, lon_k: np.ndarray, lat_k: np.ndarray, max_rtt: np.ndarray, lon_r: np.ndarray,
+                  lat_r: np.ndarray, params: dict[str, float], nr: int) -> np.ndarray:
+    """Codes ``k * nr + r`` of every location r inside the bounding box of hub k's reach (radians in, a superset out).
+
+    The box of a spherical cap of angle a around (lon_k, lat_k): |lat - lat_k| <= a, and
+    |lon - lon_k| <= asin(sin a / cos lat_k) (the whole circle of longitude when the cap holds a pole).
+    Locations are sorted by latitude, so each hub's latitude band is one slice (``searchsorted``).
+    """
+    reach_km = max_rtt * params["fibre_km_per_ms"] / (2.0 * params["route_factor"])
+    reach_km = reach_km * (1.0 + _REACH_MARGIN_REL) + _REACH_MARGIN_KM
+    angle = np.minimum(reach_km / _SEARCH_RADIUS_KM, np.pi)
+    by_lat = np.argsort(lat_r, kind="stable")
+    lat_sorted = lat_r[by_lat]
+    lo = np.searchsorted(lat_sorted, lat_k - angle, side="left")
+    hi = np.searchsorted(lat_sorted, lat_k + angle, side="right")
+    counts = hi - lo
+    k_rep = np.repeat(np.arange(len(hub_k)), counts)
+    pos = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + lo[k_rep]
+    r = by_lat[pos]
+    sin_a, cos_lat = np.sin(np.minimum(angle, np.pi / 2)), np.cos(lat_k)
+    pole = (angle >= np.pi / 2) | (sin_a >= cos_lat)
+    half_width = np.where(pole, np.pi, np.arcsin(np.clip(sin_a / np.where(pole, 1.0, cos_lat), 0.0, 1.0)))
+    dlon = np.abs(np.mod(lon_r[r] - lon_k[k_rep] + np.pi, 2.0 * np.pi) - np.pi)
+    keep = dlon <= half_width[k_rep] + _ANGLE_MARGIN_RAD
+    return hub_k.astype(np.int64)[k_rep[keep]] * nr + r[keep]
 
 
 def candidate_rules(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd.DataFrame, params: dict[str, float],
@@ -70,18 +95,7 @@ def candidate_rules(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd
     if len(hub_k) and nr and len(hub_k) * nr <= SMALL_PRODUCT:  # small study: every combination is a candidate
         parts.append((hub_k.astype(np.int64)[:, None] * nr + np.arange(nr, dtype=np.int64)[None, :]).ravel())
     elif len(hub_k) and nr:
-        from scipy.spatial import cKDTree  # imported only here: 0.3-0.5 s of a quick start otherwise
-
-        tree = cKDTree(_unit_vectors(lon_r, lat_r))
-        reach_km = max_rtt_k[hub_k] * params["fibre_km_per_ms"] / (2.0 * params["route_factor"])
-        reach_km = reach_km * (1.0 + _REACH_MARGIN_REL) + _REACH_MARGIN_KM
-        half_angle = np.minimum(reach_km / (2.0 * _SEARCH_RADIUS_KM), np.pi / 2)
-        chord = 2.0 * np.sin(half_angle) * (1.0 + 1e-9) + 1e-12
-        hits = tree.query_ball_point(_unit_vectors(lon_k[hub_k], lat_k[hub_k]), r=chord, return_sorted=False)
-        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
-        if counts.sum():
-            r_flat = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits if len(h)])
-            parts.append(np.repeat(hub_k.astype(np.int64), counts) * nr + r_flat)
+        parts.append(_within_reach(hub_k, lon_k[hub_k], lat_k[hub_k], max_rtt_k[hub_k], lon_r, lat_r, params, nr))
     free_k = np.flatnonzero(~has_hub_k)
     if len(free_k) and nr:
         parts.append((free_k.astype(np.int64)[:, None] * nr + np.arange(nr, dtype=np.int64)[None, :]).ravel())
@@ -97,9 +111,11 @@ def candidate_rules(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd
     listed_k = np.flatnonzero(np.array([bool(v) for v in listed_all], dtype=bool))
     if len(listed_k):
         allowed_kr = np.zeros((nk, nr), dtype=bool)
-        region_ids = regions["region_id"]
+        loc_region, region_ids = pd.factorize(regions["region_id"])  # integer region of each location
+        region_ids = pd.Index(region_ids)
         for k in listed_k:
-            allowed_kr[k] = region_ids.isin(listed_all[k].split(";")).to_numpy()
+            listed = region_ids.get_indexer(listed_all[k].split(";"))
+            allowed_kr[k] = np.isin(loc_region, listed[listed >= 0])
         restricted = np.zeros(nk, dtype=bool)
         restricted[listed_k] = True
         ok &= ~restricted[ki] | allowed_kr[ki, ri]

@@ -56,6 +56,6 @@ def test_tree_route_equals_product_route(monkeypatch: pytest.MonkeyPatch) -> Non
 
     scenario = planner.load_scenario(SCENARIOS[0].with_name("open_borders.yaml"))
     small = build_inputs(scenario)
-    monkeypatch.setattr(elig, "SMALL_PRODUCT", 0)  # force the k-d tree on the bundled regions
+    monkeypatch.setattr(elig, "SMALL_PRODUCT", 0)  # force the reach search on the bundled regions
     tree = build_inputs(scenario)
     pd.testing.assert_frame_equal(small.pairs, tree.pairs, check_exact=True)
