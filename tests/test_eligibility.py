@@ -59,3 +59,15 @@ def test_tree_route_equals_product_route(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(elig, "SMALL_PRODUCT", 0)  # force the reach search on the bundled regions
     tree = build_inputs(scenario)
     pd.testing.assert_frame_equal(small.pairs, tree.pairs, check_exact=True)
+
+
+def test_zone_shapes_equal_the_geometry_table() -> None:
+    import shapely
+
+    from planner.data.geometry import load_geometries
+    from planner.data.sites import _zone_shapes
+
+    shapes = _zone_shapes()
+    table = load_geometries().set_index("region_id")
+    assert sorted(shapes) == sorted(table.index)
+    assert all(shapely.equals_exact(table.loc[r, "geometry"], g, 0.0) for r, g in shapes.items())
