@@ -11,8 +11,9 @@ Methods:
 
 * ``0.1.0``                 ``planner.solve`` end to end, as released;
 * ``new, expanded``         ``planner.solve`` with ``solver.formulation=expanded`` (0.1.0's rows), no marginal values;
-* ``new, compact``          ``planner.solve`` with the default compact formulation, no marginal values;
-* ``new, compact+marginals`` the same with ``solver.marginals=binding`` (the default of ``planner solve``).
+* ``new, compact, no pruning`` the compact formulation with every pair (``solver.prune_dominated=false``);
+* ``new, compact``          ``planner.solve`` with the defaults (compact, dominated pairs pruned), no marginal values;
+* ``new, compact+marginals`` the same with ``solver.marginals=binding`` (what ``auto`` does up to 20,000 pairs).
 
 Reported: nonzeros, total seconds, HiGHS's own solve seconds, the planner's overhead (total minus
 HiGHS) as a share of the total, peak MB, objective (solver objective, penalty included) and its
@@ -56,6 +57,7 @@ print(json.dumps({
     "total_s": total, "highs_s": t.get("solve", float("nan")), "marginals_s": t.get("marginals", 0.0),
     "objective_usd": s.get("solver_objective_usd", s["objective_usd"]), "status": s["status"],
     "nonzeros": s["model_size"]["nonzeros"], "variables": s["model_size"]["variables"],
+    "pairs": s["model_size"].get("pairs"), "pruned_pairs": s["model_size"].get("pruned_pairs", 0),
     "constraints": s["model_size"]["constraints"],
     "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
 }))
@@ -63,9 +65,10 @@ print(json.dumps({
 
 METHODS = {
     "0.1.0": [],
-    "new, expanded": ["solver.formulation=expanded", "solver.marginals=none"],
+    "new, expanded": ["solver.formulation=expanded", "solver.marginals=none", "solver.prune_dominated=false"],
+    "new, compact, no pruning": ["solver.marginals=none", "solver.prune_dominated=false"],
     "new, compact": ["solver.marginals=none"],
-    "new, compact+marginals": [],
+    "new, compact+marginals": ["solver.marginals=binding"],
 }
 
 
@@ -88,6 +91,8 @@ def main() -> None:
     ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     ap.add_argument("--timeout", type=float, default=900.0)
     ap.add_argument("--old-max-size", type=int, default=4, help="largest size 0.1.0 and the expanded form are run at")
+    ap.add_argument("--marginals-max-size", type=int, default=3,
+                    help="largest size with marginal values (size 4: minutes; solver.marginals auto skips them there)")
     ap.add_argument("--no-docs", action="store_true")
     args = ap.parse_args()
     rows = []
@@ -99,12 +104,15 @@ def main() -> None:
             for label in args.sizes:
                 path = write_instance(SIZES[label], Path(tmp) / f"size{label}")
                 for method in args.methods:
-                    if label > args.old_max_size and method in ("0.1.0", "new, expanded"):
+                    if label > args.old_max_size and method != "new, compact":
+                        continue  # size 5: the default only (no pruning happens in a site study anyway)
+                    if label > args.marginals_max_size and method == "new, compact+marginals":
                         continue
                     root = old if method == "0.1.0" else ROOT
                     p = (old / "scenarios" / "us_china_2030.yaml") if (label == 1 and method == "0.1.0") else path
+                    before = os.getloadavg()[0]
                     r = run(method, p, root, args.timeout)
-                    r.update(size=label, method=method, loadavg=os.getloadavg()[0])
+                    r.update(size=label, method=method, loadavg=os.getloadavg()[0], loadavg_before=before)
                     rows.append(r)
                     print(json.dumps(r), flush=True)
         finally:
@@ -121,22 +129,36 @@ def main() -> None:
             DOC.write_text(head + BEGIN + "\n" + table + "\n" + END + tail)
 
 
+def _load(r: dict) -> str:
+    return (f"{r['loadavg_before']:.1f}/" if "loadavg_before" in r else "") + f"{r['loadavg']:.1f}"
+
+
+def _pairs(r: dict) -> str:
+    if r.get("pairs") is None:
+        return ""
+    pruned = r.get("pruned_pairs") or 0
+    return f"{r['pairs']:,}" + (f" ({pruned:,} pruned)" if pruned else "")
+
+
 def render(rows: list[dict]) -> str:
     base = {r["size"]: r for r in rows if r["method"] == "0.1.0" and "error" not in r}
-    out = ["| size | version | nonzeros | total s | HiGHS s | overhead % | marginal values s | peak MB | speed-up vs 0.1.0 | objective rel. diff | load avg |",
-           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    same = {r["size"]: r for r in rows if r["method"] == "new, expanded" and "error" not in r}
+    out = ["| size | version | pairs in the LP | nonzeros | total s | HiGHS s | overhead % | marginal values s | peak MB | speed-up vs 0.1.0 | objective rel. diff vs 0.1.0 | vs new, expanded | load avg before/after |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if "error" in r:
-            out.append(f"| {r['size']} | {r['method']} | | {r['error']} | | | | | | | {r['loadavg']:.1f} |")
+            out.append(f"| {r['size']} | {r['method']} | | | {r['error']} | | | | | | | | {_load(r)} |")
             continue
         b = base.get(r["size"])
         pre = r["total_s"] - r["marginals_s"]
         over = 100 * (pre - r["highs_s"]) / pre if pre > 0 else float("nan")
         speed = f"{b['total_s'] / r['total_s']:.2f}x" if b else ""
         rel = f"{abs(r['objective_usd'] - b['objective_usd']) / abs(b['objective_usd']):.1e}" if b and r["size"] > 1 else ""
+        e = same.get(r["size"])
+        rel_new = f"{abs(r['objective_usd'] - e['objective_usd']) / abs(e['objective_usd']):.1e}" if e and r["method"] != "0.1.0" else ""
         out.append(
-            f"| {r['size']} | {r['method']} | {r['nonzeros']:,} | {r['total_s']:.2f} | {r['highs_s']:.2f} | {over:.0f} | "
-            f"{r['marginals_s']:.2f} | {r['peak_mb']:,.0f} | {speed} | {rel} | {r['loadavg']:.1f} |"
+            f"| {r['size']} | {r['method']} | {_pairs(r)} | {r['nonzeros']:,} | {r['total_s']:.2f} | {r['highs_s']:.2f} | {over:.0f} | "
+            f"{r['marginals_s']:.2f} | {r['peak_mb']:,.0f} | {speed} | {rel} | {rel_new} | {_load(r)} |"
         )
     return "\n".join(out)
 

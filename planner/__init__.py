@@ -10,6 +10,7 @@
 from planner.api import build, solve
 from planner.errors import DataError, PlannerError, ResultsError, ScenarioError, SolverError
 from planner.result import Result
+from planner import outputs as _outputs  # noqa: F401  (registers Result.load/to_dir/plot/explore)
 from planner.scenario import Scenario, load_scenario
 
 __all__ = [

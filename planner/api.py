@@ -13,6 +13,7 @@ from planner.inputs import Inputs, dataset_paths, build_inputs
 from planner.io import fault_point
 from planner.model.assemble import build_model
 from planner.model.core import Model
+from planner.model.prune import prune_enabled, prune_model
 from planner.result import Result, make_result, unserved_warnings
 from planner.scenario import Scenario
 from planner.marginals import marginals_for
@@ -54,6 +55,8 @@ def solve(scenario: Scenario, tables: Tables | None = None, solver: str | None =
         inputs = build_inputs(scenario, tables)
         timings["inputs"] = time.perf_counter() - t0
         model = build_model(inputs)
+        if prune_enabled(scenario):  # exact; only for this one solve (a what-if or sweep moving costs keeps every pair)
+            model = prune_model(model)
     else:
         inputs, model = built
     timings["build"] = model.build_seconds

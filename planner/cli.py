@@ -181,6 +181,8 @@ def _cmd_solve(args) -> int:
             raise PlannerError(f"{args.write_lp}: cannot write the LP file ({exc.strerror})") from None
     result = solve(scenario, solver=args.solver, built=built)
     result.summary["overrides"] = list(args.overrides)
+    if not args.quiet:  # the report first: the maps (seconds) are drawn after the user can read the results
+        print(format_report(result), flush=True)
     t_write = time.perf_counter()
     from planner.io import write_result
 
@@ -200,7 +202,6 @@ def _cmd_solve(args) -> int:
     if args.quiet:
         print(outdir)
     else:
-        print(format_report(result))
         print(f"\nResults written to {outdir}/")
     return STATUS_EXIT_CODES.get(result.summary["status"], 3)
 

@@ -30,6 +30,7 @@ from planner.data.sites import read_pair_costs, read_sites
 from planner.data.schemas import GRID_REGIONS, OPTIONAL_PARAMETER_RANGES, PARAMETER_RANGES, REGIONS
 from planner.errors import DataError, ScenarioError, is_file
 from planner.scenario import Scenario
+from planner.eligibility import arrow_strings, candidate_rules
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
 
@@ -639,7 +640,8 @@ def eligible_pairs(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd.
     that excluded it are returned too (for explanations).
     """
     nk = len(clusters)
-    rules = _rule_masks(clusters, regions, moratoria, params, first_year, np.arange(nk))
+    rules = candidate_rules(clusters, regions, moratoria, params, first_year,  # == _rule_masks on the eligible combinations
+                            _haversine_km, round_trip_ms, _moratorium_blocks)
     ki, ri, eligible, blocked = rules["ki"], rules["ri"], rules["eligible"], rules["blocked"]
     usable = eligible & (blocked < 0)
     stuck_k = np.flatnonzero(np.bincount(ki, weights=usable, minlength=nk) == 0)
@@ -648,6 +650,7 @@ def eligible_pairs(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd.
     ke, re_ = ki[idx], ri[idx]
     cv = {col: clusters[col].to_numpy() for col in clusters.columns}
     rv = {col: regions[col].to_numpy() for col in regions.columns}
+    cv, rv = arrow_strings(clusters, cv), arrow_strings(regions, rv)  # string ids gathered as Arrow, not Python objects
     pue = np.where(np.isnan(cv["pue_override"][ke].astype(float)), rv["pue"][re_], cv["pue_override"][ke]).astype(float)
     pairs = pd.DataFrame(
         {

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import ResultsError
-from planner.result import RESULTS_FORMAT, Result
+from planner.reader import FILES, RESULTS_FORMAT, read_summary  # noqa: F401  (read_summary: re-exported)
+from planner.result import Result
 
 FLOAT_FORMAT = "%.10g"  # 10 significant digits: exact enough for MW shares and bn-USD costs alike
-FILES = ("summary.json", "placements.csv", "regions.csv", "grid_regions.csv", "unserved.csv")
 
 
 def write_result(result: Result, outdir: Path, maps: bool = False,
@@ -145,26 +145,6 @@ def _jsonable(obj):
         f = float(obj)
         return f if np.isfinite(f) else None
     return obj
-
-
-def read_summary(outdir: Path) -> dict:
-    """Read and check ``summary.json`` of a finished run."""
-    outdir = Path(outdir)
-    path = outdir / "summary.json"
-    if not outdir.is_dir():
-        raise ResultsError(f"{outdir}: no such results directory; run `planner solve SCENARIO -o {outdir}` first")
-    missing = [f for f in FILES if not (outdir / f).is_file()]
-    if missing:
-        raise ResultsError(f"{outdir}: not a complete results directory; missing {', '.join(missing)}")
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ResultsError(f"{path}: not valid JSON") from None
-    if summary.get("results_format") != RESULTS_FORMAT:
-        raise ResultsError(
-            f"{path}: results format {summary.get('results_format')!r}, expected {RESULTS_FORMAT}; solve the scenario again"
-        )
-    return summary
 
 
 #: The tables of a results directory, by :class:`~planner.result.Result` attribute

@@ -67,7 +67,8 @@ def format_report(result: Result, top: int = 12) -> str:
     m = s["model_size"]
     lines += [
         "",
-        f"Model: {m['variables']:,} variables, {m['constraints']:,} constraints, {m['nonzeros']:,} nonzeros;"
+        f"Model: {m['variables']:,} variables, {m['constraints']:,} constraints, {m['nonzeros']:,} nonzeros"
+        + (f" ({m['pruned_pairs']:,} dominated pairs left out)" if m.get("pruned_pairs") else "") + ";"
         f" build {t.get('build', 0):.3f} s, solve {t.get('solve', 0):.3f} s, marginal values {t.get('marginals', 0):.3f} s",
     ]
     return "\n".join(lines)

@@ -21,9 +21,9 @@ from planner.model.headroom import LEVEL_LABELS
 from planner.model.objective import annual_pair_costs
 from planner.result_supply import onsite_by_zone, onsite_summary, served_by_grid_level, supply_table, time_to_power_summary
 from planner.solver import COST_SCALE, Solution
+from planner.fastindex import positions
 
-#: Version of the output files' layout; `planner map`/`explain` check it.
-RESULTS_FORMAT = 1
+from planner.reader import RESULTS_FORMAT  # noqa: E402,F401  (the files' layout version, re-exported)
 TOL = 1e-7
 
 
@@ -71,9 +71,7 @@ class Result:
     @classmethod
     def load(cls, path: str | Path) -> Result:
         """Read a finished run (``planner solve -o PATH`` or :meth:`to_dir`) back; see :func:`planner.io.read_result`."""
-        from planner.io import read_result
-
-        return read_result(path)
+        return _output("load")(path)
 
     def to_dir(self, path: str | Path, maps: bool = True) -> Path:
         """Write the output files to *path* atomically (see :mod:`planner.io`); with maps by default.
@@ -81,15 +79,7 @@ class Result:
         The maps are drawn by :func:`planner.maps.map_writer`, handed to the writer (which
         never draws maps itself) so that they land in the same atomic folder.
         """
-        from planner.io import write_result
-
-        extra = None
-        if maps:
-            from planner import maps as maps_module
-
-            writer: Any = maps_module.map_writer
-            extra = writer(self)  # None (and a warning in the summary) when regions have no geometry
-        return write_result(self, Path(path), extra=extra)
+        return _output("to_dir")(self, path, maps)
 
     def plot(self, metric: str | None = None, year: int | str | None = None):
         """A static map of one metric (default IT load): US and China, one year or ``year="all"``.
@@ -97,17 +87,11 @@ class Result:
         Returns a :class:`planner.maps.MapFigure` (a matplotlib Figure) that a notebook
         displays as a PNG; see :func:`planner.maps.plot`.
         """
-        from planner import maps
-
-        plot: Any = maps.plot
-        return plot(self, metric, year)
+        return _output("plot")(self, metric, year)
 
     def explore(self, metric: str | None = None, year: int | None = None, tiles: str | None = None):
         """An interactive map that works offline, with metric and year controls; see :func:`planner.maps.explore`."""
-        from planner import maps
-
-        explore: Any = maps.explore
-        return explore(self, metric, year, tiles)
+        return _output("explore")(self, metric, year, tiles)
 
     def explain(self, cluster_id: str | None = None) -> str:
         """Why clusters are unserved, as text."""
@@ -115,6 +99,19 @@ class Result:
         if rows.empty:
             return "Every cluster is fully placed." if cluster_id is None else f"{cluster_id} is fully placed."
         return "\n".join(f"{r.cluster_id}: {r.unserved_it_mw:,.0f} MW unserved. {r.reason}" for r in rows.itertuples())
+
+
+#: The output layer's functions behind Result.load, to_dir, plot and explore, registered by
+#: :mod:`planner.outputs` (imported with the package): the Result never imports the writers or the
+#: maps, so data flows one way (result -> io -> files; maps read files or a Result).
+OUTPUT_HOOKS: dict[str, Any] = {}
+
+
+def _output(name: str) -> Any:
+    try:
+        return OUTPUT_HOOKS[name]
+    except KeyError:  # pragma: no cover - `import planner` (run before any planner.* module) registers them
+        raise RuntimeError(f"Result.{name} needs planner.outputs; import planner first") from None
 
 
 def make_result(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, float],
@@ -136,7 +133,7 @@ def make_result(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, 
     grid = _grid_table(inputs, model, cols.pairs, x, new, duals, marg, disc, v)
     regions = _region_table(inputs, model, cols.pairs, x, grid, limits, v)
     sites = _site_table(model, x, v, limits)
-    unserved = _unserved(inputs, cols.clusters, cols.pairs, x, u, grid, sites)
+    unserved = _unserved(inputs, cols.clusters, inputs.pairs, x, u, grid, sites)  # every usable pair, pruned or not
     summary = _summary(inputs, model, sol, v, placements, grid, unserved, timings, marg)
     supply = supply_table(inputs, model, v, x)
     return Result(inputs.scenario.name, placements, regions, grid, unserved, summary, inputs, sites, limits, supply)
@@ -204,7 +201,7 @@ def _site_table(model: Model, x: np.ndarray, v: np.ndarray, limits: pd.DataFrame
         return pd.DataFrame()
     s = cols.sites
     pairs = cols.pairs
-    si = s.index.get_indexer(pairs["site_id"])
+    si = positions(s.index, pairs["site_id"])
     load = np.bincount(si, weights=(pairs["it_load_mw"] * pairs["pue"]).to_numpy() * x, minlength=len(s))
     cap = s["capacity_mw"].to_numpy(dtype=float)
     return pd.DataFrame(
@@ -298,7 +295,7 @@ def _grid_table(inputs, model, pairs, x, new, duals, marg: Marginals, disc, v=No
     out["country"] = grids["country"].reindex(gy.get_level_values(0)).to_numpy()
     load = pairs["it_load_mw"].to_numpy() * pairs["pue"].to_numpy() * x
     curt = pairs["curtailment_pct"].to_numpy()
-    gi = grids.index.get_indexer(pairs["grid_region_id"])
+    gi = positions(grids.index, pairs["grid_region_id"])
     ti = pairs["online_year"].to_numpy() - years[0]
     out["load_mw"] = _online_by_year(gi, ti, load, len(grids), len(years))
     out["firm_load_mw"] = _online_by_year(gi, ti, load * (curt == 0), len(grids), len(years))
@@ -361,7 +358,7 @@ def _region_table(inputs, model, pairs, x, grid, limits, v=None) -> pd.DataFrame
     if "state_id" in regions.columns:
         out["state_id"] = regions["state_id"].reindex(rid).to_numpy()
     out["grid_region_id"] = regions["grid_region_id"].reindex(rid).to_numpy()
-    ri = regions.index.get_indexer(pairs["region_id"])
+    ri = positions(regions.index, pairs["region_id"])
     ti = pairs["online_year"].to_numpy() - years[0]
     it = pairs["it_load_mw"].to_numpy() * x
     gl = it * pairs["pue"].to_numpy()
@@ -408,7 +405,8 @@ def _region_table(inputs, model, pairs, x, grid, limits, v=None) -> pd.DataFrame
 def _unserved(inputs, clusters, pairs, x, u, grid, sites) -> pd.DataFrame:
     cl = inputs.clusters
     rows = []
-    usable = pairs[pairs["blocked_by"] == ""]
+    short = [k for k, share in zip(clusters, u) if share > TOL]  # filter 0.8 M pairs once, for these only
+    usable = pairs[(pairs["blocked_by"] == "").to_numpy() & pairs["cluster_id"].isin(short).to_numpy()]
     g = grid.set_index(["grid_region_id", "year"])
     for k, share in zip(clusters, u):
         if share <= TOL:  # the same threshold as placements, so the files add up to the objective

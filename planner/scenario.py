@@ -168,6 +168,8 @@ class Solver(_Strict):
         description="Headroom rows over load aggregates (compact, default) or over every pair (expanded, 0.1.0; "
         "kept for one release for comparison). Both give the same optimum.",
     )
+    prune_dominated: bool = Field(True, description="Leave out pairs that a cheaper twin of the same cluster dominates "
+                                  "(exact: same optimum and marginal values; docs/formulation.md).")
     log: bool = Field(False, description="Show the solver's own log on stderr (planner solve --solver-log).")
     marginals: Literal["auto", "binding", "all", "none"] = Field(
         "auto",

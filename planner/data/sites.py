@@ -89,11 +89,8 @@ def _resolve_state_ids(sites: pd.DataFrame, regions: pd.DataFrame, label: str) -
     split = sites["region_id"].isin(regions["state_id"]) & ~sites["region_id"].isin(regions.index)
     if not split.any():
         return
-    import geopandas as gpd
 
-    from planner.data.geometry import load_geometries
-
-    shapes = load_geometries().set_index("region_id")
+    shapes = _zone_shapes()
     for state, idx in sites.index[split].groupby(sites.loc[split, "region_id"]).items():
         zones = regions.index[regions["state_id"] == state]
         has_point = sites.loc[idx, "lon"].notna() & sites.loc[idx, "lat"].notna()
@@ -101,17 +98,47 @@ def _resolve_state_ids(sites: pd.DataFrame, regions: pd.DataFrame, label: str) -
         largest = str(share.idxmax()) if share is not None else str(zones[0])
         sites.loc[idx[~has_point.to_numpy()], "region_id"] = largest
         with_point = idx[has_point.to_numpy()]
-        if len(with_point) and zones.isin(shapes.index).all():
-            pts = gpd.GeoSeries(gpd.points_from_xy(sites.loc[with_point, "lon"].astype(float),
-                                                   sites.loc[with_point, "lat"].astype(float)), crs="EPSG:4326")
-            import warnings
+        if len(with_point) and all(z in shapes for z in zones):
+            import shapely
 
-            with warnings.catch_warnings():  # degrees are fine for picking the nearest of a state's zones
-                warnings.simplefilter("ignore", UserWarning)
-                dist = np.column_stack([pts.distance(shapes.loc[z, "geometry"]).to_numpy() for z in zones])
+            # planar distance in degrees (what GeoSeries.distance computes, without its geographic-CRS warning,
+            # whose stack inspection cost 1.3 s for 3,500 sites): fine for picking the nearest of a state's zones
+            pts = shapely.points(sites.loc[with_point, "lon"].to_numpy(dtype=float),
+                                 sites.loc[with_point, "lat"].to_numpy(dtype=float))
+            dist = np.column_stack([shapely.distance(pts, shapes[z]) for z in zones])
             sites.loc[with_point, "region_id"] = zones.to_numpy()[dist.argmin(axis=1)]
         elif len(with_point):
             sites.loc[with_point, "region_id"] = largest
+
+
+#: Bytes of the envelope after the 8-byte header of a GeoPackage geometry blob, by envelope code.
+_GPKG_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+def _zone_shapes() -> dict:
+    """The bundled zone polygons by region id (shapely), read from the GeoPackage with sqlite3.
+
+    The same geometries as :func:`planner.data.geometry.load_geometries`, without importing geopandas
+    and pyogrio (0.2-1 s of a site study): a GeoPackage is SQLite, and each geometry is a short
+    header, an optional envelope and standard WKB.
+    """
+    import sqlite3
+
+    import shapely
+
+    from planner.data.geometry import LAYER, geometry_path
+
+    path = geometry_path()
+    if not path.is_file():
+        raise DataError(str(path), "-", "-", "geometry file not found; rebuild it with `python -m planner.data.geometry`")
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        (column,) = con.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (LAYER,)).fetchone()
+        rows = con.execute(f'SELECT region_id, "{column}" FROM "{LAYER}"').fetchall()
+    finally:
+        con.close()
+    blobs = [bytes(b[8 + _GPKG_ENVELOPE_BYTES[(b[3] >> 1) & 7]:]) for _, b in rows]
+    return dict(zip((r for r, _ in rows), shapely.from_wkb(blobs)))
 
 
 def _spatial_join(lon: pd.Series, lat: pd.Series, label: str) -> np.ndarray:

@@ -80,12 +80,45 @@ def write_all(source: Any, outdir: str | Path | None = None) -> list[Path]:
             raise TypeError("write_all needs an output folder when drawing a Result")
         outdir = tables["outdir"]
     outdir = Path(outdir)
-    png = outdir / PNG_NAME
+    png, htm = outdir / PNG_NAME, outdir / HTML_NAME
+    # the interactive map is drawn in a forked child while this process draws the PNG and the GeoPackage:
+    # the two renderers (folium, matplotlib) and their imports are independent and take about as long each
+    child = _fork(lambda: explore(tables).save(str(htm)))
     fig = plot(tables)
     fig.savefig(png, dpi=fig.dpi, facecolor=BACKGROUND)
-    htm = outdir / HTML_NAME
-    explore(tables).save(str(htm))
-    return [png, htm, write_gpkg(tables, outdir / GPKG_NAME)]
+    gpkg = write_gpkg(tables, outdir / GPKG_NAME)
+    if child is None or not _joined(child):  # no fork here, or the child failed: draw it in this process
+        explore(tables).save(str(htm))
+    return [png, htm, gpkg]
+
+
+def _fork(work: Callable[[], object]) -> int | None:
+    """Run *work* in a forked child; its pid, or None where forking is not safe (no fork, one CPU, threads)."""
+    import os
+    import threading
+
+    if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2 or threading.active_count() > 1:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:  # the child: do the work and leave without running the parent's cleanup
+        code = 1
+        try:
+            work()
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _joined(pid: int) -> bool:
+    """Wait for a child of :func:`_fork`; True when it succeeded."""
+    import os
+
+    _, status = os.waitpid(pid, 0)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
 def missing_geometry(result: Any) -> list[str]:

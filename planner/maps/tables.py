@@ -1,7 +1,7 @@
 """The tables the maps draw: read from a results directory or taken from a Result.
 
 Nothing here imports the heavy map libraries, nor the writer of :mod:`planner.io`:
-a results directory is read through :func:`planner.io.read_summary` (the reader,
+a results directory is read through :func:`planner.reader.read_summary` (the reader,
 which checks the results format) and ``pandas``; a :class:`planner.Result` is read
 through its attributes only.
 """
@@ -90,7 +90,7 @@ def load_results(outdir: str | Path) -> dict[str, Any]:
     planner.errors.ResultsError
         Missing files, an old results format, or missing columns (one line).
     """
-    from planner.io import read_summary
+    from planner.reader import read_summary
 
     outdir = Path(outdir)
     summary = read_summary(outdir)

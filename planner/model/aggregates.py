@@ -24,6 +24,7 @@ import scipy.sparse as sp
 from planner.inputs import Inputs
 from planner.model.core import LEVEL_LABELS, Columns, RowBlock
 from planner.scenario import CURTAILMENT_LEVELS_PCT
+from planner.fastindex import positions
 
 
 def aggregate_key(cols_or_zone_ids) -> str:
@@ -35,7 +36,7 @@ def pair_aggregate_index(pairs: pd.DataFrame, ids: pd.Index, first_year: int, n_
     """Flat (place, o, a) cell of each pair: ``(place * n_years + (o - first_year)) * n_levels + a``;
     the place is the pair's *key* column (grid region or zone) looked up in *ids*."""
     nl = len(CURTAILMENT_LEVELS_PCT)
-    gi = ids.get_indexer(pairs[key])
+    gi = positions(ids, pairs[key])
     ti = pairs["online_year"].to_numpy(dtype=np.int64) - first_year
     li = np.searchsorted(CURTAILMENT_LEVELS_PCT, pairs["curtailment_pct"].to_numpy())
     return (gi * n_years + ti) * nl + li

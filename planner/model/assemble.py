@@ -51,7 +51,8 @@ def build_model(inputs: Inputs, formulation: str | None = None) -> Model:
     if formulation not in FORMULATIONS:
         raise ValueError(f"unknown formulation {formulation!r}; expected one of {', '.join(FORMULATIONS)}")
     order = canonical_pair_order(inputs.pairs)
-    pairs = inputs.pairs.iloc[order].reset_index(drop=True)
+    in_order = bool((order == np.arange(len(order))).all())  # eligible_pairs gives them in order: no copy
+    pairs = (inputs.pairs if in_order else inputs.pairs.iloc[order]).reset_index(drop=True)
     grid_ids = inputs.grid_regions.index.sort_values()
     new = new_capacity_columns(inputs)
     sites = inputs.sites.sort_index() if len(inputs.sites) else pd.DataFrame()

@@ -191,6 +191,7 @@ class Model:
     row_keys: dict[str, pd.DataFrame]
     integrality: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
     build_seconds: float = 0.0
+    pruned_pairs: int = 0  # dominated pairs left out (planner/model/prune.py)
 
     @property
     def is_mip(self) -> bool:
@@ -205,7 +206,8 @@ class Model:
         return int(self.A.nnz)
 
     def size(self) -> dict[str, int]:
-        return {"variables": self.columns.n, "constraints": self.A.shape[0], "nonzeros": self.nnz}
+        return {"variables": self.columns.n, "constraints": self.A.shape[0], "nonzeros": self.nnz,
+                "pairs": self.columns.n_x, "pruned_pairs": self.pruned_pairs}
 
     def coefficient_ranges(self, cost_scale: float = 1.0) -> dict[str, list[float]]:
         """Smallest and largest nonzero magnitude of the matrix, costs (times *cost_scale*, e.g. the

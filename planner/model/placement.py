@@ -17,10 +17,11 @@ import scipy.sparse as sp
 
 from planner.inputs import Inputs
 from planner.model.core import Columns, RowBlock
+from planner.fastindex import positions
 
 
 def placement_rows(inputs: Inputs, cols: Columns) -> RowBlock:
-    k_of_pair = cols.clusters.get_indexer(cols.pairs["cluster_id"])
+    k_of_pair = positions(cols.clusters, cols.pairs["cluster_id"])
     nk = cols.n_u
     rows = np.concatenate([k_of_pair, np.arange(nk)])
     colidx = np.concatenate([np.arange(cols.n_x), cols.u.start + np.arange(nk)])

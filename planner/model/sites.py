@@ -26,13 +26,14 @@ import scipy.sparse as sp
 
 from planner.inputs import Inputs
 from planner.model.core import Columns, RowBlock
+from planner.fastindex import positions
 
 
 def site_capacity_rows(inputs: Inputs, cols: Columns) -> RowBlock:
     if not cols.n_open:
         return _empty("site_capacity", cols, ["site_id"])
     pairs = cols.pairs
-    s_of_pair = cols.sites.index.get_indexer(pairs["site_id"])
+    s_of_pair = positions(cols.sites.index, pairs["site_id"])
     P = (pairs["it_load_mw"] * pairs["pue"]).to_numpy()
     ns = cols.n_open
     rows = np.concatenate([s_of_pair, np.arange(ns)])
@@ -47,7 +48,7 @@ def site_link_rows(inputs: Inputs, cols: Columns) -> RowBlock:
     if not cols.n_open:
         return _empty("site_link", cols, ["cluster_id", "site_id"])
     pairs = cols.pairs
-    s_of_pair = cols.sites.index.get_indexer(pairs["site_id"])
+    s_of_pair = positions(cols.sites.index, pairs["site_id"])
     linked = np.flatnonzero(cols.sites["fixed_cost_usd"].to_numpy(dtype=float)[s_of_pair] > 0)
     n = len(linked)
     rows = np.concatenate([np.arange(n), np.arange(n)])
