@@ -60,6 +60,8 @@ def write_result(result: Result, outdir: Path, maps: bool = False,
             _csv(result.sites, tmp / "sites.csv", ["site_id"])
         if len(result.limits):
             _csv(result.limits, tmp / "limits.csv", ["family", "limit_id", "year", "level"])
+        if len(result.supply):
+            _csv(result.supply, tmp / "supply.csv", ["cluster_id", "region_id", "site_id", "online_year", "year"])
         with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
             json.dump(_jsonable(result.summary), fh, indent=2, sort_keys=False)
             fh.write("\n")
@@ -148,7 +150,7 @@ def _jsonable(obj):
 
 
 #: The tables of a results directory, by :class:`~planner.result.Result` attribute
-#: (sites.csv and limits.csv are written only when they have rows).
+#: (sites.csv, limits.csv and supply.csv are written only when they have rows).
 TABLES = {
     "placements": "placements.csv",
     "regions": "regions.csv",
@@ -156,6 +158,7 @@ TABLES = {
     "unserved": "unserved.csv",
     "sites": "sites.csv",
     "limits": "limits.csv",
+    "supply": "supply.csv",
 }
 #: Column types of the written tables (``int``, ``float``, ``bool``, ``text``, or
 #: ``text?`` for text with missing values), so a run reads back as it was.

@@ -156,15 +156,15 @@ def time_to_power_summary(inputs: Inputs, placements: pd.DataFrame, parts: dict[
     if not inputs.scenario.time_to_power.enabled:
         return None
     late = placements[placements["delay_years"] > 0]
-    by_cluster = late.groupby("cluster_id").apply(
-        lambda g: {"it_mw": round(float(g["it_load_mw"].sum()), 3),
-                   "online_years": sorted(int(y) for y in g["online_year"].unique())}, include_groups=False)
+    by_cluster = {str(k): {"it_mw": round(float(g["it_load_mw"].sum()), 3),
+                           "online_years": sorted(int(y) for y in g["online_year"].unique())}
+                  for k, g in late.groupby("cluster_id")}
     return {
         "delay_cost_usd_per_mw_yr": inputs.delay_cost_usd_per_mw_yr,
         "max_delay_years": inputs.scenario.time_to_power.max_delay_years,
         "delay_cluster_mw_years": float((late["it_load_mw"] * late["delay_years"]).sum()),
         "delay_cost_usd": float(parts.get("delay", 0.0)),
         "curtailment_cost_usd": float(parts.get("curtailment", 0.0)),
-        "delayed_clusters": {str(k): val for k, val in by_cluster.items()},
+        "delayed_clusters": by_cluster,
         "connection_lead_years": {str(g): int(y) for g, y in inputs.grid_regions["expansion_lead_time_years"].items()},
     }

@@ -188,6 +188,9 @@ class Onsite(_Strict):
     max_share: float = Field(
         1.0, ge=0, le=1, description="Most of a zone's data-center load (MW and energy) served on site, 0-1."
     )
+    fuel_price_scale: float = Field(
+        1.0, ge=0, le=100, description="Multiplier on every fuel price of fuel_prices.csv (what-ifs: 1.5 = gas 50 % dearer)."
+    )
     max_mw: dict[str, Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]] = Field(
         default_factory=dict,
         description="Cap on on-site nameplate MW by region or state id (air permits, gas pipeline capacity).",

@@ -133,3 +133,112 @@ def test_bridge_then_grid(tmp_path):
     assert sup.loc[2030, "onsite_mw"] == pytest.approx(100) and sup.loc[2032, "onsite_mw"] == pytest.approx(0)
     assert sup.loc[2032, "grid_mw"] == pytest.approx(100) and sup.loc[2031, "grid_mw"] == pytest.approx(0)
     assert r.placements.iloc[0]["delay_years"] == 0
+
+
+# --- the checks of issue 11 on the bundled data -------------------------------------------------
+
+from conftest import SCENARIOS  # noqa: E402
+from planner.cli import main  # noqa: E402
+
+VA_FIRM = """\
+name: va_firm
+horizon: {first_year: 2026, last_year: 2030}
+clusters:
+  - {id: va, home_country: US, it_load_mw: 1000, online_year: 2027, utilisation: 0.7, allowed_regions: [US-VA]}
+"""
+
+
+def _va(tmp_path, extra: str = "") -> planner.Scenario:
+    path = tmp_path / "va.yaml"
+    path.write_text(VA_FIRM + extra)
+    return planner.load_scenario(path)
+
+
+def test_firm_cluster_in_virginia_is_served_on_site_or_delayed(tmp_path):
+    # PJM has no firm headroom and no new capacity before 2030: grid only, the cluster is unserved
+    off = planner.solve(_va(tmp_path), marginals="none")
+    assert off.unserved["unserved_it_mw"].sum() == pytest.approx(1000)
+    on = planner.solve(_va(tmp_path, "onsite: {enabled: true}\ntime_to_power: {enabled: true}\n"), marginals="none")
+    assert on.unserved.empty
+    # engines, the quickest plant, take 2 years (first power 2028): the cluster waits one year, then runs on site
+    # at its full grid draw (IT x PUE 1.25, temperate) with no grid at all
+    p = on.placements.iloc[0]
+    assert (p["requested_online_year"], p["online_year"], p["delay_years"], p["share"]) == (2027, 2028, 1, 1.0)
+    supply = on.supply.groupby("year")[["grid_mw", "onsite_mw"]].sum()
+    assert supply["onsite_mw"].tolist() == pytest.approx([1250.0] * 3) and supply["grid_mw"].abs().max() < 1e-6
+    # the delay is priced: one year of the delay cost on 1000 MW at the 7 % discount of 2027
+    assert on.summary["objective_parts_usd"]["delay"] == pytest.approx(1000 * on.inputs.delay_cost_usd_per_mw_yr / 1.07, rel=1e-9)
+    # without time to power the plant cannot be ready for 2027 either: unserved
+    only = planner.solve(_va(tmp_path, "onsite: {enabled: true}\n"), marginals="none")
+    assert only.unserved["unserved_it_mw"].sum() == pytest.approx(1000)
+
+
+@pytest.fixture(scope="module")
+def reference_runs():
+    base = planner.load_scenario(SCENARIOS / "us_china_2030.yaml")
+    runs = {}
+    for scale in (1.0, 1.5, 2.0):
+        runs[("gas", scale)] = planner.solve(base.with_overrides([f"onsite.fuel_price_scale={scale}"]), marginals="none")
+    for cost in (1.1e6, 3e6, 8e6):
+        sc = base.with_overrides([f"time_to_power.delay_cost_usd_per_mw_yr={cost}", "time_to_power.price_curtailment=false"])
+        runs[("delay", cost)] = planner.solve(sc, marginals="none")
+    return runs
+
+
+def test_dearer_gas_never_adds_on_site_plant(reference_runs):
+    # LP theory: raising a cost vector by d never raises d @ v, so fuel burnt cannot grow; the nameplate built is
+    # checked on the reference too
+    built = [reference_runs[("gas", s)].summary["onsite"]["onsite_nameplate_mw"] for s in (1.0, 1.5, 2.0)]
+    burnt = [reference_runs[("gas", s)].supply["onsite_fuel_usd"].sum() / s for s in (1.0, 1.5, 2.0)]
+    assert built[0] >= built[1] >= built[2] and built[0] > built[2]
+    assert burnt[0] >= burnt[1] - 1e-6 * burnt[0] >= burnt[2] - 2e-6 * burnt[0]
+
+
+def test_dearer_delay_never_adds_delay(reference_runs):
+    late = [reference_runs[("delay", c)].summary["time_to_power"]["delay_cluster_mw_years"] for c in (1.1e6, 3e6, 8e6)]
+    assert late[0] >= late[1] >= late[2]
+    assert late[0] > 0  # at the facility's own annualised capex, waiting is chosen somewhere
+
+
+def test_both_off_is_the_grid_only_model():
+    # turning both options off gives exactly the model of the reference as it was before them (the 0.1.0 form)
+    grid_only = planner.load_scenario(SCENARIOS / "grid_only.yaml")
+    old_style = planner.load_scenario(SCENARIOS / "us_china_2030.yaml", ["onsite.enabled=false", "time_to_power.enabled=false"])
+    a, b = planner.build(grid_only)[1], planner.build(old_style)[1]
+    assert a.shape == b.shape and (a.A != b.A).nnz == 0 and np.array_equal(a.c, b.c)
+    assert a.columns.n_onsite == 0 and "delay" not in a.cost_parts
+    r = planner.solve(grid_only, marginals="none")
+    assert "onsite" not in r.summary and "time_to_power" not in r.summary
+    assert r.placements["delay_years"].eq(0).all()
+
+
+@pytest.mark.parametrize("edit, key", [
+    (("gas_recip", "capex_usd_per_kw", "-5"), "capex_usd_per_kw"),
+    (("gas_recip", "heat_rate_mmbtu_per_mwh", "42"), "heat_rate_mmbtu_per_mwh"),
+])
+def test_bad_technology_table_exit_2(tmp_path, edit, key, capsys):
+    from planner.data.load import bundled_dir
+    tech = pd.read_csv(bundled_dir() / "onsite_technologies.csv", dtype=str, keep_default_na=False)
+    tid, col, value = edit
+    tech.loc[tech["technology_id"] == tid, col] = value
+    tech.to_csv(tmp_path / "tech.csv", index=False)
+    s = _va(tmp_path, f"onsite: {{enabled: true}}\ndatasets: {{onsite_technologies: {tmp_path / 'tech.csv'}}}\n")
+    out = tmp_path / "out"
+    assert main(["solve", str(tmp_path / "va.yaml"), "-o", str(out), "--no-maps"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and key in err[0] and value in err[0] and "tech.csv" in err[0]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("extra, needle", [
+    ("onsite: {enabled: true, technologies: [gas_turbine_xl]}\n", "onsite.technologies[0]"),
+    ("onsite: {enabled: true, technologies: [gas_cc_ccs]}\n", "onsite.technologies[0]"),  # first power after 2030
+    ("onsite: {enabled: true, max_mw: {US-XX: 10}}\n", "onsite.max_mw.US-XX"),
+])
+def test_bad_onsite_scenario_exit_2(tmp_path, extra, needle, capsys):
+    _va(tmp_path, extra)
+    out = tmp_path / "out"
+    assert main(["solve", str(tmp_path / "va.yaml"), "-o", str(out), "--no-maps"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0] and "va.yaml" in err[0]
+    assert not out.exists()

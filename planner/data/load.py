@@ -105,7 +105,8 @@ def check_table(df: pd.DataFrame, schema: TableSchema, label: str) -> pd.DataFra
                 label,
                 col.name,
                 list(rows[out_of_range]),
-                f"outside the plausible range {col.low:g}..{col.high:g} ({col.description})",
+                f"got {', '.join(f'{x:g}' for x in values[out_of_range].to_numpy(dtype=float)[:5])}; outside the "
+                f"plausible range {col.low:g}..{col.high:g} ({col.description})",
             )
         df[col.name] = values.astype("Int64") if col.kind == "int" and not blank.any() else values.astype(float)
         if col.kind == "int" and not blank.any():

@@ -116,7 +116,7 @@ def onsite_options(scenario, tables: SupplyTables, regions: pd.DataFrame, zones_
             continue
         start = max(first + int(spec["lead_time_years"]), int(spec["first_year_available"]))
         mult = tables.onsite_cost_multipliers.loc[zones["state_id"], "multiplier"].to_numpy(dtype=float)
-        fuel = tables.fuel_prices.loc[zones["state_id"], "price_usd_per_mmbtu"].to_numpy(dtype=float)
+        fuel = tables.fuel_prices.loc[zones["state_id"], "price_usd_per_mmbtu"].to_numpy(dtype=float) * scenario.onsite.fuel_price_scale
         rows.append(pd.DataFrame({
             "region_id": zones.index.to_numpy(),
             "state_id": zones["state_id"].to_numpy(),
