@@ -124,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
     mp = sub.add_parser("map", help="draw a map of a finished run (PNG)")
     mp.add_argument("outdir")
     mp.add_argument("--metric", help="it_load (default), grid_load (or load), utilisation, shadow_price, "
-                    "new_capacity or cost")
+                    "new_capacity, cost, onsite or time_to_power")
     mp.add_argument("--year", help="year to draw, or 'all' for one row per year (default: a year with moratoria "
                     "in force if any, else the last)")
     mp.add_argument("-o", "--output", help="PNG path (default: OUTDIR/map.png, or map_<metric>_<year>.png)")

@@ -242,3 +242,17 @@ def test_bad_onsite_scenario_exit_2(tmp_path, extra, needle, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and needle in err[0] and "va.yaml" in err[0]
     assert not out.exists()
+
+
+def test_map_metrics_onsite_and_time_to_power(tmp_path):
+    # the map tables carry what the results say: on-site MW per zone and year, and IT load waiting (requested, not online)
+    from planner.maps.tables import METRICS, tables_of
+    on = planner.solve(_va(tmp_path, "onsite: {enabled: true}\ntime_to_power: {enabled: true}\n"), marginals="none")
+    t = tables_of(on)
+    va = t["regions"].set_index(["region_id", "year"])
+    assert va.loc[("US-VA", 2027), "waiting_it_mw"] == pytest.approx(1000)  # requested 2027, online 2028
+    assert va.loc[("US-VA", 2028), "waiting_it_mw"] == 0
+    assert va.loc[("US-VA", 2029), "onsite_mw"] == pytest.approx(1250)
+    assert METRICS["onsite"][0] == "onsite_mw" and METRICS["time_to_power"][0] == "waiting_it_mw"
+    fig = planner.maps.plot(on, "time_to_power", 2027)
+    assert fig is not None

@@ -15,6 +15,8 @@ CMAPS: dict[str, str] = {
     "shadow_price": "Reds",
     "new_capacity": "Blues",
     "cost": "Greens",
+    "onsite": "Oranges",
+    "time_to_power": "Purples",
 }
 ZERO_COLOUR = "#d9d9d9"  # class "0" (no load, no price ...): light grey, distinct from the white background
 NODATA_COLOUR = "#bdbdbd"

@@ -28,6 +28,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "shadow_price": ("shadow_price_usd_per_mw_yr", "Shadow price of headroom (USD/MW-yr)"),
     "new_capacity": ("grid_new_capacity_mw", "New capacity in the region's grid region, cumulative (MW)"),
     "cost": ("cost_musd_per_yr", "Annual cost of the clusters placed (USD M/yr)"),
+    "onsite": ("onsite_mw", "Data-center load served by plants on site, not the grid (MW)"),
+    "time_to_power": ("waiting_it_mw", "IT load waiting for power: requested by then, not yet online (MW)"),
 }
 #: The default metric: IT load, as in the terminal summary.
 DEFAULT_METRIC = "it_load"
@@ -42,6 +44,8 @@ SHORT_LABELS: dict[str, str] = {
     "shadow_price": "Shadow price (USD/MW-yr)",
     "new_capacity": "New grid capacity (MW)",
     "cost": "Annual cost (USD M/yr)",
+    "onsite": "On-site power (MW)",
+    "time_to_power": "Waiting for power (MW)",
 }
 #: Short units for labels, tooltips and legends.
 UNITS: dict[str, str] = {
@@ -51,6 +55,8 @@ UNITS: dict[str, str] = {
     "shadow_price": "USD/MW-yr",
     "new_capacity": "MW",
     "cost": "USD M/yr",
+    "onsite": "MW",
+    "time_to_power": "MW",
 }
 
 #: The two countries: id, name shown as the panel title.
@@ -149,6 +155,18 @@ def _assemble(summary: dict[str, Any], regions: pd.DataFrame, placements: pd.Dat
             sel = (regions["year"] == y).to_numpy()
             cost[sel] = per_region.reindex(regions.loc[sel, "region_id"]).fillna(0.0).to_numpy()
     regions["cost_musd_per_yr"] = cost / 1e6
+    # on-site power (regions.csv has it when the scenario enables it) and load waiting for power: placed
+    # clusters whose requested year has come but that are not online yet (requested_online_year <= year < online_year)
+    if "onsite_mw" not in regions.columns:
+        regions["onsite_mw"] = 0.0
+    waiting = np.zeros(len(regions))
+    if len(placements) and "requested_online_year" in placements.columns:
+        for y in years:
+            late = placements[(placements["requested_online_year"] <= y) & (placements["online_year"] > y)]
+            per_region = late.groupby("region_id")["it_load_mw"].sum()
+            sel = (regions["year"] == y).to_numpy()
+            waiting[sel] = per_region.reindex(regions.loc[sel, "region_id"]).fillna(0.0).to_numpy()
+    regions["waiting_it_mw"] = waiting
     return {
         "summary": summary,
         "regions": regions,
