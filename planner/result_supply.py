@@ -43,23 +43,29 @@ def onsite_by_zone(inputs: Inputs, model: Model, v: np.ndarray) -> pd.DataFrame:
     if not cols.n_onsite or not len(cols.build):
         return pd.DataFrame(columns=cols_out)
     opts = inputs.onsite[inputs.onsite["region_id"].isin(cols.zone_ids)].reset_index(drop=True)
-    b = cols.build.assign(mw=_clean(v[cols.build_slice]))
-    built = b.groupby(["region_id", "technology_id"])
-    rows = []
-    g = cols.gen.assign(avg_mw=_clean(v[cols.gen_slice])).set_index(["region_id", "technology_id", "year"])
+    years = inputs.years
+    b = cols.build
+    nopt = len(opts)
+    # nameplate online by year per option: cumulative builds; generation per option and year
+    name = np.zeros((nopt, len(years)))
+    np.add.at(name, (b["option"].to_numpy(), b["year"].to_numpy() - years[0]), _clean(v[cols.build_slice]))
+    name = np.cumsum(name, axis=1)
+    avg = np.zeros((nopt, len(years)))
+    g = cols.gen
+    np.add.at(avg, (g["option"].to_numpy(), g["year"].to_numpy() - years[0]), _clean(v[cols.gen_slice]))
+    oi, ti = np.nonzero((name > TOL) | (avg > TOL))
+    mwh = avg[oi, ti] * HOURS_PER_YEAR
+    o = opts.iloc[oi]
+    out = pd.DataFrame({
+        "region_id": o["region_id"].to_numpy(), "year": years[ti].astype(int), "technology_id": o["technology_id"].to_numpy(),
+        "nameplate_mw": name[oi, ti], "firm_mw": name[oi, ti] * o["availability"].to_numpy(dtype=float),
+        "generation_mwh": mwh,
+        "fuel_usd": mwh * o["heat_rate_mmbtu_per_mwh"].to_numpy(dtype=float) * o["fuel_price_usd_per_mmbtu"].to_numpy(dtype=float),
+        "emissions_tco2": mwh * o["emissions_tco2_per_mwh"].to_numpy(dtype=float),
+    })
     w = cols.serve.assign(mw=_clean(v[cols.w_slice])).groupby(["region_id", "year"])["mw"].sum()
-    for (r, j), grp in built:
-        opt = opts.iloc[int(grp["option"].iloc[0])]
-        for t in inputs.years:
-            name = float(grp.loc[grp["year"] <= t, "mw"].sum())
-            avg = float(g["avg_mw"].get((r, j, t), 0.0))
-            if name <= TOL and avg <= TOL:
-                continue
-            mwh = avg * HOURS_PER_YEAR
-            rows.append((r, int(t), j, name, name * float(opt["availability"]), mwh,
-                         mwh * float(opt["heat_rate_mmbtu_per_mwh"]) * float(opt["fuel_price_usd_per_mmbtu"]),
-                         mwh * float(opt["emissions_tco2_per_mwh"]), float(w.get((r, t), 0.0))))
-    return pd.DataFrame(rows, columns=cols_out)
+    out["served_mw"] = w.reindex(pd.MultiIndex.from_frame(out[["region_id", "year"]])).fillna(0.0).to_numpy()
+    return out[cols_out].sort_values(["region_id", "year", "technology_id"]).reset_index(drop=True)
 
 
 def served_by_grid_level(model: Model, v: np.ndarray, grid_ids: pd.Index, years: np.ndarray) -> np.ndarray:
