@@ -131,6 +131,14 @@ def assert_invariants(inputs, model, v, tol=1e-6):
     cols_h = {"firm": "firm_headroom_mw", "0.25%": "headroom_0p25pct_mw", "0.5%": "headroom_0p5pct_mw", "1%": "headroom_1pct_mw"}
     load = (pairs["it_load_mw"] * pairs["pue"]).to_numpy() * x
     added = pd.Series(new, index=pd.MultiIndex.from_frame(cols.new[["grid_region_id", "year"]])) if cols.n_new else pd.Series(dtype=float)
+    # load served by plants on site leaves the grid's rows (planner/model/onsite.py); recomputed here from w
+    w = cols.serve.assign(mw=v[cols.w_slice]) if len(cols.serve) else pd.DataFrame(columns=["grid_region_id", "year", "level_pos", "mw"])
+    if len(cols.serve):  # and every MW served on site has firm plant behind it: availability x nameplate built by then
+        opts = inputs.onsite[inputs.onsite["region_id"].isin(cols.zone_ids)].reset_index(drop=True)
+        b = cols.build.assign(firm=v[cols.build_slice] * opts["availability"].to_numpy()[cols.build["option"].to_numpy()])
+        for (zone, year), served in w.groupby(["region_id", "year"])["mw"].sum().items():
+            firm = b.loc[(b["region_id"] == zone) & (b["year"] <= year), "firm"].sum()
+            assert served <= firm + 1e-4, (zone, year)
     for gid, g in inputs.grid_regions.iterrows():
         in_g = (pairs["grid_region_id"] == gid).to_numpy()
         for year in inputs.years:
@@ -138,7 +146,8 @@ def assert_invariants(inputs, model, v, tol=1e-6):
             cum = built[built.index.get_level_values(1) <= year].sum() if len(built) else 0.0
             for label, level in levels.items():
                 sel = in_g & (pairs["online_year"] <= year).to_numpy() & (pairs["curtailment_pct"] <= level).to_numpy()
-                assert load[sel].sum() <= g[cols_h[label]] + cum + 1e-4, (gid, year, label)
+                onsite = w.loc[(w["grid_region_id"] == gid) & (w["year"] == year) & (w["level_pos"] <= list(levels).index(label)), "mw"].sum()
+                assert load[sel].sum() - onsite <= g[cols_h[label]] + cum + 1e-4, (gid, year, label)
 
 
 def test_reference_scenario_places_everything_and_builds_where_priced(reference):
@@ -152,14 +161,17 @@ def test_reference_scenario_places_everything_and_builds_where_priced(reference)
     assert (home == reference.placements["country"]).all()
     # nothing firm in PJM: its firm headroom is zero and US expansion arrives only in 2030
     pjm = reference.grid_regions[(reference.grid_regions["grid_region_id"] == "PJM")]
-    assert (pjm["firm_load_mw"] <= pjm["cumulative_new_capacity_mw"] + 1e-6).all()
+    # (with power on site, what PJM's zones host is served by plants on site)
+    assert (pjm["firm_load_mw"] - pjm["onsite_mw"] <= pjm["cumulative_new_capacity_mw"] + 1e-6).all()
 
 
-def test_shadow_price_equals_annualised_expansion_cost_where_expansion_is_interior(reference):
+def test_shadow_price_equals_annualised_expansion_cost_where_expansion_is_interior():
     """Independent check of the duals: where a grid region builds new capacity below its yearly
-    cap, one more MW of headroom saves exactly one MW-year of annualised expansion cost."""
-    g = reference.grid_regions
-    inputs = reference.inputs
+    cap, one more MW of headroom saves exactly one MW-year of annualised expansion cost (the grid-only
+    reference: with power on site the reference builds no grid capacity)."""
+    grid_only = planner.solve(planner.load_scenario(SCENARIOS / "grid_only.yaml"))
+    g = grid_only.grid_regions
+    inputs = grid_only.inputs
     crf = capital_recovery_factor(inputs.scenario.discount_rate, inputs.parameters["asset_life_years"])
     interior = g[(g["new_capacity_mw"] > 1) & (g["new_capacity_mw"] < inputs.grid_regions.loc[g["grid_region_id"], "expansion_max_mw_per_year"].to_numpy() - 1)]
     assert len(interior) >= 1
