@@ -256,3 +256,17 @@ def test_map_metrics_onsite_and_time_to_power(tmp_path):
     assert METRICS["onsite"][0] == "onsite_mw" and METRICS["time_to_power"][0] == "waiting_it_mw"
     fig = planner.maps.plot(on, "time_to_power", 2027)
     assert fig is not None
+
+
+def test_max_share_and_zone_cap(tmp_path):
+    # 25 MW of grid room: with at most half of a zone's load on site, the zone can host L with L - 25 <= L / 2,
+    # so 50 MW are placed (25 on site, 25 from the grid) and 50 are unserved
+    t = make_tables([region("US-AA", "G1", 50)], [grid("G1", 25)])
+    ds = supply_files(tmp_path, [tech()], ["US-AA"])
+    half = solve(scenario([cluster("k", 100)], datasets=ds, onsite={"enabled": True, "max_share": 0.5}), t)
+    assert half.unserved["unserved_it_mw"].sum() == pytest.approx(50)
+    assert half.supply["onsite_mw"].sum() == pytest.approx(25)
+    # a 30 MW cap on the zone's plants: 25 from the grid + 30 on site = 55 MW placed
+    capped = solve(scenario([cluster("k", 100)], datasets=ds, onsite={"enabled": True, "max_mw": {"US-AA": 30}}), t)
+    assert capped.unserved["unserved_it_mw"].sum() == pytest.approx(45)
+    assert capped.summary["onsite"]["onsite_nameplate_mw"] == pytest.approx(30)

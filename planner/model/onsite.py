@@ -109,9 +109,12 @@ def _block(name: str, cols: Columns, rows, colidx, vals, n_rows: int, upper: np.
     return RowBlock(name, A, lo, upper, keys)
 
 
-def _zone_years(cols: Columns) -> pd.DataFrame:
-    """(zone, year) pairs that have some w column: the rows of the per-zone-year families."""
-    return cols.serve[["region_id", "year"]].drop_duplicates().reset_index(drop=True)
+def _zone_years(cols: Columns):
+    """The rows of the per-zone-year families: the (zone, year) pairs that have some w column; a lookup
+    (zone, year) -> row; and the row of each w column."""
+    zy = cols.serve[["region_id", "year"]].drop_duplicates().reset_index(drop=True)
+    find = _lookup(pd.MultiIndex.from_frame(zy))
+    return zy, find, find(cols.serve["region_id"].to_numpy(), cols.serve["year"].to_numpy())
 
 
 def _cumulative_build(cols: Columns, inputs: Inputs, row_of, by_tech: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -161,10 +164,8 @@ def onsite_firm_rows(inputs: Inputs, cols: Columns) -> RowBlock:
     """sum_a w[r,t,a] - sum_j A_j sum_{tau<=t} build[r,j,tau] <= 0."""
     if not len(cols.serve):
         return _empty("onsite_firm", cols, "region_id", "year")
-    zy = _zone_years(cols)
-    find = _lookup(pd.MultiIndex.from_frame(zy))
+    zy, find, rw = _zone_years(cols)
     w = cols.serve
-    rw = find(w["region_id"].to_numpy(), w["year"].to_numpy())
     rb, cb, vb = _cumulative_build(cols, inputs, lambda r, t, j: find(r, np.full(len(r), t)), by_tech=False)
     rows = np.concatenate([rw, rb])
     cidx = np.concatenate([cols.w_slice.start + np.arange(len(w)), cb])
@@ -238,8 +239,7 @@ def onsite_energy_rows(inputs: Inputs, cols: Columns) -> RowBlock:
     """sum_j gen[r,j,t] - s sum_{o<=t} e[r,o] <= 0."""
     if not len(cols.serve):
         return _empty("onsite_energy", cols, "region_id", "year")
-    zy = _zone_years(cols)
-    find = _lookup(pd.MultiIndex.from_frame(zy))
+    zy, find, _ = _zone_years(cols)
     share = float(inputs.scenario.onsite.max_share)
     rg, cg = _gen_in(cols, find)
     re_, ce = _e_up_to(cols, lambda r, t: find(r, np.full(len(r), t)))
@@ -260,12 +260,10 @@ def onsite_relief_rows(inputs: Inputs, cols: Columns) -> RowBlock:
     """sum_a Umin[r,a] w[r,t,a] - sum_j gen[r,j,t] <= 0."""
     if not len(cols.serve):
         return _empty("onsite_relief", cols, "region_id", "year")
-    zy = _zone_years(cols)
-    find = _lookup(pd.MultiIndex.from_frame(zy))
+    zy, find, rw = _zone_years(cols)
     w = cols.serve
     umin = min_utilisation(cols)
     uw = umin.reindex(pd.MultiIndex.from_arrays([w["region_id"].to_numpy(), w["level_pos"].to_numpy()])).to_numpy()
-    rw = find(w["region_id"].to_numpy(), w["year"].to_numpy())
     rg, cg = _gen_in(cols, find)
     rows = np.concatenate([rw, rg])
     cidx = np.concatenate([cols.w_slice.start + np.arange(len(w)), cg])
@@ -277,13 +275,11 @@ def grid_energy_rows(inputs: Inputs, cols: Columns) -> RowBlock:
     """sum_{o<=t} e[r,o] - sum_j gen[r,j,t] - sum_{o<=t,a} z[r,o,a] + sum_a w[r,t,a] <= 0."""
     if not len(cols.serve):
         return _empty("grid_energy", cols, "region_id", "year")
-    zy = _zone_years(cols)
-    find = _lookup(pd.MultiIndex.from_frame(zy))
+    zy, find, rw = _zone_years(cols)
     w = cols.serve
     re_, ce = _e_up_to(cols, lambda r, t: find(r, np.full(len(r), t)))
     rg, cg = _gen_in(cols, find)
     rz, cz = _z_up_to(cols, lambda r, t, a: find(r, np.full(len(r), t)))
-    rw = find(w["region_id"].to_numpy(), w["year"].to_numpy())
     rows = np.concatenate([re_, rg, rz, rw])
     cidx = np.concatenate([ce, cg, cz, cols.w_slice.start + np.arange(len(w))])
     vals = np.concatenate([np.ones(len(re_)), -np.ones(len(rg)), -np.ones(len(rz)), np.ones(len(w))])
@@ -295,10 +291,8 @@ def onsite_share_rows(inputs: Inputs, cols: Columns) -> RowBlock:
     share = float(inputs.scenario.onsite.max_share)
     if not len(cols.serve) or share >= 1.0:
         return _empty("onsite_share", cols, "region_id", "year")
-    zy = _zone_years(cols)
-    find = _lookup(pd.MultiIndex.from_frame(zy))
+    zy, find, rw = _zone_years(cols)
     w = cols.serve
-    rw = find(w["region_id"].to_numpy(), w["year"].to_numpy())
     rz, cz = _z_up_to(cols, lambda r, t, a: find(r, np.full(len(r), t)))
     rows = np.concatenate([rw, rz])
     cidx = np.concatenate([cols.w_slice.start + np.arange(len(w)), cz])
