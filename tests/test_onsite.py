@@ -270,3 +270,39 @@ def test_max_share_and_zone_cap(tmp_path):
     capped = solve(scenario([cluster("k", 100)], datasets=ds, onsite={"enabled": True, "max_mw": {"US-AA": 30}}), t)
     assert capped.unserved["unserved_it_mw"].sum() == pytest.approx(45)
     assert capped.summary["onsite"]["onsite_nameplate_mw"] == pytest.approx(30)
+
+
+# --- properties on random small cases (the cases of test_properties.py, with both options on) -------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from test_bundled import assert_invariants  # noqa: E402
+from test_properties import cases  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(cases(), st.floats(1.0, 8.0), st.floats(0.0, 5e6), st.integers(0, 2))
+def test_properties_with_onsite_and_delay(tmp_path, case, gas, delay_cost, max_delay):
+    s, t = case
+    ds = supply_files(tmp_path, [tech("a", availability=0.9, lead=0), tech("b", capex=500, heat_rate=12, availability=0.8, lead=1)],
+                      sorted(t.regions["state_id"].unique()), gas_usd_per_mmbtu=gas,
+                      leads={g: 1 for g in t.grid_regions.index})
+    raw = s.model_dump(mode="json")
+    plain = planner.solve(s, tables=t, marginals="none")
+    # time to power without delay and with on-site power: an option more can only lower the cost (the lead times
+    # are the scenario's own: expansion leads as in the plain case)
+    raw_on = {**raw, "datasets": ds, "onsite": {"enabled": True}}
+    on = planner.Scenario.model_validate(raw_on)
+    r_on = planner.solve(on, tables=t, marginals="none")
+    assert r_on.summary["solver_objective_usd"] <= plain.summary["solver_objective_usd"] * (1 + 1e-9) + 1e-6
+    # the invariants (shares sum to one, moratoria, headroom net of on-site supply backed by firm plant) hold
+    inputs, model = planner.build(on, tables=t)
+    from planner.solver import solve_model
+    assert_invariants(inputs, model, solve_model(model).values)
+    # delay: HiGHS and CBC agree on the optimum
+    both = planner.Scenario.model_validate({**raw_on, "time_to_power": {"enabled": True, "max_delay_years": max_delay,
+                                                                        "delay_cost_usd_per_mw_yr": delay_cost}})
+    a = planner.solve(both, tables=t, marginals="none")
+    b = planner.solve(both, tables=t, solver="cbc", marginals="none")
+    assert a.summary["solver_objective_usd"] == pytest.approx(b.summary["solver_objective_usd"], rel=1e-6, abs=1e-3)

@@ -91,6 +91,9 @@ def onsite_columns(inputs: Inputs, pairs: pd.DataFrame, aggregates: pd.DataFrame
     rows = [(r, t, a) for (r, a), o in first_load.items() for t in years if t >= max(o, first_plant[r])]
     serve = pd.DataFrame(rows, columns=["region_id", "year", "level_pos"]).sort_values(["region_id", "year", "level_pos"])
     serve.insert(1, "grid_region_id", inputs.regions.loc[serve["region_id"], "grid_region_id"].to_numpy())
+    # a plant generates only in the years its zone has load to serve (the rows that bound gen are per zone-year)
+    live = pd.MultiIndex.from_frame(serve[["region_id", "year"]].drop_duplicates())
+    gen = gen[pd.MultiIndex.from_frame(gen[["region_id", "year"]]).isin(live)].reset_index(drop=True)
     return {"energy": energy, "build": build, "serve": serve.reset_index(drop=True), "gen": gen}
 
 
