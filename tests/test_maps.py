@@ -337,11 +337,12 @@ def test_one_scale_per_country_when_ranges_differ_tenfold(outdir):
     fig = maps.plot(t, metric="shadow_price", year=2030)
     titles = [leg.get_title().get_text() for leg in fig.legends]
     assert any(x.startswith("China:") for x in titles) == expected
-    # China's prices a twentieth of the US ones: two legends, each titled with its country
+    # US prices twenty times China's largest where the US hosts load: two legends, each titled with its country
     col = "shadow_price_usd_per_mw_yr"
     cn = reg["country"] == "CN"
     assert (cn & (reg[col] > 0)).any()
-    scaled = reg.assign(**{col: np.where(cn & (reg[col] > 0), tops["US"] / 20, reg[col])})
+    us_loaded = (reg["country"] == "US") & (reg["it_load_mw"] > 0)
+    scaled = reg.assign(**{col: np.where(us_loaded, tops["CN"] * 20, reg[col])})
     fig = maps.plot(dict(t, regions=scaled), metric="shadow_price", year=2030)
     titles = [leg.get_title().get_text() for leg in fig.legends]
     assert any(x.startswith("United States:") for x in titles) and any(x.startswith("China:") for x in titles)
