@@ -157,8 +157,9 @@ def test_properties_of_marginal_values(case):
 
 def test_value_equals_annualised_expansion_cost_where_expansion_is_interior():
     """Where a grid region builds new capacity below its yearly cap, one more MW of headroom in its
-    last year saves exactly the annualised expansion cost: value_of_plus = cost_of_minus = 1000 C CRF."""
-    sc = planner.load_scenario(SCENARIOS / "us_china_2030.yaml")
+    last year saves exactly the annualised expansion cost: value_of_plus = cost_of_minus = 1000 C CRF.
+    (The grid-only reference: with power on site the reference builds no grid capacity.)"""
+    sc = planner.load_scenario(SCENARIOS / "grid_only.yaml")
     r = planner.solve(sc)
     inputs = r.inputs
     crf = capital_recovery_factor(sc.discount_rate, inputs.parameters["asset_life_years"])
