@@ -75,8 +75,8 @@ def format_report(result: Result, top: int = 12) -> str:
 
 
 def format_datasets(df: pd.DataFrame) -> str:
-    lines = [f"{'table':14}{'rows':>6}  {'vintage':12}{'sources':>8}  sha256        file"]
+    lines = [f"{'table':27}{'rows':>6}  {'vintage':12}{'sources':>8}  sha256        file"]
     for r in df.itertuples():
-        lines.append(f"{r.table:14}{r.rows:>6}  {r.vintage:12}{r.sources:>8}  {r.sha256}  {r.file}")
+        lines.append(f"{r.table:27}{r.rows:>6}  {r.vintage:12}{r.sources:>8}  {r.sha256}  {r.file}")
     lines.append("Sources, units and vintages of every figure: datasets/SOURCES.md")
     return "\n".join(lines)

@@ -181,11 +181,17 @@ def check_joins(frames: dict[str, pd.DataFrame], files: dict[str, str]) -> None:
 
 
 def describe_tables() -> pd.DataFrame:
-    """One row per bundled table: rows, vintage and sources (for ``planner datasets``)."""
+    """One row per bundled table: rows, vintage and sources (for ``planner datasets``); the supply
+    tables (on-site power, connection lead times) follow the four core ones."""
+    from planner.data.supply import load_supply_tables  # supply reads through this module
+
     tables = load_tables()
+    supply = load_supply_tables()
+    frames = {**{n: getattr(tables, n) for n in SCHEMAS}, **{n: getattr(supply, n) for n in supply.files}}
+    files, digests = {**tables.files, **supply.files}, {**tables.sha256, **supply.sha256}
     out = []
-    for name in SCHEMAS:
-        df: pd.DataFrame = getattr(tables, name)
+    for name in frames:
+        df: pd.DataFrame = frames[name]
         year_cols = [c for c in df.columns if c.endswith("_year") and c not in ("from_year", "until_year")]
         years = sorted({int(y) for c in year_cols for y in df[c].dropna()}) if year_cols else []
         src_cols = [c for c in df.columns if "source" in c]
@@ -197,8 +203,8 @@ def describe_tables() -> pd.DataFrame:
                 "rows": len(df),
                 "vintage": f"{years[0]}-{years[-1]}" if len(years) > 1 else (str(years[0]) if years else "-"),
                 "sources": len(sources),
-                "file": tables.files[name],
-                "sha256": tables.sha256[name][:12],
+                "file": files[name],
+                "sha256": digests[name][:12],
             }
         )
     return pd.DataFrame(out)
