@@ -60,6 +60,16 @@ def format_report(result: Result, top: int = 12) -> str:
         for gid, grp in built.groupby("grid_region_id"):
             lines.append("  " + f"{gid:11} " + ", ".join(f"{int(y)}: {mw:,.0f}" for y, mw in zip(grp["year"], grp["new_capacity_mw"])))
     un = result.unserved
+    if "onsite" in s:
+        o = s["onsite"]
+        tech = ", ".join(f"{j} {mw:,.0f}" for j, mw in o["onsite_nameplate_mw_by_technology"].items() if mw > 0.5) or "none"
+        lines += ["", f"Power on site: {o['onsite_mw']:,.0f} MW of grid draw served on site at most (by year: "
+                  + ", ".join(f"{y}: {mw:,.0f}" for y, mw in o["onsite_mw_by_year"].items()) + f"); plants built (MW): {tech}"]
+    if "time_to_power" in s:
+        d = s["time_to_power"]
+        late = ", ".join(f"{k} {v['it_mw']:,.0f} MW to {'/'.join(map(str, v['online_years']))}" for k, v in d["delayed_clusters"].items())
+        lines.append(f"Time to power: {d['delay_cluster_mw_years']:,.0f} MW-years of delay"
+                     + (f" ({late})" if late else " (no cluster waits)"))
     lines += ["", f"Unserved clusters: {len(un)}" + ("" if un.empty else f" ({un['unserved_it_mw'].sum():,.0f} MW IT)")]
     for r in un.head(top).itertuples():
         lines.append(f"  {r.cluster_id}: {r.unserved_it_mw:,.0f} MW. {r.reason}")
