@@ -62,9 +62,12 @@ def test_files_written(outdir):
     assert len(s["scenario_hash"]) == 64
 
 
-def test_objective_equals_cost_recomputed_from_files(outdir):
+def test_objective_equals_cost_recomputed_from_files(tmp_path):
+    # the grid-only reference (on-site costs are recomputed by hand in tests/test_onsite.py)
+    outdir = tmp_path / "grid_only"
+    planner.solve(planner.load_scenario(SCENARIOS / "grid_only.yaml")).to_dir(outdir, maps=False)
     s = json.loads((outdir / "summary.json").read_text())
-    inputs, _ = planner.build(planner.load_scenario(SCENARIOS / "us_china_2030.yaml"))
+    inputs, _ = planner.build(planner.load_scenario(SCENARIOS / "grid_only.yaml"))
     params = {"asset_life_years": inputs.parameters["asset_life_years"],
               "expansion_cost": inputs.grid_regions["expansion_cost_usd_per_kw"].to_dict()}
     assert recompute_objective(outdir, 0.07, params) == pytest.approx(s["objective_usd"], rel=1e-6)
@@ -119,7 +122,8 @@ def test_lp_export_writes_a_readable_file(tmp_path):
 
 def test_unserved_cluster_is_explained_end_to_end(tmp_path, capsys):
     # a Virginia-hubbed cluster with a 5 ms budget can only go to PJM states near VA, which have no firm headroom
-    s = planner.load_scenario(SCENARIOS / "us_china_2030.yaml", ["clusters.us-va-inference-2026.user_hub.max_rtt_ms=5",
+    # (grid only: with power on site it would be served by a plant)
+    s = planner.load_scenario(SCENARIOS / "grid_only.yaml", ["clusters.us-va-inference-2026.user_hub.max_rtt_ms=5",
                                                                  "parameters.expansion_max_mw_per_year_us=0"])
     r = planner.solve(s)
     un = r.unserved.set_index("cluster_id")
