@@ -31,8 +31,9 @@ from planner.sweep import (
 )
 
 REF = SCENARIOS / "us_china_2030.yaml"
-TX = {"moratorium_id": "tx", "region_id": "US-TX", "from_year": 2026, "until_year": 2030}
-#: 6 cases: carbon price x (no extra moratorium | a Texas moratorium)
+#: a pause over Michigan, where the reference's on-site plants put 16 GW of US load
+TX = {"moratorium_id": "mi", "region_id": "US-MI", "from_year": 2026, "until_year": 2030}
+#: 6 cases: carbon price x (no extra moratorium | a Michigan moratorium)
 CASES = grid_cases({"carbon_price_usd_per_tco2.US": [0, 50, 100], "extra_moratoria": [[], [TX]]})
 
 
@@ -143,16 +144,17 @@ def test_serial_frame_layout(serial_frame):
         assert c in cols, c
     assert cols[-1] == "error"
     assert not [c for c in cols if c.startswith("value_of_plus_1mw_")]  # marginal values only when asked for
-    # the Texas moratorium moves load out of ERCOT and costs more: the same figures as a fresh solve
+    # the Michigan moratorium moves load out of Michigan (MISO and PJM zones) and costs more: the same figures as a
+    # fresh solve
     import planner
 
     by = df.set_index("case_id")
-    tx = "extra_moratoria=[{moratorium_id: tx, region_id: US-TX, from_year: 2026, until_year: 2030}]"
+    tx = "extra_moratoria=[{moratorium_id: mi, region_id: US-MI, from_year: 2026, until_year: 2030}]"
     fresh = planner.solve(planner.load_scenario(REF, [tx]), marginals="none").summary
     assert by.loc[1, "objective_usd"] == pytest.approx(fresh["objective_usd"], rel=1e-9)
     assert by.loc[1, "placed_it_mw_US"] == pytest.approx(fresh["totals_by_country"]["US"]["hosted_it_mw"], rel=1e-9)
     assert by.loc[1, "objective_usd"] > by.loc[0, "objective_usd"]
-    assert by.loc[1, "grid_load_mw_ERCOT"] < by.loc[0, "grid_load_mw_ERCOT"]
+    assert by.loc[1, "grid_load_mw_PJM"] < by.loc[0, "grid_load_mw_PJM"]
 
 
 # --------------------------------------------------------------------------- (b) a failing case
