@@ -151,18 +151,25 @@ def check_rules(df: pd.DataFrame, schema: TableSchema, label: str) -> None:
 
 def load_tables(paths: dict[str, Path] | None = None) -> Tables:
     """Read the four tables; *paths* maps a table name to a user file (default: bundled)."""
+    frames, files, digests = read_tables(SCHEMAS, paths)
+    check_joins(frames, files)
+    return Tables(**frames, files=files, sha256=digests)
+
+
+def read_tables(schemas: dict[str, TableSchema], paths: dict[str, Path] | None = None):
+    """Read and check each table of *schemas* (a user file from *paths*, else the bundled one):
+    the frames, their files and their SHA-256 digests, by table name."""
     paths = dict(paths or {})
-    base = bundled_dir() if any(not paths.get(name) for name in SCHEMAS) else Path()  # user tables need no bundle
+    base = bundled_dir() if any(not paths.get(name) for name in schemas) else Path()  # user tables need no bundle
     frames: dict[str, pd.DataFrame] = {}
     files: dict[str, str] = {}
     digests: dict[str, str] = {}
-    for name, schema in SCHEMAS.items():
+    for name, schema in schemas.items():
         path = paths.get(name) or base / f"{name}.csv"
         frames[name] = read_table(path, schema)
         files[name] = str(path)
         digests[name] = hashlib.sha256(path.read_bytes()).hexdigest()
-    check_joins(frames, files)
-    return Tables(**frames, files=files, sha256=digests)
+    return frames, files, digests
 
 
 def check_joins(frames: dict[str, pd.DataFrame], files: dict[str, str]) -> None:

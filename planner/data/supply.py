@@ -16,14 +16,13 @@ The tables are read only when a scenario enables ``onsite`` or
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from planner.data.load import bundled_dir, read_table
+from planner.data.load import read_tables
 from planner.data.schemas import SUPPLY_SCHEMAS
 from planner.errors import DataError, ScenarioError
 
@@ -49,19 +48,10 @@ class SupplyTables:
 
 def load_supply_tables(paths: dict[str, Path] | None = None, names: tuple[str, ...] | None = None) -> SupplyTables:
     """Read the supply tables (*names*, default all four; the others are empty); *paths* maps a name to a user file."""
-    paths = dict(paths or {})
     wanted = names or tuple(SUPPLY_SCHEMAS)
-    frames: dict[str, pd.DataFrame] = {}
-    files: dict[str, str] = {}
-    digests: dict[str, str] = {}
-    for name, schema in SUPPLY_SCHEMAS.items():
-        if name not in wanted:
-            frames[name] = pd.DataFrame(columns=schema.names)
-            continue
-        path = paths.get(name) or bundled_dir() / f"{name}.csv"
-        frames[name] = read_table(path, schema)
-        files[name] = str(path)
-        digests[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    frames, files, digests = read_tables({n: sc for n, sc in SUPPLY_SCHEMAS.items() if n in wanted}, paths)
+    for name, schema in SUPPLY_SCHEMAS.items():  # the tables not asked for are empty
+        frames.setdefault(name, pd.DataFrame(columns=schema.names))
     return SupplyTables(**frames, files=files, sha256=digests)
 
 
