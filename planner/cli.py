@@ -59,12 +59,17 @@ def _setup_logging(verbosity: int) -> None:
     level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(max(-1, min(verbosity, 2)), logging.DEBUG)
     log = logging.getLogger("planner")
     log.setLevel(level)
-    if not any(getattr(h, "_planner_cli", False) for h in log.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(_LowerFormatter())
-        handler._planner_cli = True  # type: ignore[attr-defined]
-        log.addHandler(handler)
-        log.propagate = False
+    ours = [h for h in log.handlers if getattr(h, "_planner_cli", False)]
+    if ours:  # main() called again in one process (tests, notebooks): write to today's stderr, not the first one's
+        for h in ours:
+            if isinstance(h, logging.StreamHandler):
+                h.stream = sys.stderr  # not setStream(): that flushes the old stream, which may be closed
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_LowerFormatter())
+    handler._planner_cli = True  # type: ignore[attr-defined]
+    log.addHandler(handler)
+    log.propagate = False
 
 
 class _LowerFormatter(logging.Formatter):
