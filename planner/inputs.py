@@ -96,8 +96,11 @@ class Inputs:
     supply: SupplyTables | None = None
 
 
-def build_inputs(scenario: Scenario, tables: Tables | None = None) -> Inputs:
-    """Join the scenario with the data tables and work out eligibility."""
+def build_inputs(scenario: Scenario, tables: Tables | None = None, supply: SupplyTables | None = None) -> Inputs:
+    """Join the scenario with the data tables and work out eligibility.
+
+    *tables* and *supply* are the core and supply tables when the caller has them already (a sweep
+    reads them once per process); by default they are read from the scenario's ``datasets:``."""
     src = scenario.source
     if tables is None:
         tables = load_tables(dataset_paths(scenario))
@@ -110,7 +113,7 @@ def build_inputs(scenario: Scenario, tables: Tables | None = None) -> Inputs:
     if scenario.overrides.regions or scenario.overrides.grid_regions:
         _check_override_joins(scenario, regions, grids, tables)
     regions = _derive_region_columns(regions, params, scenario)
-    supply = _supply_tables(scenario)
+    supply = supply if supply is not None else _supply_tables(scenario)
     grids = _expansion(grids, scenario, params,
                        connection_lead_years(supply, grids) if scenario.time_to_power.enabled and supply else None)
     clusters = _clusters(scenario, regions, zones_of)
@@ -140,13 +143,19 @@ def build_inputs(scenario: Scenario, tables: Tables | None = None) -> Inputs:
                   onsite, delay_cost, supply)
 
 
-def _supply_tables(scenario: Scenario) -> SupplyTables | None:
-    """The supply tables the scenario needs (on-site ones, lead times), or None."""
+def supply_table_names(scenario: Scenario) -> tuple[str, ...]:
+    """The supply tables *scenario* needs: the on-site ones, the lead times, or none."""
     names: tuple[str, ...] = ()
     if scenario.onsite.enabled:
         names += ("onsite_technologies", "onsite_cost_multipliers", "fuel_prices")
     if scenario.time_to_power.enabled:
         names += ("grid_connection_lead_times",)
+    return names
+
+
+def _supply_tables(scenario: Scenario) -> SupplyTables | None:
+    """The supply tables the scenario needs (on-site ones, lead times), or None."""
+    names = supply_table_names(scenario)
     if not names:
         return None
     return load_supply_tables(dataset_paths(scenario), names)

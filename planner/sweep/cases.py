@@ -474,7 +474,7 @@ def validate_values(base: Scenario, values: Mapping[str, Sequence[Any]], build_i
         The first bad key or value, in one line.
     """
     from planner.inputs import build_inputs as _build
-    from planner.sweep.common import tables_for
+    from planner.sweep.common import supply_for, tables_for
 
     firsts: dict[str, Any] = {}
     for key, vals in values.items():
@@ -488,13 +488,13 @@ def validate_values(base: Scenario, values: Mapping[str, Sequence[Any]], build_i
     # one build with every key at its first value; only if that fails, one per key, to name the key
     try:
         joint = base.with_overrides(firsts)
-        _build(joint, tables_for(joint))
+        _build(joint, tables_for(joint), supply_for(joint))
         return
     except Exception:  # noqa: BLE001 - the per-key builds below raise the one-line error
         pass
     for key, v in firsts.items():
         scenario = base.with_overrides({key: v})
-        _build(scenario, tables_for(scenario))
+        _build(scenario, tables_for(scenario), supply_for(scenario))
 
 
 def representative_values(cases: list[dict[str, Any]], keys: list[str]) -> dict[str, list[Any]]:

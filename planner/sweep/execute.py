@@ -696,7 +696,8 @@ def run_sweep(
     phases: dict[str, float] = {"setup": time.perf_counter() - t_start}
     t0 = time.perf_counter()
     try:
-        plan = make_plan(scenario, [cases[i] for i in todo] or cases[:1], marginals=marginals, fast=bool(fast))
+        plan = make_plan(scenario, [cases[i] for i in todo] or cases[:1], marginals=marginals, fast=bool(fast),
+                         all_cases=cases)
         phases["plan"] = time.perf_counter() - t0
     except BaseException:
         if connecting is not None:
