@@ -16,8 +16,9 @@ demand may be split    ``x`` continuous; ``open`` binary
 Energy, carbon and capital costs are zero and grid headroom does not bind, so
 the planner's objective is exactly the instance's: fixed costs of the opened
 warehouses plus allocation costs. ``tests/test_orlib.py`` checks the published
-optima through both the HiGHS and the PuLP routes. The instance files are not in
-the repository (OR-Library, http://people.brunel.ac.uk/~mastjjb/jeb/orlib/capinfo.html):
+optima through both the HiGHS and the PuLP routes, on the two instances bundled in
+the repository's ``benchmarks/orlib/`` (from OR-Library,
+http://people.brunel.ac.uk/~mastjjb/jeb/orlib/capinfo.html):
 
 >>> from planner.orlib import read_orlib, solve_orlib
 >>> out = solve_orlib("cap41.txt")   # doctest: +SKIP

@@ -1,7 +1,7 @@
 """The planner reaches the published optima of two OR-Library capacitated facility-location instances.
 
-The instances are read from ../shared/benchmarks/orlib/ (or $PLANNER_ORLIB_DIR) and
-are not copied into the repository.
+The instances are bundled in benchmarks/orlib/ (README there: source and format); set
+$PLANNER_ORLIB_DIR to read them from another folder.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import pytest
 
 from planner.orlib import read_orlib, solve_orlib
 
-ORLIB = Path(os.environ.get("PLANNER_ORLIB_DIR", Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "orlib"))
+ORLIB = Path(os.environ.get("PLANNER_ORLIB_DIR", Path(__file__).resolve().parents[1] / "benchmarks" / "orlib"))
 PUBLISHED = {"cap41": 1040444.375, "cap131": 793439.562}  # Beasley (1988), OR-Library capopt
 
 needs_files = pytest.mark.skipif(
     not (ORLIB / "cap41.txt").is_file(),
-    reason=f"OR-Library instances cap41.txt and cap131.txt not found in {ORLIB}: they stay outside the repository; "
-    "put them in ../shared/benchmarks/orlib/ beside the checkout, or set PLANNER_ORLIB_DIR to their folder "
+    reason=f"OR-Library instances cap41.txt and cap131.txt not found in {ORLIB} (bundled in benchmarks/orlib/; "
+    "PLANNER_ORLIB_DIR points elsewhere) "
     "(Beasley's OR-Library, capacitated warehouse location: http://people.brunel.ac.uk/~mastjjb/jeb/orlib/capinfo.html)",
 )
 
