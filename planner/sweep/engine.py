@@ -503,22 +503,27 @@ class Anchors:
         return tuple(out)
 
     def point(self, cell: tuple[int, ...]) -> dict[str, float]:
-        """The centre of *cell*, as a case."""
-        return {k: lo + (i + 0.5) / self.levels * (hi - lo)
+        """The centre of *cell*, as a case (a cell number of ``levels`` is the centre of the range)."""
+        return {k: lo + (i + 0.5) / self.levels * (hi - lo) if i < self.levels else (lo + hi) / 2
                 for k, lo, hi, i in zip(self.keys, self.low, self.high, cell) if i >= 0}
+
+    def centre(self, cell: tuple[int, ...]) -> tuple[int, ...]:
+        """The pseudo-cell of the centre of the ranges for the keys *cell* sets (anchors start there)."""
+        mid = self.levels if self.levels % 2 == 0 else self.levels // 2
+        return tuple(-1 if i < 0 else mid for i in cell)
 
 
 #: Cases per anchor, at least (an anchor costs about one solve from the base basis, 3-6 cases' worth).
 CASES_PER_ANCHOR = 10
-#: Intervals per key, at most (3 per key: 81 anchors for 4 keys).
-MAX_ANCHOR_LEVELS = 3
+#: Intervals per key, at most (4 per key: 256 anchors for 4 keys, from 2,560 cases).
+MAX_ANCHOR_LEVELS = 4
 
 
 def anchors_for(affine: AffinePlan | None, cases: Sequence[Mapping[str, Any]]) -> Anchors | None:
     """The anchors of a sweep of *cases* (its whole list, also when resuming), or None when there
     are too few cases for an anchor to pay off (the cases then start from the base's basis).
 
-    The levels are the largest L <= 3 with L ** (fast keys) anchors for at least
+    The levels are the largest L <= 4 with L ** (fast keys) anchors for at least
     :data:`CASES_PER_ANCHOR` cases each; L = 1 is one anchor at the centre of the ranges."""
     if affine is None or not affine.keys:
         return None
@@ -789,17 +794,30 @@ class Engine:
         cell = anchors.cell(case)
         basis = self.anchor_bases.get(cell)
         if basis is None:
-            basis = self.basis
-            if any(i >= 0 for i in cell):
-                fast.push(self.h, fast.touched(anchors.point(cell)), self.scale)
-                self._reset_basis()
-                self.h.run()
-                if self.h.getModelStatus() == self.optimal and self.h.getInfo().basis_validity == 1:
-                    basis = self.h.getBasis()
-                fast.push(self.h, t, self.scale)
-            self.anchor_bases[cell] = basis
+            basis = self._anchor(cell, anchors)
+            fast.push(self.h, t, self.scale)
         self.h.clearSolver()
         self.h.setBasis(basis)
+
+    def _anchor(self, cell: tuple[int, ...], anchors: Anchors) -> Any:
+        """The optimal basis at the centre of *cell* (cached), solved from the basis at the centre of the
+        whole ranges (itself solved from the base's), or the base's basis where a solve fails."""
+        fast = self.fast
+        assert fast is not None
+        if cell in self.anchor_bases:
+            return self.anchor_bases[cell]
+        basis = self.basis
+        if any(i >= 0 for i in cell):
+            centre = anchors.centre(cell)
+            start = self.basis if centre == cell else self._anchor(centre, anchors)
+            fast.push(self.h, fast.touched(anchors.point(cell)), self.scale)
+            self.h.clearSolver()
+            self.h.setBasis(start)
+            self.h.run()
+            if self.h.getModelStatus() == self.optimal and self.h.getInfo().basis_validity == 1:
+                basis = self.h.getBasis()
+        self.anchor_bases[cell] = basis
+        return basis
 
     def solve_fast(self, case: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, str]:
         """One fast case: (kernel row, placement vector, status). Pushes only the touched entries,
