@@ -80,19 +80,25 @@ def write_all(source: Any, outdir: str | Path | None = None) -> list[Path]:
             raise TypeError("write_all needs an output folder when drawing a Result")
         outdir = tables["outdir"]
     outdir = Path(outdir)
-    png, htm = outdir / PNG_NAME, outdir / HTML_NAME
-    # what the three files share, computed once and before forking so that the child inherits it:
-    # the coarser boundaries, the grid-region borders, the national boundaries
+    png, htm, gpkg = outdir / PNG_NAME, outdir / HTML_NAME, outdir / GPKG_NAME
+    # what the three files share, computed once and before forking so that the child inherits it (as it
+    # inherits matplotlib, imported above: the colour classes need it): the coarser boundaries, the
+    # grid-region borders, the national boundaries
     grid_lines(grid_pairs(tables), COARSE_TOLERANCE_DEG)
     country_outlines()
-    # the interactive map is drawn in a forked child (written directly, without folium) while this
-    # process draws the PNG (matplotlib) and the GeoPackage
-    child = _fork(lambda: write_html(tables, htm))
+
+    def html_and_gpkg() -> None:
+        write_html(tables, htm)  # written directly, without folium
+        write_gpkg(tables, gpkg)
+
+    # the interactive map and the GeoPackage are written by a forked child while this process draws the PNG
+    # (importing matplotlib's figures only after the fork, to overlap that with the child, gained nothing
+    # measurable on the loaded 2-core machine)
+    child = _fork(html_and_gpkg)
     fig = plot(tables)
     fig.savefig(png, dpi=fig.dpi, facecolor=BACKGROUND, pil_kwargs=dict(PIL_KWARGS))
-    gpkg = write_gpkg(tables, outdir / GPKG_NAME)
-    if child is None or not _joined(child):  # no fork here, or the child failed: draw it in this process
-        write_html(tables, htm)
+    if child is None or not _joined(child):  # no fork here, or the child failed: write them in this process
+        html_and_gpkg()
     return [png, htm, gpkg]
 
 
