@@ -136,12 +136,24 @@ def coarse_geometries(tolerance: float = COARSE_TOLERANCE_DEG) -> geopandas.GeoD
     forked child (:func:`planner.maps.files.write_all` computes it before forking).
     Each call returns a copy, so callers may change it freely.
     """
-    from planner.data.geometry import geometry_path, load_geometries
+    from planner.data.geometry import load_geometries
 
-    key = ("coarse", str(geometry_path()), float(tolerance))
+    key = ("coarse", _file_key(), float(tolerance))
     if key not in _MEMO:
         _MEMO[key] = coarser(load_geometries(), tolerance)
     return _MEMO[key].copy()
+
+
+def _file_key() -> tuple[str, int, int]:
+    """The bundled geometry file (path, modification time, size): a rebuilt file is not served from the memo."""
+    from planner.data.geometry import geometry_path
+
+    path = geometry_path()
+    try:
+        st = path.stat()
+    except OSError:  # load_geometries will say what is missing
+        return str(path), 0, 0
+    return str(path), st.st_mtime_ns, st.st_size
 
 
 def grid_pairs(tables: dict[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -161,9 +173,7 @@ def grid_lines(pairs: tuple[tuple[str, str], ...],
     """
     import geopandas as gpd
 
-    from planner.data.geometry import geometry_path
-
-    key = ("grid", str(geometry_path()), float(tolerance), pairs)
+    key = ("grid", _file_key(), float(tolerance), pairs)
     if key not in _MEMO:
         geo = coarse_geometries(tolerance)
         grid_of = dict(pairs)
