@@ -35,8 +35,7 @@ def write_gpkg(source: Any, path: str | Path | None = None) -> Path:
     import geopandas as gpd
     import pyogrio
 
-    from planner.data.geometry import load_geometries
-    from planner.maps.geometry import coarser
+    from planner.maps.geometry import coarse_geometries
 
     tables = tables_of(source)
     if path is None:
@@ -44,7 +43,7 @@ def write_gpkg(source: Any, path: str | Path | None = None) -> Path:
             raise TypeError("write_gpkg needs a path when drawing a Result")
         path = Path(tables["outdir"]) / GPKG_NAME
     path = Path(path)
-    geo = coarser(load_geometries(), GPKG_TOLERANCE_DEG)[["region_id", "geometry"]]
+    geo = coarse_geometries(GPKG_TOLERANCE_DEG)[["region_id", "geometry"]]  # once per process, shared with the maps
     reg = tables["regions"]
     out = gpd.GeoDataFrame(geo.merge(reg, on="region_id", how="inner"), geometry="geometry", crs=geo.crs)
     out = out.sort_values(["region_id", "year"]).reset_index(drop=True)
@@ -71,8 +70,9 @@ def write_all(source: Any, outdir: str | Path | None = None) -> list[Path]:
     list of pathlib.Path
         The three files written.
     """
-    from planner.maps.interactive import HTML_NAME, explore
-    from planner.maps.static import BACKGROUND, PNG_NAME, plot
+    from planner.maps.geometry import COARSE_TOLERANCE_DEG, country_outlines, grid_lines, grid_pairs
+    from planner.maps.interactive import HTML_NAME, write_html
+    from planner.maps.static import BACKGROUND, PIL_KWARGS, PNG_NAME, plot
 
     tables = tables_of(source)
     if outdir is None:
@@ -80,15 +80,25 @@ def write_all(source: Any, outdir: str | Path | None = None) -> list[Path]:
             raise TypeError("write_all needs an output folder when drawing a Result")
         outdir = tables["outdir"]
     outdir = Path(outdir)
-    png, htm = outdir / PNG_NAME, outdir / HTML_NAME
-    # the interactive map is drawn in a forked child while this process draws the PNG and the GeoPackage:
-    # the two renderers (folium, matplotlib) and their imports are independent and take about as long each
-    child = _fork(lambda: explore(tables).save(str(htm)))
+    png, htm, gpkg = outdir / PNG_NAME, outdir / HTML_NAME, outdir / GPKG_NAME
+    # what the three files share, computed once and before forking so that the child inherits it (as it
+    # inherits matplotlib, imported above: the colour classes need it): the coarser boundaries, the
+    # grid-region borders, the national boundaries
+    grid_lines(grid_pairs(tables), COARSE_TOLERANCE_DEG)
+    country_outlines()
+
+    def html_and_gpkg() -> None:
+        write_html(tables, htm)  # written directly, without folium
+        write_gpkg(tables, gpkg)
+
+    # the interactive map and the GeoPackage are written by a forked child while this process draws the PNG
+    # (importing matplotlib's figures only after the fork, to overlap that with the child, gained nothing
+    # measurable on the loaded 2-core machine)
+    child = _fork(html_and_gpkg)
     fig = plot(tables)
-    fig.savefig(png, dpi=fig.dpi, facecolor=BACKGROUND)
-    gpkg = write_gpkg(tables, outdir / GPKG_NAME)
-    if child is None or not _joined(child):  # no fork here, or the child failed: draw it in this process
-        explore(tables).save(str(htm))
+    fig.savefig(png, dpi=fig.dpi, facecolor=BACKGROUND, pil_kwargs=dict(PIL_KWARGS))
+    if child is None or not _joined(child):  # no fork here, or the child failed: write them in this process
+        html_and_gpkg()
     return [png, htm, gpkg]
 
 

@@ -27,6 +27,17 @@ MARKER_TEXT: dict[str, str] = {
 }
 
 
+#: Simplification (degrees) of the boundaries drawn on the maps: the PNG (about 0.4 pixel at its
+#: scale of 5-7 km per pixel), the HTML and results.gpkg. Computed once per process (:func:`coarse_geometries`).
+COARSE_TOLERANCE_DEG = 0.02
+
+#: Rounding (decimal places of a degree, about 100 m) of the regions before they are dissolved into grid regions.
+GRID_DECIMALS = 3
+
+#: Per-process memo of the derived geometry (coarse regions, grid-region borders); a forked child inherits it.
+_MEMO: dict[Any, Any] = {}
+
+
 def region_frame(source: Any, year: int | None = None) -> geopandas.GeoDataFrame:
     """The regions of one year joined to their boundaries (EPSG:4326).
 
@@ -116,6 +127,67 @@ def coarser(gdf: geopandas.GeoDataFrame, tolerance: float = 0.02) -> geopandas.G
             geoms[sel] = shapely.simplify(geoms[sel], tolerance, preserve_topology=True)
     out["geometry"] = [polygonal(g) for g in shapely.make_valid(geoms)]
     return out
+
+
+def coarse_geometries(tolerance: float = COARSE_TOLERANCE_DEG) -> geopandas.GeoDataFrame:
+    """:func:`planner.data.geometry.load_geometries` simplified by :func:`coarser`, once per process.
+
+    The simplification (0.3 s) is shared by the PNG, the HTML and results.gpkg, and by a
+    forked child (:func:`planner.maps.files.write_all` computes it before forking).
+    Each call returns a copy, so callers may change it freely.
+    """
+    from planner.data.geometry import load_geometries
+
+    key = ("coarse", _file_key(), float(tolerance))
+    if key not in _MEMO:
+        _MEMO[key] = coarser(load_geometries(), tolerance)
+    return _MEMO[key].copy()
+
+
+def _file_key() -> tuple[str, int, int]:
+    """The bundled geometry file (path, modification time, size): a rebuilt file is not served from the memo."""
+    from planner.data.geometry import geometry_path
+
+    path = geometry_path()
+    try:
+        st = path.stat()
+    except OSError:  # load_geometries will say what is missing
+        return str(path), 0, 0
+    return str(path), st.st_mtime_ns, st.st_size
+
+
+def grid_pairs(tables: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """(region_id, grid_region_id) of the regions of the results, sorted: the key of :func:`grid_lines`."""
+    reg = tables["regions"].drop_duplicates("region_id")
+    return tuple(sorted(zip(reg["region_id"].astype(str), reg["grid_region_id"].astype(str))))
+
+
+def grid_lines(pairs: tuple[tuple[str, str], ...],
+               tolerance: float = COARSE_TOLERANCE_DEG) -> geopandas.GeoDataFrame:
+    """Outlines of the grid regions (EPSG:4326), computed once per process for *pairs*.
+
+    The regions of :func:`coarse_geometries` listed in *pairs* (``region_id``, ``grid_region_id``),
+    rounded to :data:`GRID_DECIMALS`, dissolved by grid region (:func:`grid_borders`). One row per grid region: ``grid_region_id``,
+    ``country`` (of its first region) and ``geometry`` (lines). The maps project or shift these
+    lines instead of dissolving the regions again for each panel (the union is 0.3 s).
+    """
+    import geopandas as gpd
+
+    key = ("grid", _file_key(), float(tolerance), pairs)
+    if key not in _MEMO:
+        geo = coarse_geometries(tolerance)
+        grid_of = dict(pairs)
+        geo = geo[geo["region_id"].isin(grid_of)].copy()
+        geo["grid_region_id"] = geo["region_id"].map(grid_of)
+        # rounded first, as the HTML's shapes are: the union then closes most slivers between neighbours
+        geo["geometry"] = shifted(geo.geometry.to_numpy(), 0.0, GRID_DECIMALS)
+        geo = geo.sort_values("grid_region_id", kind="stable")
+        gids = sorted(geo["grid_region_id"].unique())
+        country = geo.drop_duplicates("grid_region_id").set_index("grid_region_id")["country"]
+        lines = grid_borders(geo)
+        _MEMO[key] = gpd.GeoDataFrame({"grid_region_id": gids, "country": [country[g] for g in gids]},
+                                      geometry=list(lines), crs=geo.crs)
+    return _MEMO[key].copy()
 
 
 def shifted(geoms: Any, shift_deg: float, decimals: int = 3) -> Any:

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner.maps.classes import colour_regions, fmt
-from planner.maps.geometry import anchor_points, coarser, country_outlines, grid_borders, polygonal, shifted
+from planner.maps.geometry import (
+    anchor_points,
+    coarse_geometries,
+    country_outlines,
+    grid_lines,
+    grid_pairs,
+    polygonal,
+    shifted,
+)
 from planner.maps.tables import (
     COUNTRIES,
     METRICS,
@@ -71,13 +79,33 @@ def explore(source: Any, metric: str | None = None, year: int | None = None,
     Sea islands and the maritime boundary line, as published by the boundary source.
     """
     import folium
-    import numpy as np
     from branca.element import Element, MacroElement
     from jinja2 import Template
 
+    data = _page_data(tables_of(source), metric, year, tiles)
+    js, css = _leaflet_assets()
+    fmap = folium.Map(location=[35, 60], zoom_start=3, tiles=None, zoom_snap=0.25)
+    fmap.default_js = []  # instance attributes: the class lists (CDN links) stay untouched
+    fmap.default_css = []
+    root: Any = fmap.get_root()  # a branca Figure (has .header)
+    root.header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css_inline")
+    root.header.add_child(Element(f"<script>{js}</script>"), name="leaflet_js_inline")
+    root.header.add_child(Element(f"<style>{_CSS}</style>"), name="planner_css")
+    if tiles:
+        folium.TileLayer(tiles, name="basemap", attr=" ").add_to(fmap)
+    view: Any = MacroElement()
+    view._template = Template(_TEMPLATE)
+    view.data = _parsed(data)
+    fmap.add_child(view)
+    return fmap
+
+
+def _page_data(tables: dict[str, Any], metric: str | None, year: int | None, tiles: str | None) -> dict[str, Any]:
+    """What the page's script draws (the ``D`` object): shapes, values, colours, legends, overlays."""
+    import numpy as np
+
     from planner.data.geometry import load_geometries
 
-    tables = tables_of(source)
     metric = check_metric(metric)
     year = check_year(tables, year)
     years = [int(y) for y in tables["years"]]
@@ -85,7 +113,9 @@ def explore(source: Any, metric: str | None = None, year: int | None = None,
     geo = load_geometries()
     geo = geo[geo["region_id"].isin(set(reg["region_id"]))].reset_index(drop=True)
     us_shift = 0.0 if tiles else US_SHIFT_SCHEMATIC
-    web = coarser(geo, WEB_TOLERANCE_DEG)
+    # the regions simplified once per process (shared with the PNG and results.gpkg; shared borders stay shared)
+    web = coarse_geometries(WEB_TOLERANCE_DEG)
+    web = web[web["region_id"].isin(set(geo["region_id"]))].reset_index(drop=True)
     shift = np.where(web["country"].to_numpy() == "US", us_shift, 0.0)
     web["geometry"] = [polygonal(g) for g in (shifted([g], s, WEB_DECIMALS)[0] for g, s in zip(web.geometry, shift))]
     ids = web["region_id"].tolist()
@@ -100,7 +130,10 @@ def explore(source: Any, metric: str | None = None, year: int | None = None,
         {"id": r, "name": names.get(r, r), "country": c, "grid": g}
         for r, c, g in zip(ids, web["country"], web["grid_region_id"])
     ]
-    grid_json = _collection(grid_borders(web))
+    # grid-region borders: dissolved once per process (grid_lines), moved like their regions and rounded
+    lines = grid_lines(grid_pairs(tables), WEB_TOLERANCE_DEG)
+    grid_json = _collection([shifted([g], us_shift if c == "US" else 0.0, WEB_DECIMALS)[0]
+                             for g, c in zip(lines.geometry, lines["country"])])
 
     # values, colours and legends: metric -> year -> one entry per region (the order of `features`)
     by = reg.set_index(["year", "region_id"])
@@ -108,8 +141,9 @@ def explore(source: Any, metric: str | None = None, year: int | None = None,
     values: dict[str, dict[str, list[float | None]]] = {}
     colours: dict[str, dict[str, list[str]]] = {}
     legends: dict[str, list[dict[str, Any]]] = {}
+    of_year = {y: by.xs(y, level="year").reindex(ids) for y in years}  # once per year, not per metric and year
     for m, (col, _label) in METRICS.items():
-        per_year = {y: by.xs(y, level="year")[col].reindex(ids).to_numpy(dtype=float) for y in years}
+        per_year = {y: of_year[y][col].to_numpy(dtype=float) for y in years}
         flat = np.concatenate([per_year[y] for y in years])
         cols, legs = colour_regions(flat, countries * len(years), m)
         n = len(ids)
@@ -117,7 +151,7 @@ def explore(source: Any, metric: str | None = None, year: int | None = None,
         colours[m] = {str(y): cols[k * n : (k + 1) * n] for k, y in enumerate(years)}
         legends[m] = [{"title": leg.title if len(legs) > 1 else "", "rows": list(zip(leg.colours, leg.labels))}
                       for leg in legs]
-    moratoria = {str(y): by.xs(y, level="year")["moratorium"].reindex(ids).fillna("").tolist() for y in years}
+    moratoria = {str(y): of_year[y]["moratorium"].fillna("").tolist() for y in years}
     placements = tables["placements"]
     index = {r: i for i, r in enumerate(ids)}
     placed: list[list[list[Any]]] = [[] for _ in ids]
@@ -167,29 +201,32 @@ def explore(source: Any, metric: str | None = None, year: int | None = None,
         "land": land_json, "maritime": maritime_json,
         "titles": titles, "bounds": bounds,
     }  # fmt: skip
-
-    js, css = _leaflet_assets()
-    fmap = folium.Map(location=[35, 60], zoom_start=3, tiles=None, zoom_snap=0.25)
-    fmap.default_js = []  # instance attributes: the class lists (CDN links) stay untouched
-    fmap.default_css = []
-    root: Any = fmap.get_root()  # a branca Figure (has .header)
-    root.header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css_inline")
-    root.header.add_child(Element(f"<script>{js}</script>"), name="leaflet_js_inline")
-    root.header.add_child(Element(f"<style>{_CSS}</style>"), name="planner_css")
-    if tiles:
-        folium.TileLayer(tiles, name="basemap", attr=" ").add_to(fmap)
-    view: Any = MacroElement()
-    view._template = Template(_TEMPLATE)
-    view.data = data
-    fmap.add_child(view)
-    return fmap
+    return data
 
 
-def _geojson(geoms: Any) -> list[dict[str, Any]]:
-    """GeoJSON geometry dicts, through GEOS's own writer (fast)."""
+class RawJSON(str):
+    """GeoJSON text from GEOS, written into the page as it is (:func:`_tojson`) instead of being
+    parsed into dicts and serialised again; :func:`explore` parses it for folium (:func:`_parsed`)."""
+
+    __slots__ = ()
+
+
+def _geojson(geoms: Any) -> list[RawJSON]:
+    """GeoJSON geometries, through GEOS's own writer (fast)."""
     import shapely
 
-    return [json.loads(t) for t in shapely.to_geojson([g for g in geoms if g is not None and not g.is_empty])]
+    return [RawJSON(t) for t in shapely.to_geojson([g for g in geoms if g is not None and not g.is_empty])]
+
+
+def _parsed(obj: Any) -> Any:
+    """*obj* with its :class:`RawJSON` parsed (for folium's ``tojson``)."""
+    if isinstance(obj, RawJSON):
+        return json.loads(obj)
+    if isinstance(obj, dict):
+        return {k: _parsed(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_parsed(v) for v in obj]
+    return obj
 
 
 def _collection(geoms: Any) -> dict[str, Any]:
@@ -200,7 +237,7 @@ def _collection(geoms: Any) -> dict[str, Any]:
 
 def write_html(source: Any, path: str | Path | None = None, metric: str | None = None,
                year: int | None = None) -> Path:
-    """Save :func:`explore` as a self-contained HTML file.
+    """Save the page of :func:`explore` as a self-contained HTML file (:func:`html_page`, no folium).
 
     Parameters
     ----------
@@ -222,7 +259,7 @@ def write_html(source: Any, path: str | Path | None = None, metric: str | None =
             raise TypeError("write_html needs a path when drawing a Result")
         path = Path(tables["outdir"]) / HTML_NAME
     path = Path(path)
-    explore(tables, metric=metric, year=year).save(str(path))
+    path.write_text(html_page(tables, metric=metric, year=year), encoding="utf-8")
     return path
 
 
@@ -263,11 +300,10 @@ _CSS = """
 .planner-legend-block{margin-top:6px}
 """
 
-_TEMPLATE = """
-{% macro script(this, kwargs) %}
-(function () {
-  var map = {{ this._parent.get_name() }};
-  var D = {{ this.data|tojson }};
+#: The page's script: the map's variable and the data (:func:`_page_data`) replace the two placeholders.
+_SCRIPT = """(function () {
+  var map = __PLANNER_MAP__;
+  var D = __PLANNER_DATA__;
   var state = {metric: D.metric, year: D.year};
   var h = new URLSearchParams(location.hash.slice(1));
   if (D.metrics.some(function (m) { return m[0] === h.get('metric'); })) state.metric = h.get('metric');
@@ -417,5 +453,116 @@ _TEMPLATE = """
   show(state.metric, state.year);
   map.fitBounds(D.bounds, {paddingTopLeft: [250, 10], paddingBottomRight: [10, 10]});
 })();
-{% endmacro %}
 """
+
+#: The same script as a folium element's template (:func:`explore`).
+_TEMPLATE = (
+    "\n{% macro script(this, kwargs) %}\n"
+    + _SCRIPT.replace("__PLANNER_MAP__", "{{ this._parent.get_name() }}", 1).replace(
+        "__PLANNER_DATA__", "{{ this.data|tojson }}", 1)
+    + "{% endmacro %}\n"
+)
+
+#: The page of :func:`html_page`: what folium writes for :func:`explore`'s map (``folium.Map`` with
+#: ``tiles=None, zoom_start=3, zoom_snap=0.25``, Leaflet inlined), written without folium.
+_PAGE_HEAD = """<!DOCTYPE html>
+<html>
+<head>
+    <meta http-equiv="content-type" content="text/html; charset=UTF-8" />
+    <style>__LEAFLET_CSS__</style>
+    <script>__LEAFLET_JS__</script>
+    <style>__PLANNER_CSS__</style>
+    <meta name="viewport" content="width=device-width,
+        initial-scale=1.0, maximum-scale=1.0, user-scalable=no" />
+    <style>
+        #__PLANNER_MAP__ {
+            position: relative;
+            width: 100.0%;
+            height: 100.0%;
+            left: 0.0%;
+            top: 0.0%;
+        }
+        .leaflet-container { font-size: 1rem; }
+    </style>
+    <style>html, body {
+        width: 100%;
+        height: 100%;
+        margin: 0;
+        padding: 0;
+    }
+    </style>
+    <style>#map {
+        position:absolute;
+        top:0;
+        bottom:0;
+        right:0;
+        left:0;
+        }
+    </style>
+    <script>
+        L_NO_TOUCH = false;
+        L_DISABLE_3D = false;
+    </script>
+</head>
+<body>
+    <div class="folium-map" id="__PLANNER_MAP__" ></div>
+</body>
+<script>
+    var __PLANNER_MAP__ = L.map(
+        "__PLANNER_MAP__",
+        {
+            center: [35.0, 60.0],
+            crs: L.CRS.EPSG3857,
+            zoom: 3,
+            zoomControl: true,
+            preferCanvas: false,
+            zoomSnap: 0.25,
+        }
+    );
+"""
+_PAGE_TAIL = """</script>
+</html>"""
+
+
+def html_page(source: Any, metric: str | None = None, year: int | None = None) -> str:
+    """The page of :func:`explore` (without tiles) as a string, written without folium.
+
+    The same page as ``explore(source, metric, year).save(path)`` (the same script, data,
+    styles and Leaflet map options), apart from the map's random id; building it skips
+    importing folium and compiling its templates (about 1 s of a cold start).
+    """
+    import uuid
+
+    data = _page_data(tables_of(source), metric, year, None)
+    js, css = _leaflet_assets()
+    name = "map_" + uuid.uuid4().hex
+    head = (_PAGE_HEAD.replace("__PLANNER_MAP__", name).replace("__PLANNER_CSS__", _CSS, 1)
+            .replace("__LEAFLET_CSS__", css, 1).replace("__LEAFLET_JS__", js, 1))  # Leaflet last: it is not scanned
+    script = _SCRIPT.replace("__PLANNER_MAP__", name, 1).replace("__PLANNER_DATA__", _tojson(data), 1)
+    return head + script + _PAGE_TAIL
+
+
+def _tojson(obj: Any) -> str:
+    """JSON safe inside a <script> element, as Jinja's ``tojson`` filter (folium) writes ``this.data``,
+    with each :class:`RawJSON` (GeoJSON from GEOS: numbers and brackets only) inserted as it is."""
+    raw: list[str] = []
+
+    def swap(o: Any) -> Any:  # RawJSON -> a placeholder string, its text kept aside
+        if isinstance(o, RawJSON):
+            raw.append(o)
+            return f"\0planner-geojson-{len(raw) - 1}\0"
+        if isinstance(o, dict):
+            return {k: swap(v) for k, v in o.items()}
+        if isinstance(o, list):
+            return [swap(v) for v in o]
+        return o
+
+    text = json.dumps(swap(obj), sort_keys=True)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
+    parts = text.split('"\\u0000planner-geojson-')  # json.dumps writes the NUL of the placeholder as \u0000
+    out = [parts[0]]
+    for part in parts[1:]:
+        k, _, rest = part.partition('\\u0000"')
+        out.append(raw[int(k)])
+        out.append(rest)
+    return "".join(out)
