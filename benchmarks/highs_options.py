@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -26,20 +27,43 @@ sys.path.insert(0, str(HERE))
 
 from instances import SIZES, write_instance  # noqa: E402
 
+#: Option sets tried on top of the planner's own settings (``highs_instance``: dual simplex, presolve
+#: off for an LP, one thread, random_seed 0). ``max_size``: the largest size the set is run at (the
+#: sets far slower at size 3 are not repeated at size 4). Names checked against highspy 1.16.
 OPTION_SETS: dict[str, dict] = {
-    "default (simplex, choose)": {},
-    "dual simplex": {"simplex_strategy": 1},
-    "primal simplex": {"simplex_strategy": 4},
-    "dual simplex, presolve off": {"simplex_strategy": 1, "presolve": "off"},
-    "dual simplex, 2 threads (PAMI)": {"simplex_strategy": 2, "threads": 2},
-    "interior point + crossover": {"solver": "ipm"},
-    "PDLP (first order, 1e-7)": {"solver": "pdlp"},
+    "planner default (dual, presolve off)": {},
+    "presolve on": {"presolve": "on"},
+    "scaling off (simplex_scale_strategy 0)": {"simplex_scale_strategy": 0, "max_size": 3},
+    "scaling forced equilibration (3)": {"simplex_scale_strategy": 3},
+    "scaling max value (4)": {"simplex_scale_strategy": 4, "max_size": 3},
+    "dual edge weights Dantzig (0)": {"simplex_dual_edge_weight_strategy": 0, "max_size": 3},
+    "dual edge weights Devex (1)": {"simplex_dual_edge_weight_strategy": 1},
+    "dual edge weights steepest edge (2)": {"simplex_dual_edge_weight_strategy": 2},
+    "price row-wise (simplex_price_strategy 1)": {"simplex_price_strategy": 1},
+    "price row-wise, switch (2)": {"simplex_price_strategy": 2},
+    "price column-wise (0)": {"simplex_price_strategy": 0, "max_size": 3},
+    "less_infeasible_DSE_check off": {"less_infeasible_DSE_check": False, "max_size": 3},
+    "no cost perturbation": {"dual_simplex_cost_perturbation_multiplier": 0.0, "max_size": 3},
+    "crash LTSSF (simplex_crash_strategy 1)": {"simplex_crash_strategy": 1, "max_size": 3},
+    "cost scale x4 (user_objective_scale 2)": {"user_objective_scale": 2},
+    "cost scale x16 (user_objective_scale 4)": {"user_objective_scale": 4},
+    "cost scale /16 (user_objective_scale -4)": {"user_objective_scale": -4},
+    "random_seed 1 (path noise)": {"random_seed": 1},
+    "random_seed 2 (path noise)": {"random_seed": 2},
+    "dual simplex, 2 threads (PAMI)": {"simplex_strategy": 3, "threads": 2, "simplex_max_concurrency": 2, "max_size": 3},
+    "primal simplex (simplex_strategy 4)": {"simplex_strategy": 4, "max_size": 3},
+    "dualized LP (simplex_dualize_strategy 1)": {"simplex_dualize_strategy": 1, "max_size": 3},
+    "interior point (ipx) + crossover": {"solver": "ipm", "max_size": 3},
+    "interior point (ipx), no crossover": {"solver": "ipm", "run_crossover": "off", "max_size": 3},
+    "PDLP (first order, 1e-7)": {"solver": "pdlp", "max_size": 2},
 }
 DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- highs-options:begin -->", "<!-- highs-options:end -->"
 
 
 def worker(scenario: str, options: str) -> dict:
+    import highspy
+
     import planner
     from planner.inputs import build_inputs
     from planner.model.assemble import build_model
@@ -48,14 +72,19 @@ def worker(scenario: str, options: str) -> dict:
     model = build_model(build_inputs(planner.load_scenario(scenario)))
     h = highs_instance(model, time_limit_s=600, threads=1)
     for k, v in json.loads(options).items():
-        h.setOptionValue(k, v)
-    t0 = time.perf_counter()
+        if h.setOptionValue(k, v) != highspy.HighsStatus.kOk:
+            raise SystemExit(f"HiGHS option {k}={v!r} rejected (not an option of this highspy?)")
+    load_before = os.getloadavg()[0]
+    c0, t0 = time.process_time(), time.perf_counter()
     h.run()
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     info = h.getInfo()
     return {
         "status": h.modelStatusToString(h.getModelStatus()),
         "run_s": wall,
+        "cpu_s": cpu,  # all threads of the process; less sensitive to other jobs on the machine than run_s
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
         "simplex_iterations": int(info.simplex_iteration_count),
         "ipm_iterations": int(info.ipm_iteration_count),
         "pdlp_iterations": int(info.pdlp_iteration_count),
@@ -67,6 +96,7 @@ def worker(scenario: str, options: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", nargs="+", type=int, default=[2, 3])
+    ap.add_argument("--sets", nargs="+", help="only these option sets (names as in OPTION_SETS)")
     ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -78,21 +108,35 @@ def main() -> None:
             path = write_instance(SIZES[label], Path(tmp) / f"s{label}")
             base = None
             for name, opts in OPTION_SETS.items():
+                opts = dict(opts)
+                if label > opts.pop("max_size", 99) or (args.sets and name not in args.sets and base is not None):
+                    continue
                 run = subprocess.run([sys.executable, __file__, "--worker", str(path), json.dumps(opts)],
-                                     capture_output=True, text=True, check=True)
+                                     capture_output=True, text=True)
+                if run.returncode != 0:  # a crash or a rejected option: report it, go on with the next set
+                    print(f"size {label}  {name}: worker failed ({run.returncode}): {run.stderr.strip()[-300:]}", flush=True)
+                    continue
                 r = json.loads(run.stdout.strip().splitlines()[-1])
                 base = base if base is not None else r["objective_usd"]
                 r.update(size=label, options=name, rel_diff=abs(r["objective_usd"] - base) / abs(base))
                 rows.append(r)
-                print(f"size {label}  {name:34} {r['status']:8} run {r['run_s']:8.2f} s  simplex it {r['simplex_iterations']:>7}"
+                (HERE / "results").mkdir(exist_ok=True)
+                (HERE / "results" / "highs_options.json").write_text(json.dumps(rows, indent=1))  # after each run
+                print(f"size {label}  {name:42} {r['status']:8} run {r['run_s']:8.2f} s  cpu {r['cpu_s']:8.2f} s"
+                      f"  load {r['load_before']:.1f}/{r['load_after']:.1f}  simplex it {r['simplex_iterations']:>7}"
                       f"  ipm it {r['ipm_iterations']:>4}  pdlp it {r['pdlp_iterations']:>6}  rel diff {r['rel_diff']:.1e}", flush=True)
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "highs_options.json").write_text(json.dumps(rows, indent=1))
-    lines = ["| size | options | status | HiGHS run s | simplex iterations | IPM iterations | PDLP iterations | objective rel. diff |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| size | options | status | HiGHS run s | CPU s | vs default (CPU) | simplex iterations | IPM iterations | "
+             "PDLP iterations | objective rel. diff | load before/after |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    cpu0 = {}
     for r in rows:
-        lines.append(f"| {r['size']} | {r['options']} | {r['status']} | {r['run_s']:.2f} | {r['simplex_iterations']:,} | "
-                     f"{r['ipm_iterations']} | {r['pdlp_iterations']:,} | {r['rel_diff']:.1e} |")
+        cpu0.setdefault(r["size"], r["cpu_s"])
+        lines.append(f"| {r['size']} | {r['options']} | {r['status']} | {r['run_s']:.2f} | {r['cpu_s']:.2f} | "
+                     f"{r['cpu_s'] / cpu0[r['size']]:.2f} | {r['simplex_iterations']:,} | "
+                     f"{r['ipm_iterations']} | {r['pdlp_iterations']:,} | {r['rel_diff']:.1e} | "
+                     f"{r['load_before']:.1f}/{r['load_after']:.1f} |")
     text = DOC.read_text()
     if BEGIN in text and END in text:
         head, rest = text.split(BEGIN, 1)

@@ -91,8 +91,9 @@ def highs_instance(model: Model, time_limit_s: float = 300.0, threads: int = 1, 
     h.setOptionValue("threads", int(threads))
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("mip_rel_gap", float(mip_gap))
-    # presolve costs more than it saves on this LP shape (benchmarks/highs_options.py: size 3 dual simplex
-    # 1.20 s with presolve, 0.50 s without; size 4 19.9 s against 12.5 s); a MILP keeps it for branch and bound
+    # presolve costs more than it saves on this LP shape (benchmarks/highs_options.py, 2026-11-29, CPU s:
+    # size 3 0.70 with presolve, 0.30 without; size 4 21.4 against 18.5); a MILP keeps it for branch and bound.
+    # No other option was faster beyond noise (docs/performance.md, "HiGHS options and exact solver-side ideas")
     h.setOptionValue("presolve", "on" if model.is_mip else "off")
     m, n = model.A.shape
     csc = model.A if model.A.format == "csc" else model.A.tocsc()

@@ -1,0 +1,148 @@
+"""Exact changes around HiGHS (the same LP, the same optimum) tried for issue 15; none is kept.
+
+    python benchmarks/highs_exact_ideas.py --sizes 3 4
+
+Each variant solves the default (compact) model of an instance (``benchmarks/instances.py``) with
+the planner's settings (``highs_instance``: dual simplex, presolve off, one thread) in a fresh
+process and prints HiGHS's wall and CPU time, simplex iterations, the objective's relative
+difference from the plain solve and the 1-minute load average. Variants:
+
+* ``plain``: what ``planner.solve`` does;
+* ``implied bounds dropped``: x <= 1 and u <= 1 follow from the placement row (sum x + u = 1, all
+  >= 0), so the upper bounds are left out (the feasible set is the same);
+* ``dual-feasible crash basis``: each cluster's cheapest pair basic in its placement row, every
+  other row's slack basic (dual feasible: all reduced costs >= 0), passed with ``setBasis``;
+* ``warm from K cheapest``: solve with only each cluster's K cheapest pairs free (the others fixed
+  at 0), then free them and re-solve from that basis (times are the sum of both solves).
+
+Results: ``benchmarks/results/highs_exact_ideas.json``; discussion in ``docs/performance.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from instances import SIZES, write_instance  # noqa: E402
+
+VARIANTS = ["plain", "implied bounds dropped", "dual-feasible crash basis", "warm from 20 cheapest", "warm from 60 cheapest"]
+
+
+def _placement_row_of_pairs(model):
+    cols = model.columns
+    pl = model.blocks["placement"]
+    P = model.A[pl, :][:, cols.x].tocsc()
+    return P.indices[P.indptr[:-1]]
+
+
+def worker(scenario: str, variant: str) -> dict:
+    import highspy
+    import numpy as np
+
+    import planner
+    from planner.inputs import build_inputs
+    from planner.model.assemble import build_model
+    from planner.solver import COST_SCALE, highs_instance
+
+    model = build_model(build_inputs(planner.load_scenario(scenario)))
+    cols = model.columns
+    if variant == "implied bounds dropped":
+        model = copy.copy(model)
+        upper = model.upper.copy()
+        for span in (cols.x, cols.u):
+            part = upper[span]
+            part[part == 1.0] = np.inf
+            upper[span] = part
+        model.upper = upper
+    h = highs_instance(model, time_limit_s=600, threads=1)
+    load_before = os.getloadavg()[0]
+    c0, t0 = time.process_time(), time.perf_counter()
+    if variant == "dual-feasible crash basis":
+        rowof = _placement_row_of_pairs(model)
+        cx = model.c[cols.x]
+        free = model.upper[cols.x] > 0
+        idx = np.flatnonzero(free)
+        order = idx[np.lexsort((cx[idx], rowof[idx]))]
+        first = np.r_[True, rowof[order][1:] != rowof[order][:-1]]
+        best, best_row = order[first], rowof[order][first]
+        B = highspy.HighsBasisStatus
+        m, n = model.A.shape
+        col_status = [B.kLower] * n
+        row_status = [B.kBasic] * m
+        u0 = cols.u.start
+        cu = model.c[cols.u]
+        basic_col = np.arange(u0, u0 + cols.n_u)  # u basic where no pair is cheaper
+        basic_col[best_row] = np.where(cx[best] < cu[best_row], best, basic_col[best_row])
+        for j in basic_col:
+            col_status[int(j)] = B.kBasic
+        for k in range(cols.n_u):
+            row_status[model.blocks["placement"].start + k] = B.kLower
+        basis = highspy.HighsBasis()
+        basis.col_status, basis.row_status = col_status, row_status
+        h.setBasis(basis)
+    if variant.startswith("warm from"):
+        K = int(variant.split()[2])
+        rowof = _placement_row_of_pairs(model)
+        order = np.lexsort((model.c[cols.x], rowof))
+        starts = np.r_[0, np.flatnonzero(np.diff(rowof[order])) + 1]
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+        off = np.flatnonzero(rank >= K).astype(np.int32)
+        h.changeColsBounds(len(off), off, np.zeros(len(off)), np.zeros(len(off)))
+        h.run()
+        h.changeColsBounds(len(off), off, model.lower[off], model.upper[off])
+    h.run()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    info = h.getInfo()
+    return {
+        "status": h.modelStatusToString(h.getModelStatus()),
+        "run_s": wall,
+        "cpu_s": cpu,
+        "simplex_iterations": int(info.simplex_iteration_count),  # of the last run() only
+        "objective_usd": info.objective_function_value / COST_SCALE,
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", nargs="+", type=int, default=[3, 4])
+    ap.add_argument("--variants", nargs="+", default=VARIANTS)
+    ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        print(json.dumps(worker(*args.worker)))
+        return
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label in args.sizes:
+            path = write_instance(SIZES[label], Path(tmp) / f"s{label}")
+            base = None
+            for name in args.variants:
+                run = subprocess.run([sys.executable, __file__, "--worker", str(path), name], capture_output=True, text=True)
+                if run.returncode != 0:
+                    print(f"size {label}  {name}: failed: {run.stderr.strip()[-300:]}", flush=True)
+                    continue
+                r = json.loads(run.stdout.strip().splitlines()[-1])
+                base = base if base is not None else r["objective_usd"]
+                r.update(size=label, variant=name, rel_diff=abs(r["objective_usd"] - base) / abs(base))
+                rows.append(r)
+                (HERE / "results").mkdir(exist_ok=True)
+                (HERE / "results" / "highs_exact_ideas.json").write_text(json.dumps(rows, indent=1))
+                print(f"| {label} | {name} | {r['status']} | {r['run_s']:.2f} | {r['cpu_s']:.2f} | {r['simplex_iterations']:,} | "
+                      f"{r['rel_diff']:.1e} | {r['load_before']:.1f}/{r['load_after']:.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
