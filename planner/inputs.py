@@ -31,6 +31,7 @@ from planner.data.schemas import GRID_REGIONS, OPTIONAL_PARAMETER_RANGES, PARAME
 from planner.errors import DataError, ScenarioError, is_file
 from planner.scenario import Scenario
 from planner.eligibility import arrow_strings, candidate_rules
+from planner.fastindex import positions
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
 
@@ -126,7 +127,7 @@ def build_inputs(scenario: Scenario, tables: Tables | None = None) -> Inputs:
         if scenario.time_to_power.max_delay_years > 0:  # one pair per place and online year a cluster may take
             later = delayed_clusters(clusters, scenario.time_to_power.max_delay_years, scenario.horizon.last_year)
             pairs, _ = eligible_pairs(later, locations, moratoria, params, scenario.horizon.first_year)
-    requested = pairs["cluster_id"].map(clusters["online_year"]).to_numpy(dtype=int)
+    requested = clusters["online_year"].to_numpy(dtype=int)[positions(clusters.index, pairs["cluster_id"])]
     pairs["requested_online_year"] = requested
     pairs["delay_years"] = pairs["online_year"].to_numpy(dtype=int) - requested
     if scenario.pair_costs:
