@@ -82,7 +82,7 @@ def build_model(inputs: Inputs, formulation: str | None = None) -> Model:
         lower[cols.open_slice] = free.astype(float)
 
     blocks: list[RowBlock] = [family(inputs, cols) for family in ROW_FAMILIES]
-    A = sp.vstack([b.A for b in blocks], format="csc")  # column-wise, as HiGHS takes it
+    A = sp.vstack([b.A for b in blocks], format="csc")  # column-wise, as HiGHS takes it (one conversion of the triplets)
     slices, start = {}, 0
     for b in blocks:
         slices[b.name] = slice(start, start + b.A.shape[0])
