@@ -688,7 +688,7 @@ def _pairs_frame(columns: dict, n: int) -> pd.DataFrame:
     for row, name in zip(block, floats):
         col = columns[name]
         if isinstance(col, tuple):
-            np.take(np.asarray(col[0], dtype=float), col[1], out=row)
+            np.take(np.asarray(col[0], dtype=float), col[1], out=row, mode="clip")  # valid positions; "raise" buffers out
         else:
             row[:] = col
     frame = pd.DataFrame(block.T, columns=floats, copy=False)
