@@ -131,8 +131,8 @@ def candidate_rules(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd
         parts.append(_batches((free_k.astype(np.int64)[:, None] * nr + np.arange(nr, dtype=np.int64)[None, :]).ravel()))
     listed_free = np.flatnonzero(~has_hub_k[listed_k])  # no hub, a list of regions: the listed regions' locations
     if len(listed_free) and nr:
-        j, r = np.nonzero(allowed_kr[listed_free])
-        parts.append(iter([listed_k[listed_free[j]].astype(np.int64) * nr + r]))
+        row, loc = np.nonzero(allowed_kr[listed_free])
+        parts.append(iter([listed_k[listed_free[row]].astype(np.int64) * nr + loc]))
 
     # 2. the rules of _rule_masks, on each batch of candidates (bounded temporaries; only the survivors are kept)
     codes = ("US", "CN")
