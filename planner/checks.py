@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from planner.fastindex import positions
 from planner.inputs import Inputs
 
 
@@ -88,7 +89,9 @@ def _cluster_vs_grid(inputs: Inputs) -> list[str]:
     if pairs.empty:
         return out
     avg_load = inputs.regions.groupby("grid_region_id")["annual_demand_mwh"].sum() / 8760.0
-    biggest = pairs.assign(avg=pairs["grid_region_id"].map(avg_load)).groupby("cluster_id")["avg"].max()
+    g = positions(avg_load.index, pairs["grid_region_id"])  # Series.map on 0.8 M Arrow strings: ~0.3 s
+    avg = np.where(g >= 0, avg_load.to_numpy(dtype=float)[g], np.nan)
+    biggest = pairs.assign(avg=avg).groupby("cluster_id")["avg"].max()
     draw = (inputs.clusters["it_load_mw"] * inputs.regions["pue"].min()).reindex(biggest.index)
     for k in biggest.index[np.asarray(draw > biggest)]:
         out.append(

@@ -29,7 +29,7 @@ rather than in the order of the input tables.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -43,15 +43,20 @@ _ANGLE_MARGIN_RAD = 1e-9
 _SEARCH_RADIUS_KM = 6350.0
 #: Up to this many hub-cluster x location combinations, all of them are candidates (no search).
 SMALL_PRODUCT = 200_000
+#: Latitude-band entries searched at a time: bounded temporaries (3.6 M entries at size 4 as one batch
+#: were ten 29 MB arrays, most of their cost the fresh memory), the same codes in the same order.
+_BAND_BATCH = 1 << 18
 
 
 def _within_reach(hub_k: np.ndarray, lon_k: np.ndarray, lat_k: np.ndarray, max_rtt: np.ndarray, lon_r: np.ndarray,
-                  lat_r: np.ndarray, params: dict[str, float], nr: int) -> np.ndarray:
-    """Codes ``k * nr + r`` of every location r inside the bounding box of hub k's reach (radians in, a superset out).
+                  lat_r: np.ndarray, params: dict[str, float], nr: int) -> Iterator[np.ndarray]:
+    """Codes ``k * nr + r`` of every location r inside the bounding box of hub k's reach (radians in, a superset
+    out), in batches.
 
     The box of a spherical cap of angle a around (lon_k, lat_k): |lat - lat_k| <= a, and
     |lon - lon_k| <= asin(sin a / cos lat_k) (the whole circle of longitude when the cap holds a pole).
     Locations are sorted by latitude, so each hub's latitude band is one slice (``searchsorted``).
+    The hubs are taken in batches of about ``_BAND_BATCH`` band entries.
     """
     reach_km = max_rtt * params["fibre_km_per_ms"] / (2.0 * params["route_factor"])
     reach_km = reach_km * (1.0 + _REACH_MARGIN_REL) + _REACH_MARGIN_KM
@@ -61,15 +66,24 @@ def _within_reach(hub_k: np.ndarray, lon_k: np.ndarray, lat_k: np.ndarray, max_r
     lo = np.searchsorted(lat_sorted, lat_k - angle, side="left")
     hi = np.searchsorted(lat_sorted, lat_k + angle, side="right")
     counts = hi - lo
-    k_rep = np.repeat(np.arange(len(hub_k)), counts)
-    pos = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + lo[k_rep]
-    r = by_lat[pos]
     sin_a, cos_lat = np.sin(np.minimum(angle, np.pi / 2)), np.cos(lat_k)
     pole = (angle >= np.pi / 2) | (sin_a >= cos_lat)
     half_width = np.where(pole, np.pi, np.arcsin(np.clip(sin_a / np.where(pole, 1.0, cos_lat), 0.0, 1.0)))
-    dlon = np.abs(np.mod(lon_r[r] - lon_k[k_rep] + np.pi, 2.0 * np.pi) - np.pi)
-    keep = dlon <= half_width[k_rep] + _ANGLE_MARGIN_RAD
-    return hub_k.astype(np.int64)[k_rep[keep]] * nr + r[keep]
+    ends = np.cumsum(counts)
+    cuts = np.unique(np.searchsorted(ends, np.arange(_BAND_BATCH, max(int(ends[-1]), 1), _BAND_BATCH), side="right"))
+    for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [len(hub_k)]])):
+        k_rep = np.repeat(np.arange(a, b), counts[a:b])
+        pos = np.arange(len(k_rep)) - np.repeat(ends[a:b] - counts[a:b] - (ends[a - 1] if a else 0), counts[a:b]) + lo[k_rep]
+        r = by_lat[pos]
+        dlon = np.abs(np.mod(lon_r[r] - lon_k[k_rep] + np.pi, 2.0 * np.pi) - np.pi)
+        keep = dlon <= half_width[k_rep] + _ANGLE_MARGIN_RAD
+        yield hub_k.astype(np.int64)[k_rep[keep]] * nr + r[keep]
+
+
+def _batches(codes: np.ndarray) -> Iterator[np.ndarray]:
+    """*codes* in slices of ``_BAND_BATCH``."""
+    for start in range(0, len(codes), _BAND_BATCH):
+        yield codes[start:start + _BAND_BATCH]
 
 
 def candidate_rules(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd.DataFrame, params: dict[str, float],
@@ -89,60 +103,93 @@ def candidate_rules(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd
     lon_k, lat_k = (np.radians(clusters[c].to_numpy(dtype=float)) for c in ("hub_lon", "hub_lat"))
     lon_r, lat_r = (np.radians(regions[c].to_numpy(dtype=float)) for c in ("lon", "lat"))
 
-    # 1. candidates: (cluster, location) codes k * nr + r
-    parts = []
+    # allowed_regions: which locations each restricted cluster may use (one bool row per such cluster)
+    listed_all = clusters["allowed_regions"].to_numpy()
+    listed_k = np.flatnonzero(np.array([bool(v) for v in listed_all], dtype=bool))
+    restricted = np.zeros(nk, dtype=bool)
+    restricted[listed_k] = True
+    allowed_kr = np.zeros((len(listed_k), nr), dtype=bool)  # row j: cluster listed_k[j]
+    if len(listed_k):
+        loc_region, region_ids = pd.factorize(regions["region_id"])  # integer region of each location
+        region_pos = {rid: i for i, rid in enumerate(region_ids)}
+        for j, k in enumerate(listed_k):
+            listed = np.zeros(len(region_ids) + 1, dtype=bool)  # the last: a location without a region (code -1)
+            listed[[region_pos[rid] for rid in listed_all[k].split(";") if rid in region_pos]] = True
+            allowed_kr[j] = listed[loc_region]
+    row_of_k = np.full(nk, -1)
+    row_of_k[listed_k] = np.arange(len(listed_k))
+
+    # 1. candidates: (cluster, location) codes k * nr + r, in batches
+    parts: list[Iterator[np.ndarray]] = []
     hub_k = np.flatnonzero(has_hub_k)
     if len(hub_k) and nr and len(hub_k) * nr <= SMALL_PRODUCT:  # small study: every combination is a candidate
-        parts.append((hub_k.astype(np.int64)[:, None] * nr + np.arange(nr, dtype=np.int64)[None, :]).ravel())
+        parts.append(iter([(hub_k.astype(np.int64)[:, None] * nr + np.arange(nr, dtype=np.int64)[None, :]).ravel()]))
     elif len(hub_k) and nr:
         parts.append(_within_reach(hub_k, lon_k[hub_k], lat_k[hub_k], max_rtt_k[hub_k], lon_r, lat_r, params, nr))
-    free_k = np.flatnonzero(~has_hub_k)
+    free_k = np.flatnonzero(~has_hub_k & ~restricted)
     if len(free_k) and nr:
-        parts.append((free_k.astype(np.int64)[:, None] * nr + np.arange(nr, dtype=np.int64)[None, :]).ravel())
-    code = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-    ki, ri = np.divmod(code, nr) if nr else (code, code)
+        parts.append(_batches((free_k.astype(np.int64)[:, None] * nr + np.arange(nr, dtype=np.int64)[None, :]).ravel()))
+    listed_free = np.flatnonzero(~has_hub_k[listed_k])  # no hub, a list of regions: the listed regions' locations
+    if len(listed_free) and nr:
+        row, loc = np.nonzero(allowed_kr[listed_free])
+        parts.append(iter([listed_k[listed_free[row]].astype(np.int64) * nr + loc]))
 
-    # 2. the rules of _rule_masks, on the candidates only
+    # 2. the rules of _rule_masks, on each batch of candidates (bounded temporaries; only the survivors are kept)
     codes = ("US", "CN")
     loc_code = pd.Index(codes).get_indexer(regions["country"])
     allows = np.array([[c in a.split(";") for c in codes] for a in clusters["allowed_countries"]], dtype=bool).reshape(-1, 2)
-    ok = allows[ki, loc_code[ri]]
-    listed_all = clusters["allowed_regions"].to_numpy()
-    listed_k = np.flatnonzero(np.array([bool(v) for v in listed_all], dtype=bool))
-    if len(listed_k):
-        allowed_kr = np.zeros((nk, nr), dtype=bool)
-        loc_region, region_ids = pd.factorize(regions["region_id"])  # integer region of each location
-        region_ids = pd.Index(region_ids)
-        for k in listed_k:
-            listed = region_ids.get_indexer(listed_all[k].split(";"))
-            allowed_kr[k] = np.isin(loc_region, listed[listed >= 0])
-        restricted = np.zeros(nk, dtype=bool)
-        restricted[listed_k] = True
-        ok &= ~restricted[ki] | allowed_kr[ki, ri]
-    online = clusters["online_year"].to_numpy(dtype=int)[ki]
-    ok &= online >= first_year + regions["site_lead_time_years"].to_numpy(dtype=float)[ri]
-    ki, ri, online = ki[ok], ri[ok], online[ok]
+    online_k = clusters["online_year"].to_numpy(dtype=int)
+    lead_r = first_year + regions["site_lead_time_years"].to_numpy(dtype=float)
+    cos_lat_k, cos_lat_r = np.cos(lat_k), np.cos(lat_r)
+    kept: dict[str, list[np.ndarray]] = {"ki": [], "ri": [], "online": [], "dist": [], "rtt": []}
+    for code in (batch for part in parts for batch in part):
+        ki, ri = np.divmod(code, nr)
+        ok = allows[ki, loc_code[ri]]
+        if len(listed_k):
+            ok &= ~restricted[ki] | allowed_kr[np.maximum(row_of_k[ki], 0), ri]
+        online = online_k[ki]
+        ok &= online >= lead_r[ri]
+        ki, ri, online = ki[ok], ri[ok], online[ok]
 
-    max_rtt = max_rtt_k[ki]
-    has_hub = ~np.isnan(max_rtt)
-    dist = np.full(len(ki), np.nan)
-    hub = np.flatnonzero(has_hub)
-    if len(hub):
-        kh, rh = ki[hub], ri[hub]
-        dist[hub] = _haversine_km(lon_k[kh], lat_k[kh], np.cos(lat_k)[kh], lon_r[rh], lat_r[rh], np.cos(lat_r)[rh])
-    rtt = round_trip_ms(dist, params)
-    keep = ~has_hub | (rtt <= max_rtt)
-    ki, ri, online, dist, rtt = ki[keep], ri[keep], online[keep], dist[keep], rtt[keep]
-    # the model's canonical order (cluster_id, region_id, site_id), ranked on the small tables: the model
-    # then finds its pairs already in order and need not reorder 0.8 M rows of strings (0.4-0.9 s)
-    rank_k = pd.factorize(clusters["cluster_id"], sort=True)[0]
-    rank_r = pd.factorize(regions["region_id"], sort=True)[0]
-    rank_s = pd.factorize(regions["site_id"], sort=True)[0] if "site_id" in regions.columns else np.zeros(nr, dtype=np.int64)
-    order = np.lexsort((rank_s[ri], rank_r[ri], rank_k[ki]))
+        max_rtt = max_rtt_k[ki]
+        has_hub = ~np.isnan(max_rtt)
+        dist = np.full(len(ki), np.nan)
+        hub = np.flatnonzero(has_hub)
+        if len(hub):
+            kh, rh = ki[hub], ri[hub]
+            dist[hub] = _haversine_km(lon_k[kh], lat_k[kh], cos_lat_k[kh], lon_r[rh], lat_r[rh], cos_lat_r[rh])
+        rtt = round_trip_ms(dist, params)
+        keep = ~has_hub | (rtt <= max_rtt)
+        for name, values in zip(kept, (ki, ri, online, dist, rtt)):
+            kept[name].append(values[keep])
+    ki, ri, online, dist, rtt = (np.concatenate(v) if v else np.zeros(0, dtype=float if k in ("dist", "rtt") else np.int64)
+                                 for k, v in kept.items())
+    # the model's canonical order (cluster_id, region_id, site_id), ranked on the small tables, ties by
+    # (cluster position, location position): the model then finds its pairs already in order and need not
+    # reorder 0.8 M rows of strings (0.4-0.9 s)
+    order = _canonical_order(clusters, regions, ki, ri)
     ki, ri, online, dist, rtt = ki[order], ri[order], online[order], dist[order], rtt[order]
     eligible = np.ones(len(ki), dtype=bool)
     blocked = _moratorium_blocks(clusters, regions, moratoria, params, ki, ri, online, eligible)
     return {"ki": ki, "ri": ri, "eligible": eligible, "blocked": blocked, "dist": dist, "rtt": rtt}
+
+
+def _canonical_order(clusters: pd.DataFrame, regions: pd.DataFrame, ki: np.ndarray, ri: np.ndarray) -> np.ndarray:
+    """Positions sorting the combinations (ki, ri) by cluster_id, region_id, site_id, then ki, ri: one sort of
+    one integer key (a cluster id repeats with time to power; location ranks are dense ranks of the two ids)."""
+    nk, nr = len(clusters), len(regions)
+    rank_k = pd.factorize(clusters["cluster_id"], sort=True)[0]
+    rank_r = pd.factorize(regions["region_id"], sort=True)[0]
+    rank_s = pd.factorize(regions["site_id"], sort=True)[0] if "site_id" in regions.columns else np.zeros(nr, dtype=np.int64)
+    n_loc, rank_loc = 0, np.zeros(nr, dtype=np.int64)
+    if nr:
+        pair = (rank_r.astype(np.int64) + 1) * (int(rank_s.max()) + 2) + (rank_s + 1)  # -1: a missing id, first
+        uniq, rank_loc = np.unique(pair, return_inverse=True)
+        n_loc = len(uniq)
+    if max(nk, 1) * max(n_loc, 1) * max(nk, 1) * max(nr, 1) >= 2**62:  # the key would overflow: four sort keys
+        return np.lexsort((ri, ki, rank_loc[ri], rank_k[ki]))
+    key = (rank_k[ki].astype(np.int64) * n_loc + rank_loc[ri]) * (nk * nr) + (ki.astype(np.int64) * nr + ri)
+    return np.argsort(key)
 
 
 def arrow_strings(df: pd.DataFrame, arrays: dict) -> dict:

@@ -39,3 +39,28 @@ def positions(index: pd.Index, values) -> np.ndarray:
             found = pc.fill_null(pc.index_in(target, value_set=keys), -1)
             return found.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
     return index.get_indexer(values)
+
+
+def sorted_by(frame: pd.DataFrame, columns: list[str]) -> bool | None:
+    """Whether the rows of *frame* are in ascending order of *columns* (the first the primary key; ties
+    allowed), comparing neighbouring rows column by column (Arrow strings in C++, numbers in NumPy).
+    None when a column is neither (object strings, missing values): ask a full sort instead."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    undecided = np.ones(max(len(frame) - 1, 0), dtype=bool)  # row i and i + 1 equal on the keys so far
+    for col in columns:
+        arr = _arrow(frame[col])
+        if arr is not None and not arr.null_count:
+            prev, nxt = arr.slice(0, len(arr) - 1), arr.slice(1)
+            before = pc.less(prev, nxt).to_numpy(zero_copy_only=False)
+            after = pc.greater(prev, nxt).to_numpy(zero_copy_only=False)
+        elif frame[col].dtype.kind in "iub" or (frame[col].dtype.kind == "f" and not frame[col].isna().any()):
+            values = frame[col].to_numpy()
+            before, after = values[:-1] < values[1:], values[:-1] > values[1:]
+        else:
+            return None
+        if (after & undecided).any():
+            return False
+        undecided &= ~before
+    return True

@@ -278,8 +278,8 @@ def _shadow(model: Model, duals: np.ndarray, family: str) -> np.ndarray:
 
 def _online_by_year(group: np.ndarray, year_pos: np.ndarray, values: np.ndarray, n_groups: int, n_years: int) -> np.ndarray:
     """Sum of *values* online (year_pos <= t) per group and year, flattened group-major (group, year)."""
-    acc = np.zeros((n_groups, n_years))
-    np.add.at(acc, (group, year_pos), values)  # what comes online in each year ...
+    cell = np.asarray(group, dtype=np.int64) * n_years + year_pos  # what comes online in each year (bincount adds
+    acc = np.bincount(cell, weights=values, minlength=n_groups * n_years).reshape(n_groups, n_years)  # as add.at did)
     return np.cumsum(acc, axis=1).ravel()  # ... and stays online after
 
 

@@ -96,8 +96,9 @@ def supply_table(inputs: Inputs, model: Model, v: np.ndarray, x: np.ndarray) -> 
     draw = (p["it_load_mw"] * p["pue"]).to_numpy()[rep] * x[rep]
     energy_avg = draw * p["utilisation"].to_numpy()[rep]
     level = np.searchsorted(CURTAILMENT_LEVELS_PCT, p["curtailment_pct"].to_numpy()[rep])
-    df = pd.DataFrame({"cluster_id": p["cluster_id"].to_numpy()[rep], "region_id": p["region_id"].to_numpy()[rep],
-                       "site_id": p["site_id"].to_numpy()[rep], "year": year.astype(int),
+    # the few placed pairs' ids, not 0.8 M strings turned into Python objects
+    df = pd.DataFrame({"cluster_id": p["cluster_id"].take(rep).to_numpy(), "region_id": p["region_id"].take(rep).to_numpy(),
+                       "site_id": p["site_id"].take(rep).to_numpy(), "year": year.astype(int),
                        "online_year": p["online_year"].to_numpy()[rep].astype(int), "draw": draw, "energy_avg": energy_avg,
                        "level_pos": level})
     df["onsite_mw"] = 0.0

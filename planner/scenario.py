@@ -13,7 +13,6 @@ Errors name the file, the key path, the bad value and what was expected, e.g.::
 
 from __future__ import annotations
 
-import copy
 import re
 import csv
 import hashlib
@@ -630,13 +629,15 @@ def _cluster_from_row(row: dict, where: str) -> dict:
 
 
 def apply_overrides(raw: dict, assignments: list[str] | dict[str, Any], source: str = "--set") -> dict:
-    """Apply ``KEY=VALUE`` overrides to a raw scenario mapping (a deep copy is returned).
+    """Apply ``KEY=VALUE`` overrides to a raw scenario mapping; a new mapping is returned, *raw* is left as it is.
 
     KEY is a dotted path. A list element is addressed by index (``clusters.0``)
     or, for lists of mappings with an ``id``, by that id (``clusters.va-1``).
     VALUE is parsed as YAML, so ``[]``, ``50`` and ``status:enacted`` all work.
+    The mappings and lists on an override's path are copied before they change; the result shares the
+    rest with *raw* (a deep copy of 2,000 clusters from a CSV took 0.1-0.2 s).
     """
-    out = copy.deepcopy(raw)
+    out = dict(raw)
     if isinstance(assignments, dict):
         items = list(assignments.items())
     else:
@@ -667,16 +668,21 @@ def _set_path(node: Any, parts: list[str], value: Any, key: str, source: str) ->
             if last:
                 node[idx] = value
                 return
+            node[idx] = _shallow_copy(node[idx])
             node = node[idx]
         elif isinstance(node, dict):
             if last:
                 node[part] = value
                 return
-            if part not in node or node[part] is None:
-                node[part] = {}
+            node[part] = {} if part not in node or node[part] is None else _shallow_copy(node[part])
             node = node[part]
         else:
             raise ScenarioError(source, key, node, f"a mapping or list at {'.'.join(parts[:i])}")
+
+
+def _shallow_copy(node: Any) -> Any:
+    """A copy of a mapping or list (its items shared), before an override changes it; anything else as it is."""
+    return dict(node) if isinstance(node, dict) else list(node) if isinstance(node, list) else node
 
 
 def _list_index(node: list, part: str) -> int | None:

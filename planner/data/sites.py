@@ -91,24 +91,30 @@ def _resolve_state_ids(sites: pd.DataFrame, regions: pd.DataFrame, label: str) -
         return
 
     shapes = _zone_shapes()
-    for state, idx in sites.index[split].groupby(sites.loc[split, "region_id"]).items():
+    # positions and NumPy arrays, one column written back at the end (label lookups per state: ~0.2 s at 3,500 sites)
+    region_id = sites["region_id"].to_numpy(dtype=object)
+    lon, lat = sites["lon"].to_numpy(dtype=float), sites["lat"].to_numpy(dtype=float)
+    out = region_id.copy()
+    split_pos = np.flatnonzero(split.to_numpy())
+    for state in pd.unique(region_id[split_pos]):
+        idx = split_pos[region_id[split_pos] == state]
         zones = regions.index[regions["state_id"] == state]
-        has_point = sites.loc[idx, "lon"].notna() & sites.loc[idx, "lat"].notna()
+        has_point = ~np.isnan(lon[idx]) & ~np.isnan(lat[idx])
         share = regions.loc[zones, "zone_share_of_state"] if "zone_share_of_state" in regions.columns else None
         largest = str(share.idxmax()) if share is not None else str(zones[0])
-        sites.loc[idx[~has_point.to_numpy()], "region_id"] = largest
-        with_point = idx[has_point.to_numpy()]
+        out[idx[~has_point]] = largest
+        with_point = idx[has_point]
         if len(with_point) and all(z in shapes for z in zones):
             import shapely
 
             # planar distance in degrees (what GeoSeries.distance computes, without its geographic-CRS warning,
             # whose stack inspection cost 1.3 s for 3,500 sites): fine for picking the nearest of a state's zones
-            pts = shapely.points(sites.loc[with_point, "lon"].to_numpy(dtype=float),
-                                 sites.loc[with_point, "lat"].to_numpy(dtype=float))
+            pts = shapely.points(lon[with_point], lat[with_point])
             dist = np.column_stack([shapely.distance(pts, shapes[z]) for z in zones])
-            sites.loc[with_point, "region_id"] = zones.to_numpy()[dist.argmin(axis=1)]
+            out[with_point] = zones.to_numpy()[dist.argmin(axis=1)]
         elif len(with_point):
-            sites.loc[with_point, "region_id"] = largest
+            out[with_point] = largest
+    sites["region_id"] = pd.Series(out, index=sites.index, dtype=sites["region_id"].dtype)
 
 
 #: Bytes of the envelope after the 8-byte header of a GeoPackage geometry blob, by envelope code.

@@ -68,7 +68,7 @@ def load_aggregate_columns(inputs: Inputs, pairs: pd.DataFrame, grid_ids: pd.Ind
 def load_aggregate_rows(inputs: Inputs, cols: Columns) -> RowBlock:
     agg = cols.aggregates
     if not cols.n_z:
-        return RowBlock("load_aggregate", sp.csr_matrix((0, cols.n)), np.zeros(0), np.zeros(0),
+        return RowBlock("load_aggregate", sp.coo_matrix((0, cols.n)), np.zeros(0), np.zeros(0),
                         pd.DataFrame({"grid_region_id": [], "online_year": [], "level": []}))
     pairs = cols.pairs
     key = aggregate_key(cols.zone_ids)
@@ -79,7 +79,7 @@ def load_aggregate_rows(inputs: Inputs, cols: Columns) -> RowBlock:
     rows = np.concatenate([row_of_pair, np.arange(nz)])
     cidx = np.concatenate([np.arange(cols.n_x), cols.z_slice.start + np.arange(nz)])
     vals = np.concatenate([(pairs["it_load_mw"] * pairs["pue"]).to_numpy(), -np.ones(nz)])
-    A = sp.csr_matrix((vals, (rows, cidx)), shape=(nz, cols.n))
+    A = sp.coo_matrix((vals, (rows, cidx)), shape=(nz, cols.n))
     keys = pd.DataFrame(
         {
             key: agg[key].to_numpy(),

@@ -22,7 +22,7 @@ class RowBlock:
     """
 
     name: str
-    A: sp.csc_matrix
+    A: sp.coo_matrix  # triplets: the assembly converts all families to one CSC matrix at once
     lower: np.ndarray
     upper: np.ndarray
     keys: pd.DataFrame

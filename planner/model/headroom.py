@@ -109,7 +109,7 @@ def headroom_rows(inputs: Inputs, cols: Columns) -> RowBlock:
     rows = np.concatenate([renum[x_rows], renum[n_rows[n_keep]], renum[w_rows]])
     cidx = np.concatenate([x_cols, n_cols[n_keep], w_cols])
     vals = np.concatenate([x_vals, n_vals[n_keep], -np.ones(len(w_rows))])
-    A = sp.csr_matrix((vals, (rows, cidx)), shape=(len(keep), cols.n))
+    A = sp.coo_matrix((vals, (rows, cidx)), shape=(len(keep), cols.n))
 
     g_of, rest = np.divmod(keep, nt * nl)
     t_of, l_of = np.divmod(rest, nl)

@@ -44,4 +44,4 @@ from planner.inputs import Inputs
 
 def moratorium_upper_bounds(inputs: Inputs) -> np.ndarray:
     """Upper bound of each ``x`` column: 0 where a moratorium applies, else 1."""
-    return np.where(inputs.pairs["blocked_by"].to_numpy() != "", 0.0, 1.0)
+    return np.where((inputs.pairs["blocked_by"] != "").to_numpy(dtype=bool), 0.0, 1.0)

@@ -102,12 +102,12 @@ def _options(inputs: Inputs, cols: Columns) -> pd.DataFrame:
 
 
 def _empty(name: str, cols: Columns, *keys: str) -> RowBlock:
-    return RowBlock(name, sp.csr_matrix((0, cols.n)), np.zeros(0), np.zeros(0), pd.DataFrame({k: [] for k in keys}))
+    return RowBlock(name, sp.coo_matrix((0, cols.n)), np.zeros(0), np.zeros(0), pd.DataFrame({k: [] for k in keys}))
 
 
 def _block(name: str, cols: Columns, rows, colidx, vals, n_rows: int, upper: np.ndarray, keys: pd.DataFrame,
            lower: np.ndarray | None = None) -> RowBlock:
-    A = sp.csr_matrix((np.asarray(vals, float), (np.asarray(rows, int), np.asarray(colidx, int))), shape=(n_rows, cols.n))
+    A = sp.coo_matrix((np.asarray(vals, float), (np.asarray(rows, int), np.asarray(colidx, int))), shape=(n_rows, cols.n))
     lo = np.full(n_rows, -np.inf) if lower is None else lower
     return RowBlock(name, A, lo, upper, keys)
 

@@ -25,6 +25,6 @@ def placement_rows(inputs: Inputs, cols: Columns) -> RowBlock:
     nk = cols.n_u
     rows = np.concatenate([k_of_pair, np.arange(nk)])
     colidx = np.concatenate([np.arange(cols.n_x), cols.u.start + np.arange(nk)])
-    A = sp.csr_matrix((np.ones(len(rows)), (rows, colidx)), shape=(nk, cols.n))
+    A = sp.coo_matrix((np.ones(len(rows)), (rows, colidx)), shape=(nk, cols.n))
     ones = np.ones(nk)
     return RowBlock("placement", A, ones, ones.copy(), pd.DataFrame({"cluster": cols.clusters.to_numpy()}))

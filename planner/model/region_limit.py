@@ -17,6 +17,7 @@ import scipy.sparse as sp
 
 from planner.inputs import Inputs
 from planner.model.core import Columns, RowBlock
+from planner.fastindex import positions
 
 
 def region_limit_rows(inputs: Inputs, cols: Columns) -> RowBlock:
@@ -30,12 +31,12 @@ def region_limit_rows(inputs: Inputs, cols: Columns) -> RowBlock:
         limits = pd.concat([limits, pd.Series(np.inf, index=could)])
     pairs = cols.pairs
     if limits.empty:
-        return RowBlock("region_limit", sp.csr_matrix((0, cols.n)), np.zeros(0), np.zeros(0), pd.DataFrame({"region_id": []}))
+        return RowBlock("region_limit", sp.coo_matrix((0, cols.n)), np.zeros(0), np.zeros(0), pd.DataFrame({"region_id": []}))
     limited = limits.index[limits.index.isin(pairs["region_id"].unique())].sort_values()
-    row_of = pd.Series(np.arange(len(limited)), index=limited)
-    sel = np.flatnonzero(pairs["region_id"].isin(limited).to_numpy())
-    rows = row_of.loc[pairs["region_id"].to_numpy()[sel]].to_numpy()
+    row_of_pair = positions(limited, pairs["region_id"])  # -1: no limit
+    sel = np.flatnonzero(row_of_pair >= 0)
+    rows = row_of_pair[sel]
     vals = (pairs["it_load_mw"] * pairs["pue"]).to_numpy()[sel]
-    A = sp.csr_matrix((vals, (rows, sel)), shape=(len(limited), cols.n))
+    A = sp.coo_matrix((vals, (rows, sel)), shape=(len(limited), cols.n))
     keys = pd.DataFrame({"region_id": limited.to_numpy()})
     return RowBlock("region_limit", A, np.full(len(limited), -np.inf), limits.loc[limited].to_numpy(dtype=float), keys)

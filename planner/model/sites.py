@@ -39,7 +39,7 @@ def site_capacity_rows(inputs: Inputs, cols: Columns) -> RowBlock:
     rows = np.concatenate([s_of_pair, np.arange(ns)])
     cidx = np.concatenate([np.arange(cols.n_x), cols.open_slice.start + np.arange(ns)])
     vals = np.concatenate([P, -cols.sites["capacity_mw"].to_numpy(dtype=float)])
-    A = sp.csr_matrix((vals, (rows, cidx)), shape=(ns, cols.n))
+    A = sp.coo_matrix((vals, (rows, cidx)), shape=(ns, cols.n))
     keys = pd.DataFrame({"site_id": cols.sites.index.to_numpy()})
     return RowBlock("site_capacity", A, np.full(ns, -np.inf), np.zeros(ns), keys)
 
@@ -54,10 +54,10 @@ def site_link_rows(inputs: Inputs, cols: Columns) -> RowBlock:
     rows = np.concatenate([np.arange(n), np.arange(n)])
     cidx = np.concatenate([linked, cols.open_slice.start + s_of_pair[linked]])
     vals = np.concatenate([np.ones(n), -np.ones(n)])
-    A = sp.csr_matrix((vals, (rows, cidx)), shape=(n, cols.n))
+    A = sp.coo_matrix((vals, (rows, cidx)), shape=(n, cols.n))
     keys = pairs[["cluster_id", "site_id"]].iloc[linked].reset_index(drop=True)
     return RowBlock("site_link", A, np.full(n, -np.inf), np.zeros(n), keys)
 
 
 def _empty(name: str, cols: Columns, key_cols: list[str]) -> RowBlock:
-    return RowBlock(name, sp.csr_matrix((0, cols.n)), np.zeros(0), np.zeros(0), pd.DataFrame({c: [] for c in key_cols}))
+    return RowBlock(name, sp.coo_matrix((0, cols.n)), np.zeros(0), np.zeros(0), pd.DataFrame({c: [] for c in key_cols}))
