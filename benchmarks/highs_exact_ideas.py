@@ -23,17 +23,13 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from instances import SIZES, write_instance  # noqa: E402
+from highs_options import record, run_study, start_clock  # noqa: E402
 
 VARIANTS = ["plain", "implied bounds dropped", "dual-feasible crash basis", "warm from 20 cheapest", "warm from 60 cheapest"]
 
@@ -52,7 +48,7 @@ def worker(scenario: str, variant: str) -> dict:
     import planner
     from planner.inputs import build_inputs
     from planner.model.assemble import build_model
-    from planner.solver import COST_SCALE, highs_instance
+    from planner.solver import highs_instance
 
     model = build_model(build_inputs(planner.load_scenario(scenario)))
     cols = model.columns
@@ -65,8 +61,7 @@ def worker(scenario: str, variant: str) -> dict:
             upper[span] = part
         model.upper = upper
     h = highs_instance(model, time_limit_s=600, threads=1)
-    load_before = os.getloadavg()[0]
-    c0, t0 = time.process_time(), time.perf_counter()
+    clock = start_clock()
     if variant == "dual-feasible crash basis":
         rowof = _placement_row_of_pairs(model)
         cx = model.c[cols.x]
@@ -102,17 +97,7 @@ def worker(scenario: str, variant: str) -> dict:
         h.run()
         h.changeColsBounds(len(off), off, model.lower[off], model.upper[off])
     h.run()
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    info = h.getInfo()
-    return {
-        "status": h.modelStatusToString(h.getModelStatus()),
-        "run_s": wall,
-        "cpu_s": cpu,
-        "simplex_iterations": int(info.simplex_iteration_count),  # of the last run() only
-        "objective_usd": info.objective_function_value / COST_SCALE,
-        "load_before": load_before,
-        "load_after": os.getloadavg()[0],
-    }
+    return record(h, clock)
 
 
 def main() -> None:
@@ -124,24 +109,9 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(*args.worker)))
         return
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for label in args.sizes:
-            path = write_instance(SIZES[label], Path(tmp) / f"s{label}")
-            base = None
-            for name in args.variants:
-                run = subprocess.run([sys.executable, __file__, "--worker", str(path), name], capture_output=True, text=True)
-                if run.returncode != 0:
-                    print(f"size {label}  {name}: failed: {run.stderr.strip()[-300:]}", flush=True)
-                    continue
-                r = json.loads(run.stdout.strip().splitlines()[-1])
-                base = base if base is not None else r["objective_usd"]
-                r.update(size=label, variant=name, rel_diff=abs(r["objective_usd"] - base) / abs(base))
-                rows.append(r)
-                (HERE / "results").mkdir(exist_ok=True)
-                (HERE / "results" / "highs_exact_ideas.json").write_text(json.dumps(rows, indent=1))
-                print(f"| {label} | {name} | {r['status']} | {r['run_s']:.2f} | {r['cpu_s']:.2f} | {r['simplex_iterations']:,} | "
-                      f"{r['rel_diff']:.1e} | {r['load_before']:.1f}/{r['load_after']:.1f} |", flush=True)
+    run_study(__file__, args.sizes, lambda _size: [(v, v) for v in args.variants], "highs_exact_ideas.json", "variant",
+              lambda r: (f"| {r['size']} | {r['variant']} | {r['status']} | {r['run_s']:.2f} | {r['cpu_s']:.2f} | "
+                         f"{r['simplex_iterations']:,} | {r['rel_diff']:.1e} | {r['load_before']:.1f}/{r['load_after']:.1f} |"))
 
 
 if __name__ == "__main__":

@@ -67,16 +67,29 @@ def worker(scenario: str, options: str) -> dict:
     import planner
     from planner.inputs import build_inputs
     from planner.model.assemble import build_model
-    from planner.solver import COST_SCALE, highs_instance
+    from planner.solver import highs_instance
 
     model = build_model(build_inputs(planner.load_scenario(scenario)))
     h = highs_instance(model, time_limit_s=600, threads=1)
     for k, v in json.loads(options).items():
         if h.setOptionValue(k, v) != highspy.HighsStatus.kOk:
             raise SystemExit(f"HiGHS option {k}={v!r} rejected (not an option of this highspy?)")
-    load_before = os.getloadavg()[0]
-    c0, t0 = time.process_time(), time.perf_counter()
+    clock = start_clock()
     h.run()
+    return {**record(h, clock), "nonzeros": model.nnz}
+
+
+def start_clock() -> tuple[float, float, float]:
+    """(load average, CPU s, wall s) at the start of a timed solve."""
+    return os.getloadavg()[0], time.process_time(), time.perf_counter()
+
+
+def record(h, clock: tuple[float, float, float]) -> dict:
+    """What a worker reports of the solve timed since *clock*: status, wall and CPU s, load, iterations
+    (of the last ``run()``), objective."""
+    from planner.solver import COST_SCALE
+
+    load_before, c0, t0 = clock
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     info = h.getInfo()
     return {
@@ -89,8 +102,32 @@ def worker(scenario: str, options: str) -> dict:
         "ipm_iterations": int(info.ipm_iteration_count),
         "pdlp_iterations": int(info.pdlp_iteration_count),
         "objective_usd": info.objective_function_value / COST_SCALE,
-        "nonzeros": model.nnz,
     }
+
+
+def run_study(script: str, sizes: list[int], variants, json_name: str, name_key: str, line) -> list[dict]:
+    """Per size, write the instance and run ``script --worker INSTANCE ARGUMENT`` in a fresh process for
+    each (name, argument) of ``variants(size)``; the first one's objective is the base of ``rel_diff``.
+    A failed worker is reported and skipped; the rows are saved to ``results/<json_name>`` after each
+    run and printed with ``line(row)``."""
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label in sizes:
+            path = write_instance(SIZES[label], Path(tmp) / f"s{label}")
+            base = None
+            for name, arg in variants(label):
+                run = subprocess.run([sys.executable, script, "--worker", str(path), arg], capture_output=True, text=True)
+                if run.returncode != 0:  # a crash or a rejected option: report it, go on with the next one
+                    print(f"size {label}  {name}: worker failed ({run.returncode}): {run.stderr.strip()[-300:]}", flush=True)
+                    continue
+                r = json.loads(run.stdout.strip().splitlines()[-1])
+                base = base if base is not None else r["objective_usd"]
+                r.update(size=label, rel_diff=abs(r["objective_usd"] - base) / abs(base), **{name_key: name})
+                rows.append(r)
+                (HERE / "results").mkdir(exist_ok=True)
+                (HERE / "results" / json_name).write_text(json.dumps(rows, indent=1))
+                print(line(r), flush=True)
+    return rows
 
 
 def main() -> None:
@@ -102,29 +139,23 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(*args.worker)))
         return
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for label in args.sizes:
-            path = write_instance(SIZES[label], Path(tmp) / f"s{label}")
-            base = None
-            for name, opts in OPTION_SETS.items():
-                opts = dict(opts)
-                if label > opts.pop("max_size", 99) or (args.sets and name not in args.sets and base is not None):
-                    continue
-                run = subprocess.run([sys.executable, __file__, "--worker", str(path), json.dumps(opts)],
-                                     capture_output=True, text=True)
-                if run.returncode != 0:  # a crash or a rejected option: report it, go on with the next set
-                    print(f"size {label}  {name}: worker failed ({run.returncode}): {run.stderr.strip()[-300:]}", flush=True)
-                    continue
-                r = json.loads(run.stdout.strip().splitlines()[-1])
-                base = base if base is not None else r["objective_usd"]
-                r.update(size=label, options=name, rel_diff=abs(r["objective_usd"] - base) / abs(base))
-                rows.append(r)
-                (HERE / "results").mkdir(exist_ok=True)
-                (HERE / "results" / "highs_options.json").write_text(json.dumps(rows, indent=1))  # after each run
-                print(f"size {label}  {name:42} {r['status']:8} run {r['run_s']:8.2f} s  cpu {r['cpu_s']:8.2f} s"
-                      f"  load {r['load_before']:.1f}/{r['load_after']:.1f}  simplex it {r['simplex_iterations']:>7}"
-                      f"  ipm it {r['ipm_iterations']:>4}  pdlp it {r['pdlp_iterations']:>6}  rel diff {r['rel_diff']:.1e}", flush=True)
+    first = next(iter(OPTION_SETS))
+
+    def variants(label: int) -> list[tuple[str, str]]:
+        out = []
+        for name, opts in OPTION_SETS.items():
+            opts = dict(opts)
+            if label > opts.pop("max_size", 99) or (args.sets and name not in args.sets and name != first):
+                continue
+            out.append((name, json.dumps(opts)))
+        return out
+
+    def line(r: dict) -> str:
+        return (f"size {r['size']}  {r['options']:42} {r['status']:8} run {r['run_s']:8.2f} s  cpu {r['cpu_s']:8.2f} s"
+                f"  load {r['load_before']:.1f}/{r['load_after']:.1f}  simplex it {r['simplex_iterations']:>7}"
+                f"  ipm it {r['ipm_iterations']:>4}  pdlp it {r['pdlp_iterations']:>6}  rel diff {r['rel_diff']:.1e}")
+
+    rows = run_study(__file__, args.sizes, variants, "highs_options.json", "options", line)
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "highs_options.json").write_text(json.dumps(rows, indent=1))
     lines = ["| size | options | status | HiGHS run s | CPU s | vs default (CPU) | simplex iterations | IPM iterations | "
