@@ -114,7 +114,7 @@ def build_inputs(scenario: Scenario, tables: Tables | None = None, supply: Suppl
     if scenario.overrides.regions or scenario.overrides.grid_regions:
         _check_override_joins(scenario, regions, grids, tables)
     regions = _derive_region_columns(regions, params, scenario)
-    supply = supply if supply is not None else _supply_tables(scenario)
+    supply = supply if supply is not None else supply_tables(scenario)
     grids = _expansion(grids, scenario, params,
                        connection_lead_years(supply, grids) if scenario.time_to_power.enabled and supply else None)
     clusters = _clusters(scenario, regions, zones_of)
@@ -154,7 +154,7 @@ def supply_table_names(scenario: Scenario) -> tuple[str, ...]:
     return names
 
 
-def _supply_tables(scenario: Scenario) -> SupplyTables | None:
+def supply_tables(scenario: Scenario) -> SupplyTables | None:
     """The supply tables the scenario needs (on-site ones, lead times), or None."""
     names = supply_table_names(scenario)
     if not names:

@@ -88,7 +88,7 @@ def write_all(source: Any, outdir: str | Path | None = None) -> list[Path]:
     country_outlines()
 
     def html_and_gpkg() -> None:
-        write_html(tables, htm)  # written directly, without folium
+        write_html(tables, htm)
         write_gpkg(tables, gpkg)
 
     # the interactive map and the GeoPackage are written by a forked child while this process draws the PNG

@@ -95,7 +95,7 @@ def explore(source: Any, metric: str | None = None, year: int | None = None,
         folium.TileLayer(tiles, name="basemap", attr=" ").add_to(fmap)
     view: Any = MacroElement()
     view._template = Template(_TEMPLATE)
-    view.data = _parsed(data)
+    view.data = data
     fmap.add_child(view)
     return fmap
 
@@ -204,29 +204,11 @@ def _page_data(tables: dict[str, Any], metric: str | None, year: int | None, til
     return data
 
 
-class RawJSON(str):
-    """GeoJSON text from GEOS, written into the page as it is (:func:`_tojson`) instead of being
-    parsed into dicts and serialised again; :func:`explore` parses it for folium (:func:`_parsed`)."""
-
-    __slots__ = ()
-
-
-def _geojson(geoms: Any) -> list[RawJSON]:
-    """GeoJSON geometries, through GEOS's own writer (fast)."""
+def _geojson(geoms: Any) -> list[dict[str, Any]]:
+    """GeoJSON geometry dicts, through GEOS's own writer (fast)."""
     import shapely
 
-    return [RawJSON(t) for t in shapely.to_geojson([g for g in geoms if g is not None and not g.is_empty])]
-
-
-def _parsed(obj: Any) -> Any:
-    """*obj* with its :class:`RawJSON` parsed (for folium's ``tojson``)."""
-    if isinstance(obj, RawJSON):
-        return json.loads(obj)
-    if isinstance(obj, dict):
-        return {k: _parsed(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_parsed(v) for v in obj]
-    return obj
+    return [json.loads(t) for t in shapely.to_geojson([g for g in geoms if g is not None and not g.is_empty])]
 
 
 def _collection(geoms: Any) -> dict[str, Any]:
@@ -237,7 +219,7 @@ def _collection(geoms: Any) -> dict[str, Any]:
 
 def write_html(source: Any, path: str | Path | None = None, metric: str | None = None,
                year: int | None = None) -> Path:
-    """Save the page of :func:`explore` as a self-contained HTML file (:func:`html_page`, no folium).
+    """Save :func:`explore` as a self-contained HTML file.
 
     Parameters
     ----------
@@ -259,7 +241,7 @@ def write_html(source: Any, path: str | Path | None = None, metric: str | None =
             raise TypeError("write_html needs a path when drawing a Result")
         path = Path(tables["outdir"]) / HTML_NAME
     path = Path(path)
-    path.write_text(html_page(tables, metric=metric, year=year), encoding="utf-8")
+    explore(tables, metric=metric, year=year).save(str(path))
     return path
 
 
@@ -300,10 +282,11 @@ _CSS = """
 .planner-legend-block{margin-top:6px}
 """
 
-#: The page's script: the map's variable and the data (:func:`_page_data`) replace the two placeholders.
-_SCRIPT = """(function () {
-  var map = __PLANNER_MAP__;
-  var D = __PLANNER_DATA__;
+_TEMPLATE = """
+{% macro script(this, kwargs) %}
+(function () {
+  var map = {{ this._parent.get_name() }};
+  var D = {{ this.data|tojson }};
   var state = {metric: D.metric, year: D.year};
   var h = new URLSearchParams(location.hash.slice(1));
   if (D.metrics.some(function (m) { return m[0] === h.get('metric'); })) state.metric = h.get('metric');
@@ -453,116 +436,5 @@ _SCRIPT = """(function () {
   show(state.metric, state.year);
   map.fitBounds(D.bounds, {paddingTopLeft: [250, 10], paddingBottomRight: [10, 10]});
 })();
+{% endmacro %}
 """
-
-#: The same script as a folium element's template (:func:`explore`).
-_TEMPLATE = (
-    "\n{% macro script(this, kwargs) %}\n"
-    + _SCRIPT.replace("__PLANNER_MAP__", "{{ this._parent.get_name() }}", 1).replace(
-        "__PLANNER_DATA__", "{{ this.data|tojson }}", 1)
-    + "{% endmacro %}\n"
-)
-
-#: The page of :func:`html_page`: what folium writes for :func:`explore`'s map (``folium.Map`` with
-#: ``tiles=None, zoom_start=3, zoom_snap=0.25``, Leaflet inlined), written without folium.
-_PAGE_HEAD = """<!DOCTYPE html>
-<html>
-<head>
-    <meta http-equiv="content-type" content="text/html; charset=UTF-8" />
-    <style>__LEAFLET_CSS__</style>
-    <script>__LEAFLET_JS__</script>
-    <style>__PLANNER_CSS__</style>
-    <meta name="viewport" content="width=device-width,
-        initial-scale=1.0, maximum-scale=1.0, user-scalable=no" />
-    <style>
-        #__PLANNER_MAP__ {
-            position: relative;
-            width: 100.0%;
-            height: 100.0%;
-            left: 0.0%;
-            top: 0.0%;
-        }
-        .leaflet-container { font-size: 1rem; }
-    </style>
-    <style>html, body {
-        width: 100%;
-        height: 100%;
-        margin: 0;
-        padding: 0;
-    }
-    </style>
-    <style>#map {
-        position:absolute;
-        top:0;
-        bottom:0;
-        right:0;
-        left:0;
-        }
-    </style>
-    <script>
-        L_NO_TOUCH = false;
-        L_DISABLE_3D = false;
-    </script>
-</head>
-<body>
-    <div class="folium-map" id="__PLANNER_MAP__" ></div>
-</body>
-<script>
-    var __PLANNER_MAP__ = L.map(
-        "__PLANNER_MAP__",
-        {
-            center: [35.0, 60.0],
-            crs: L.CRS.EPSG3857,
-            zoom: 3,
-            zoomControl: true,
-            preferCanvas: false,
-            zoomSnap: 0.25,
-        }
-    );
-"""
-_PAGE_TAIL = """</script>
-</html>"""
-
-
-def html_page(source: Any, metric: str | None = None, year: int | None = None) -> str:
-    """The page of :func:`explore` (without tiles) as a string, written without folium.
-
-    The same page as ``explore(source, metric, year).save(path)`` (the same script, data,
-    styles and Leaflet map options), apart from the map's random id; building it skips
-    importing folium and compiling its templates (about 1 s of a cold start).
-    """
-    import uuid
-
-    data = _page_data(tables_of(source), metric, year, None)
-    js, css = _leaflet_assets()
-    name = "map_" + uuid.uuid4().hex
-    head = (_PAGE_HEAD.replace("__PLANNER_MAP__", name).replace("__PLANNER_CSS__", _CSS, 1)
-            .replace("__LEAFLET_CSS__", css, 1).replace("__LEAFLET_JS__", js, 1))  # Leaflet last: it is not scanned
-    script = _SCRIPT.replace("__PLANNER_MAP__", name, 1).replace("__PLANNER_DATA__", _tojson(data), 1)
-    return head + script + _PAGE_TAIL
-
-
-def _tojson(obj: Any) -> str:
-    """JSON safe inside a <script> element, as Jinja's ``tojson`` filter (folium) writes ``this.data``,
-    with each :class:`RawJSON` (GeoJSON from GEOS: numbers and brackets only) inserted as it is."""
-    raw: list[str] = []
-
-    def swap(o: Any) -> Any:  # RawJSON -> a placeholder string, its text kept aside
-        if isinstance(o, RawJSON):
-            raw.append(o)
-            return f"\0planner-geojson-{len(raw) - 1}\0"
-        if isinstance(o, dict):
-            return {k: swap(v) for k, v in o.items()}
-        if isinstance(o, list):
-            return [swap(v) for v in o]
-        return o
-
-    text = json.dumps(swap(obj), sort_keys=True)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
-    parts = text.split('"\\u0000planner-geojson-')  # json.dumps writes the NUL of the placeholder as \u0000
-    out = [parts[0]]
-    for part in parts[1:]:
-        k, _, rest = part.partition('\\u0000"')
-        out.append(raw[int(k)])
-        out.append(rest)
-    return "".join(out)

@@ -79,15 +79,12 @@ def tables_for(scenario: Any) -> Any:
 def supply_for(scenario: Any) -> Any:
     """The supply tables *scenario* needs (on-site power, connection lead times) or None, read once per
     process like :func:`tables_for` (each probe build read them again: ~0.2 s a build)."""
-    from planner.inputs import dataset_paths, supply_table_names
+    from planner.inputs import dataset_paths, supply_table_names, supply_tables
 
     names = supply_table_names(scenario)
     if not names:
         return None
-    from planner.data.supply import load_supply_tables
-
-    paths = dataset_paths(scenario)
-    return _cached(("supply", names, *_files_key(paths)), lambda: load_supply_tables(paths, names))
+    return _cached(("supply", names, *_files_key(dataset_paths(scenario))), lambda: supply_tables(scenario))
 
 
 def _files_key(paths: dict) -> tuple:

@@ -792,12 +792,11 @@ class Engine:
             self._reset_basis()
             return
         cell = anchors.cell(case)
-        basis = self.anchor_bases.get(cell)
-        if basis is None:
-            basis = self._anchor(cell, anchors)
-            fast.push(self.h, t, self.scale)
+        if cell not in self.anchor_bases:
+            self._anchor(cell, anchors)
+            fast.push(self.h, t, self.scale)  # the anchor's solve left its own costs and bounds in HiGHS
         self.h.clearSolver()
-        self.h.setBasis(basis)
+        self.h.setBasis(self.anchor_bases[cell])
 
     def _anchor(self, cell: tuple[int, ...], anchors: Anchors) -> Any:
         """The optimal basis at the centre of *cell* (cached), solved from the basis at the centre of the
