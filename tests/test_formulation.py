@@ -140,3 +140,66 @@ def test_model_ignores_input_row_order():
     assert (m1.A != m2.A).nnz == 0
     np.testing.assert_array_equal(m1.c, m2.c)
     np.testing.assert_array_equal(m1.upper, m2.upper)
+
+
+def _limited(n_firm: int = 20):
+    """Two zones of G1, US-AA limited to 30 MW; *n_firm* firm 2 MW clusters online 2026 and a flexible 200 MW
+    one online 2027, 2026-2027 at 0 %."""
+    t = make_tables(
+        [region("US-AA", "G1", 50, max_new_load_mw=30, max_new_load_source="test"), region("US-BB", "G1", 60),
+         region("US-CC", "G2", 70)],
+        [grid("G1", 1000), grid("G2", 1000)],
+    )
+    cl = [cluster(f"f{i:02d}", 2, 2026) for i in range(n_firm)] + [cluster("flex", 200, 2027, curtailment_pct=0.5)]
+    return planner.build(scenario(cl, first=2026, last=2027), t)
+
+
+def test_limited_zone_keeps_its_own_aggregates_when_that_is_shorter():
+    # US-AA: 21 pairs in its region row, against 2 cells kept by zone: firm 2026 (1 region entry, one -1, 2 years x
+    # 4 levels of headroom) and 0.5 % 2027 (1 + 1 + 1 year x 2 levels): 10 + 4 = 14 entries. 21 > 14: by zone
+    inputs, m = _limited(20)
+    cols = m.columns
+    assert cols.names()[cols.z_slice] == ["z[G1,2026,firm]", "z[G1,2027,0.5%]", "z[G2,2026,firm]", "z[G2,2027,0.5%]",
+                                          "z[US-AA,2026,firm]", "z[US-AA,2027,0.5%]"]
+    assert m.row_keys["load_aggregate"]["place_id"].tolist() == ["G1", "G1", "G2", "G2", "US-AA", "US-AA"]
+    R = m.A[m.blocks["region_limit"]].toarray()
+    # sum of US-AA's two aggregates <= 30 MW: no pair in the row
+    assert R.shape[0] == 1 and not R[0, : cols.n_x].any()
+    np.testing.assert_array_equal(R[0, cols.z_slice], [0, 0, 0, 0, 1, 1])
+    assert m.row_upper[m.blocks["region_limit"]].tolist() == [30]
+    # G1's headroom rows take the aggregates of G1 and of its zone US-AA: firm in 2027 counts both firm aggregates
+    keys = m.row_keys["headroom"]
+    H = m.A[m.blocks["headroom"]].toarray()
+    i = keys.index[(keys["grid_region_id"] == "G1") & (keys["year"] == 2027) & (keys["level"] == "firm")][0]
+    np.testing.assert_array_equal(H[i, cols.z_slice], [1, 0, 0, 0, 1, 0])
+
+    # substituting the aggregates' definition gives the expanded rows (pairs entered directly) exactly
+    e = build_model(inputs, "expanded")
+    Z = m.A[m.blocks["load_aggregate"]].toarray()[:, : cols.n_x]
+    for fam in ("region_limit", "headroom"):
+        Ac = m.A[m.blocks[fam]].toarray()
+        np.testing.assert_allclose(Ac[:, : cols.n_x] + Ac[:, cols.z_slice] @ Z, e.A[e.blocks[fam]].toarray()[:, : cols.n_x])
+        assert m.row_keys[fam].equals(e.row_keys[fam])
+
+    # with 13 firm clusters the row has 14 pairs, not fewer than the 14 entries by zone: it stays over the pairs
+    _, m13 = _limited(13)
+    assert "z[US-AA,2026,firm]" not in m13.columns.names()
+    R13 = m13.A[m13.blocks["region_limit"]].toarray()[0]
+    assert np.count_nonzero(R13[: m13.columns.n_x]) == 14 and not R13[m13.columns.z_slice].any()
+
+
+def test_limited_zone_solves_as_on_paper_in_both_formulations():
+    from planner.solver import solve_model
+
+    inputs, m = _limited(20)
+    e = build_model(inputs, "expanded")
+    # PUE 1, utilisation 1: US-AA (50 USD/MWh) is 10 USD/MWh cheaper than US-BB (60) and holds 30 MW. The 40 MW of
+    # firm clusters run both years and the flexible one only 2027, so a MW in US-AA saves 2 x 8760 x 10 USD for a firm
+    # cluster and half that for flex: firm clusters take all 30 MW, flex none, and one more MW of the limit is worth
+    # 175,200 USD (one firm MW more in US-AA)
+    sc, se = solve_model(m), solve_model(e)
+    assert sc.objective_usd == pytest.approx(se.objective_usd, rel=1e-12)
+    x = dict(zip(m.columns.names(), sc.values))
+    assert x["z[US-AA,2026,firm]"] == pytest.approx(30, rel=1e-9) and x["x[flex,US-AA]"] == pytest.approx(0, abs=1e-9)
+    for sol, model in ((sc, m), (se, e)):
+        assert -sol.row_duals_usd[model.blocks["region_limit"]][0] == pytest.approx(2 * HOURS * 10, rel=1e-9)

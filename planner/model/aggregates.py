@@ -8,11 +8,22 @@ eligible pair, a free column ``z[g, o, a]`` (MW) is defined by::
     sum_{(k, r) in E: g(r) = g, o_k = o, a_k = a} P[k, r] x[k, r] - z[g, o, a] = 0     (row ``load_aggregate[g,o,a]``)
 
 The headroom rows (``headroom.py``) then sum a few aggregates instead of many
-pairs. With on-site power the aggregates are kept per zone r instead
-(``z[r, o, a]``, the same rows with g(r) = g replaced by r): the on-site rows
-(``onsite.py``) need each zone's load, and a grid region's headroom row sums
-the aggregates of its zones. Substituting the definition back gives the expanded rows exactly, so
+pairs. Some zones r keep their own aggregates instead (``z[r, o, a]``, the
+same rows with g(r) = g replaced by r; the zone's grid region g(r) is the
+aggregate's grid region):
+
+* with on-site power, every zone with a pair: the on-site rows (``onsite.py``)
+  need each zone's load;
+* every zone with a ``region_limit`` row: the row then sums the zone's few
+  aggregates instead of all its pairs (``region_limit.py``).
+
+A grid region's headroom row sums the aggregates of the grid region and of its
+zones. Substituting the definition back gives the expanded rows exactly, so
 the two formulations have the same feasible set in x and the same optimum.
+
+Each aggregate has a *place*: its position among the grid regions (kept by grid
+region) or ``len(grid_ids)`` plus its position among the zones kept by zone.
+Its flat cell is ``(place * n_years + (o - first_year)) * n_levels + a``.
 """
 
 from __future__ import annotations
@@ -27,37 +38,37 @@ from planner.scenario import CURTAILMENT_LEVELS_PCT
 from planner.fastindex import positions
 
 
-def aggregate_key(cols_or_zone_ids) -> str:
-    """The pairs' column the aggregates are kept by: ``region_id`` (zones, with on-site power) or ``grid_region_id``."""
-    return "region_id" if len(cols_or_zone_ids) else "grid_region_id"
-
-
-def pair_aggregate_index(pairs: pd.DataFrame, ids: pd.Index, first_year: int, n_years: int, key: str = "grid_region_id") -> np.ndarray:
-    """Flat (place, o, a) cell of each pair: ``(place * n_years + (o - first_year)) * n_levels + a``;
-    the place is the pair's *key* column (grid region or zone) looked up in *ids*."""
+def pair_aggregate_index(pairs: pd.DataFrame, grid_ids: pd.Index, zone_ids: pd.Index, first_year: int, n_years: int) -> np.ndarray:
+    """Flat (place, o, a) cell of each pair (see the module docstring); pairs in a zone of *zone_ids*
+    are kept by zone, the others by grid region."""
     nl = len(CURTAILMENT_LEVELS_PCT)
-    gi = positions(ids, pairs[key])
+    place = positions(grid_ids, pairs["grid_region_id"])
+    if len(zone_ids):
+        zi = positions(zone_ids, pairs["region_id"])
+        place = np.where(zi >= 0, len(grid_ids) + zi, place)
     ti = pairs["online_year"].to_numpy(dtype=np.int64) - first_year
     li = np.searchsorted(CURTAILMENT_LEVELS_PCT, pairs["curtailment_pct"].to_numpy())
-    return (gi * n_years + ti) * nl + li
+    return (place * n_years + ti) * nl + li
 
 
 def load_aggregate_columns(inputs: Inputs, pairs: pd.DataFrame, grid_ids: pd.Index, zone_ids: pd.Index | None = None) -> pd.DataFrame:
-    """One row per ``z`` column that some pair feeds: grid_region_id, region_id ("" when kept by grid
-    region), online_year, level_pos, cell. Kept by zone when *zone_ids* is not empty."""
+    """One row per ``z`` column that some pair feeds: grid_region_id, region_id (the zone, "" when kept by
+    grid region), online_year, level_pos, cell. The pairs of the zones in *zone_ids* are kept by zone."""
     nt, nl = len(inputs.years), len(CURTAILMENT_LEVELS_PCT)
-    zone_ids = zone_ids if zone_ids is not None else pd.Index([], dtype=object)
-    key = aggregate_key(zone_ids)
-    ids = zone_ids if len(zone_ids) else grid_ids
-    cells = np.unique(pair_aggregate_index(pairs, ids, int(inputs.years[0]), nt, key))
-    g, rest = np.divmod(cells, nt * nl)
+    zone_ids = pd.Index(np.unique(np.asarray(zone_ids, dtype=object).astype(str))) if zone_ids is not None else pd.Index([], dtype=object)
+    cells = np.unique(pair_aggregate_index(pairs, grid_ids, zone_ids, int(inputs.years[0]), nt))
+    place, rest = np.divmod(cells, nt * nl)
     t, a = np.divmod(rest, nl)
-    place = ids.to_numpy()[g]
-    grid = inputs.regions.loc[place, "grid_region_id"].to_numpy() if len(zone_ids) else place
+    by_zone = place >= len(grid_ids)
+    zone = np.full(len(cells), "", dtype=object)
+    zone[by_zone] = zone_ids.to_numpy()[place[by_zone] - len(grid_ids)]
+    grid = np.empty(len(cells), dtype=object)
+    grid[~by_zone] = grid_ids.to_numpy()[place[~by_zone]]
+    grid[by_zone] = inputs.regions.loc[zone[by_zone], "grid_region_id"].to_numpy()
     return pd.DataFrame(
         {
             "grid_region_id": grid,
-            "region_id": place if len(zone_ids) else np.full(len(cells), "", dtype=object),
+            "region_id": zone,
             "online_year": (int(inputs.years[0]) + t).astype(int),
             "level_pos": a.astype(int),
             "cell": cells,
@@ -65,24 +76,31 @@ def load_aggregate_columns(inputs: Inputs, pairs: pd.DataFrame, grid_ids: pd.Ind
     )
 
 
+def aggregate_zone_ids(aggregates: pd.DataFrame) -> pd.Index:
+    """The zones that keep their own aggregates, sorted (as :func:`load_aggregate_columns` was given them)."""
+    if not len(aggregates):
+        return pd.Index([], dtype=object)
+    zones = aggregates["region_id"].to_numpy()
+    return pd.Index(np.unique(zones[zones != ""].astype(str)))
+
+
 def load_aggregate_rows(inputs: Inputs, cols: Columns) -> RowBlock:
     agg = cols.aggregates
     if not cols.n_z:
         return RowBlock("load_aggregate", sp.coo_matrix((0, cols.n)), np.zeros(0), np.zeros(0),
-                        pd.DataFrame({"grid_region_id": [], "online_year": [], "level": []}))
+                        pd.DataFrame({"place_id": [], "online_year": [], "level": []}))
     pairs = cols.pairs
-    key = aggregate_key(cols.zone_ids)
-    ids = cols.zone_ids if len(cols.zone_ids) else cols.grid_ids
-    cell = pair_aggregate_index(pairs, ids, int(inputs.years[0]), len(inputs.years), key)
+    cell = pair_aggregate_index(pairs, cols.grid_ids, aggregate_zone_ids(agg), int(inputs.years[0]), len(inputs.years))
     row_of_pair = np.searchsorted(agg["cell"].to_numpy(), cell)
     nz = cols.n_z
     rows = np.concatenate([row_of_pair, np.arange(nz)])
     cidx = np.concatenate([np.arange(cols.n_x), cols.z_slice.start + np.arange(nz)])
     vals = np.concatenate([(pairs["it_load_mw"] * pairs["pue"]).to_numpy(), -np.ones(nz)])
     A = sp.coo_matrix((vals, (rows, cidx)), shape=(nz, cols.n))
+    zone = agg["region_id"].to_numpy()
     keys = pd.DataFrame(
         {
-            key: agg[key].to_numpy(),
+            "place_id": np.where(zone != "", zone, agg["grid_region_id"].to_numpy()),  # the zone, or the grid region
             "online_year": agg["online_year"].to_numpy(),
             "level": np.array(LEVEL_LABELS)[agg["level_pos"].to_numpy()],
         }

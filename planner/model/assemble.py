@@ -24,7 +24,7 @@ from planner.model.moratoria import moratorium_upper_bounds
 from planner.model.objective import objective_parts
 from planner.model.onsite import ONSITE_FAMILIES, onsite_columns, onsite_zone_ids
 from planner.model.placement import placement_rows
-from planner.model.region_limit import region_limit_rows
+from planner.model.region_limit import region_limit_rows, region_limits, shorter_by_zone
 from planner.model.sites import site_capacity_rows, site_link_rows
 from planner.fastindex import sorted_by
 
@@ -58,7 +58,11 @@ def build_model(inputs: Inputs, formulation: str | None = None) -> Model:
     new = new_capacity_columns(inputs)
     sites = inputs.sites.sort_index() if len(inputs.sites) else pd.DataFrame()
     zone_ids = onsite_zone_ids(inputs, pairs) if formulation == "compact" else pd.Index([], dtype=object)
-    aggregates = load_aggregate_columns(inputs, pairs, grid_ids, zone_ids) if formulation == "compact" and len(pairs) else pd.DataFrame()
+    # zones that keep their own load aggregates: the on-site zones, and the zones with a region limit where
+    # the row over their aggregates is shorter than over their pairs (region_limit.py)
+    by_zone = (zone_ids.union(shorter_by_zone(inputs, pairs, region_limits(inputs, pairs).index))
+               if formulation == "compact" else zone_ids)
+    aggregates = load_aggregate_columns(inputs, pairs, grid_ids, by_zone) if formulation == "compact" and len(pairs) else pd.DataFrame()
     clusters = pd.Index(inputs.clusters.index).sort_values()
     onsite = onsite_columns(inputs, pairs, aggregates, zone_ids)
     cols = Columns(pairs, clusters, new, sites, aggregates, grid_ids, zone_ids, **onsite)
