@@ -18,10 +18,10 @@ zone keeps its own aggregates when that makes the matrix smaller
 (:func:`shorter_by_zone`): its pairs then enter one short aggregate row each,
 not also a region row as long as the zone's pair list (at national site scale
 up to 13,557 entries; 6 such rows at size 4). With a few pairs per zone, as in
-the bundled scenarios, the row over the pairs is the shorter one and stays. The dual simplex prices its pivotal row over
-every row it touches, so long rows cost in every iteration: at size 4 this
-form takes 26,006 iterations instead of 28,133 and 8-18 % less HiGHS time
-(docs/performance.md).
+the bundled scenarios, the row over the pairs is the shorter one and stays.
+The dual simplex prices its pivotal row over every row it touches, so long rows
+cost in every iteration: at size 4 this form takes 26,006 iterations instead of
+28,133 (docs/performance.md).
 """
 
 from __future__ import annotations
