@@ -20,8 +20,8 @@ not also a region row as long as the zone's pair list (at national site scale
 up to 13,557 entries; 6 such rows at size 4). With a few pairs per zone, as in
 the bundled scenarios, the row over the pairs is the shorter one and stays.
 The dual simplex prices its pivotal row over every row it touches, so long rows
-cost in every iteration: at size 4 this form takes 26,006 iterations instead of
-28,133 (docs/performance.md).
+cost in every iteration (at size 4: 2.38 M instead of 2.41 M nonzeros; the time
+saved is within run-to-run noise, docs/performance.md).
 """
 
 from __future__ import annotations
