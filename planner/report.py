@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from planner.result import Result
@@ -47,13 +48,21 @@ def format_report(result: Result, top: int = 12) -> str:
     )
     lines += ["", f"Binding grid headroom in {int(g['year'].max())}: what one firm MW more would save and one MW less "
               "would cost (USD per MW-yr; they differ at a kink):"]
-    if binding.empty:
+    # a grid region with no headroom and no load placed is "full" trivially: more headroom saves nothing and
+    # there is none to take away; listed by name after the others, not as rows of zeros and infinities
+    idle = (binding["value_of_plus_1mw_usd_per_mw_yr"] <= 0) & (binding["load_mw"] <= 0.5)
+    shown = binding[~idle]
+    if shown.empty:
         lines.append("  none")
-    for r in binding.head(top).itertuples():
+    for r in shown.head(top).itertuples():
+        minus = r.cost_of_minus_1mw_usd_per_mw_yr
+        minus_text = f"{minus:>10,.0f}" if np.isfinite(minus) else f"{'none left':>10}"  # -1 MW is infeasible
         lines.append(
-            f"  {r.grid_region_id:13} +1 MW {r.value_of_plus_1mw_usd_per_mw_yr:>10,.0f}   -1 MW {r.cost_of_minus_1mw_usd_per_mw_yr:>10,.0f}"
+            f"  {r.grid_region_id:13} +1 MW {r.value_of_plus_1mw_usd_per_mw_yr:>10,.0f}   -1 MW {minus_text}"
             f"   grid load {r.load_mw:>8,.0f} MW   new {r.cumulative_new_capacity_mw:>7,.0f} MW   levels {r.binding_levels}"
         )
+    if idle.any():
+        lines.append(f"  also without headroom, and with no load placed there: {', '.join(binding.loc[idle, 'grid_region_id'])}")
     built = g[g["new_capacity_mw"] > 0]
     if len(built):
         lines += ["", "Grid capacity to add (MW coming online):"]

@@ -241,3 +241,17 @@ def test_auto_mode_skips_marginal_values_above_the_pair_threshold(monkeypatch):
     assert big.summary["marginal_values"]["mode"] == "none"
     assert big.limits["value_of_plus_1mw_usd_per_mw_yr"].isna().all()
     assert big.summary["objective_usd"] == small.summary["objective_usd"]
+
+
+def test_terminal_lists_binding_headroom_that_matters():
+    """G1: 100 MW fits the 100 MW cluster exactly (+1 MW saves 0, -1 MW costs 10 x 8,760 USD per MW-yr). G0 has no
+    headroom and nothing is placed there (its zone is the dearest): full only trivially, so named on one line
+    instead of a row of +1 MW 0 / -1 MW inf."""
+    from planner.report import format_report
+
+    t = make_tables([region("US-AA", "G1", 50), region("US-BB", "G2", 60), region("US-ZZ", "G0", 70)],
+                    [grid("G1", 100), grid("G2", 500), grid("G0", 0)])
+    r = planner.solve(scenario([cluster("k", 100)]), tables=t)
+    block = format_report(r).split("Binding grid headroom")[1].split("\n\n")[0].splitlines()[1:]
+    assert block[0].split()[:7] == ["G1", "+1", "MW", "0", "-1", "MW", f"{10 * HOURS:,.0f}"]
+    assert block[1:] == ["  also without headroom, and with no load placed there: G0"]
