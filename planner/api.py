@@ -13,10 +13,11 @@ from planner.inputs import Inputs, dataset_paths, build_inputs
 from planner.io import fault_point
 from planner.model.assemble import build_model
 from planner.model.core import Model
-from planner.model.prune import prune_enabled, prune_model
+from planner.model.prune import expand_to, prune_enabled, prune_model
 from planner.result import Result, make_result, unserved_warnings
 from planner.scenario import Scenario
 from planner.marginals import marginals_for
+from planner.ranges import equal_cost_ranges
 from planner.solver import STATUS_EXIT_CODES, Solution, highs_instance, run_highs, solve_model
 
 
@@ -54,11 +55,12 @@ def solve(scenario: Scenario, tables: Tables | None = None, solver: str | None =
         t0 = time.perf_counter()
         inputs = build_inputs(scenario, tables)
         timings["inputs"] = time.perf_counter() - t0
-        model = build_model(inputs)
+        model = full = build_model(inputs)
         if prune_enabled(scenario):  # exact; only for this one solve (a what-if or sweep moving costs keeps every pair)
             model = prune_model(model)
     else:
         inputs, model = built
+        full = model
     timings["build"] = model.build_seconds
     cfg = scenario.solver
     fault_point("solve")
@@ -71,7 +73,7 @@ def solve(scenario: Scenario, tables: Tables | None = None, solver: str | None =
     else:
         sol = solve_model(model, solver or cfg.name, cfg.time_limit_s, cfg.threads, cfg.mip_gap, cfg.log)
     timings["solve"] = sol.solve_seconds
-    return finish(inputs, model, sol, timings, h=h, marginals=marginals)
+    return finish(inputs, model, sol, timings, h=h, marginals=marginals, full=full)
 
 
 #: Above this many (cluster, place) pairs, ``solver.marginals: auto`` skips the marginal values (measured:
@@ -80,12 +82,13 @@ AUTO_MARGINALS_MAX_PAIRS = 20_000
 
 
 def finish(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, float], h=None,
-           marginals: str | None = None) -> Result:
+           marginals: str | None = None, full: Model | None = None) -> Result:
     """Check the solver's answer and turn it into a Result with its warnings (shared by every solve path).
 
     *h* is a HiGHS instance holding *model* at *sol* (re-used warm for the marginal values, and
     left as it was); *marginals* is ``binding``, ``all`` or ``none`` (default: the scenario's
-    ``solver.marginals``).
+    ``solver.marginals``). *full* is the model before dominated pairs were pruned: the equal-cost
+    ranges are taken over it (a pruned twin of equal cost is a least-cost alternative too).
     """
     check_usable(sol, inputs.scenario)
     t0 = time.perf_counter()
@@ -95,6 +98,13 @@ def finish(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, float
     marg = marginals_for(model, sol, mode, h)
     timings["marginals"] = marg.seconds
     result = make_result(inputs, model, sol, timings, marg)
+    if marg.mode not in ("none", "unavailable"):  # computed with the marginal values (the same size rule)
+        if full is not None and full is not model:
+            ranges = equal_cost_ranges(inputs, full, expand_to(full, sol.values))
+        else:
+            ranges = equal_cost_ranges(inputs, model, sol.values, h)
+        result.summary["timings_s"]["equal_cost_ranges"] = ranges.pop("seconds")
+        result.summary["equal_cost_ranges"] = ranges
     result.summary["timings_s"]["result"] = round(time.perf_counter() - t0, 4)
     result.summary["warnings"] = warnings_for(inputs) + unserved_warnings(result)
     return result

@@ -8,8 +8,21 @@ import pandas as pd
 from planner.result import Result
 
 
+def ranges_by_figure(summary: dict) -> dict[tuple[str, str, int], tuple[float, float]]:
+    """``{(figure, id, year): (low, high)}`` of a summary's figures that least cost leaves open
+    (``summary["equal_cost_ranges"]``, from :mod:`planner.ranges`; empty when none or not computed)."""
+    rng = summary.get("equal_cost_ranges") or {}
+    return {(u["figure"], str(u["id"]), int(u["year"])): (u["low"], u["high"]) for u in rng.get("undecided", [])}
+
+
 def format_report(result: Result, top: int = 12) -> str:
     s = result.summary
+    ranges = ranges_by_figure(s)
+
+    def rng(figure: str, fid, year: int = -1, unit: str = "") -> str:
+        """' [low-high]' when least cost does not decide the figure, else ''."""
+        lo_hi = ranges.get((figure, str(fid), int(year)))
+        return "" if lo_hi is None else f" [{lo_hi[0]:,.0f}-{lo_hi[1]:,.0f}{unit}]"
     lines = [
         f"Scenario {s['scenario']}  {s['horizon'][0]}-{s['horizon'][1]}  status: {s['status']}",
         f"Cost (present value): {s['objective_usd'] / 1e9:,.2f} bn USD  = "
@@ -40,7 +53,8 @@ def format_report(result: Result, top: int = 12) -> str:
         lines += ["", f"Where the load goes (top {min(top, len(by_region))} of {len(by_region)} regions; "
                   "IT load, and grid load = IT load x PUE):"]
         for rid, r in by_region.head(top).iterrows():
-            lines.append(f"  {rid:10} IT {r.it_mw:>9,.0f} MW   grid {r.grid_mw:>9,.0f} MW   at {r.price:>6.1f} USD/MWh")
+            lines.append(f"  {rid:10} IT {r.it_mw:>9,.0f} MW   grid {r.grid_mw:>9,.0f} MW   at {r.price:>6.1f} USD/MWh"
+                         + (f"   IT at the same cost: {rng('it_mw', rid, unit=' MW')[1:]}" if rng("it_mw", rid) else ""))
     g = result.grid_regions
     last = g[g["year"] == g["year"].max()]
     binding = last[last["binding_levels"] != ""].sort_values(
@@ -59,7 +73,8 @@ def format_report(result: Result, top: int = 12) -> str:
         minus_text = f"{minus:>10,.0f}" if np.isfinite(minus) else f"{'none left':>10}"  # -1 MW is infeasible
         lines.append(
             f"  {r.grid_region_id:13} +1 MW {r.value_of_plus_1mw_usd_per_mw_yr:>10,.0f}   -1 MW {minus_text}"
-            f"   grid load {r.load_mw:>8,.0f} MW   new {r.cumulative_new_capacity_mw:>7,.0f} MW   levels {r.binding_levels}"
+            f"   grid load {r.load_mw:>8,.0f} MW{rng('grid_load_mw', r.grid_region_id, r.year)}"
+            f"   new {r.cumulative_new_capacity_mw:>7,.0f} MW   levels {r.binding_levels}"
         )
     if idle.any():
         lines.append(f"  also without headroom, and with no load placed there: {', '.join(binding.loc[idle, 'grid_region_id'])}")
@@ -67,13 +82,15 @@ def format_report(result: Result, top: int = 12) -> str:
     if len(built):
         lines += ["", "Grid capacity to add (MW coming online):"]
         for gid, grp in built.groupby("grid_region_id"):
-            lines.append("  " + f"{gid:11} " + ", ".join(f"{int(y)}: {mw:,.0f}" for y, mw in zip(grp["year"], grp["new_capacity_mw"])))
+            lines.append("  " + f"{gid:11} " + ", ".join(f"{int(y)}: {mw:,.0f}{rng('new_capacity_mw', gid, y)}"
+                                                         for y, mw in zip(grp["year"], grp["new_capacity_mw"])))
     un = result.unserved
     if "onsite" in s:
         o = s["onsite"]
         tech = ", ".join(f"{j} {mw:,.0f}" for j, mw in o["onsite_nameplate_mw_by_technology"].items() if mw > 0.5) or "none"
         lines += ["", f"Power on site: {o['onsite_mw']:,.0f} MW of grid draw served on site at most (by year: "
-                  + ", ".join(f"{y}: {mw:,.0f}" for y, mw in o["onsite_mw_by_year"].items()) + f"); plants built (MW): {tech}"]
+                  + ", ".join(f"{y}: {mw:,.0f}{rng('onsite_mw', y, y)}" for y, mw in o["onsite_mw_by_year"].items())
+                  + f"); plants built (MW): {tech}"]
     if "time_to_power" in s:
         d = s["time_to_power"]
         late = ", ".join(f"{k} {v['it_mw']:,.0f} MW to {'/'.join(map(str, v['online_years']))}" for k, v in d["delayed_clusters"].items())
@@ -82,6 +99,12 @@ def format_report(result: Result, top: int = 12) -> str:
     lines += ["", f"Unserved clusters: {len(un)}" + ("" if un.empty else f" ({un['unserved_it_mw'].sum():,.0f} MW IT)")]
     for r in un.head(top).itertuples():
         lines.append(f"  {r.cluster_id}: {r.unserved_it_mw:,.0f} MW. {r.reason}")
+    er = s.get("equal_cost_ranges")
+    if er:
+        n_und = len(er["undecided"])
+        lines += ["", f"Least cost leaves {n_und} of {er['checked']} reported figures open" + (
+            ": [low-high] above is the range over all least-cost plans; the plan shown (and written) is one of them, "
+            "and another solver may return another (summary.json: equal_cost_ranges)" if n_und else ": the plan is the only least-cost plan")]
     t = s["timings_s"]
     m = s["model_size"]
     lines += [

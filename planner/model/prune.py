@@ -144,3 +144,12 @@ def prune_model(model: Model) -> Model:
         pruned_pairs=int(drop.sum()),
         build_seconds=model.build_seconds + time.perf_counter() - t0,
     )
+
+
+def expand_to(full: Model, values: np.ndarray) -> np.ndarray:
+    """A solution of ``prune_model(full)`` as a solution of *full*: the dropped pairs at 0."""
+    drop = dominated_pairs(full)
+    keep = np.concatenate([~drop, np.ones(full.columns.n - full.columns.n_x, dtype=bool)])
+    out = np.zeros(full.columns.n)
+    out[keep] = values
+    return out
