@@ -171,7 +171,9 @@ def equal_cost_ranges(inputs: Inputs, model: Model, values: np.ndarray, h=None) 
     for i in wide:
         out["undecided"].append({
             "figure": keys.at[i, "figure"], "id": keys.at[i, "id"], "year": int(keys.at[i, "year"]),
-            "value": round(float(value[i]), 3), "low": round(float(low[i]), 3), "high": round(float(high[i]), 3),
+            # + 0.0: a solver's -1e-12 rounds to -0.0, which would print as "-0"
+            "value": round(float(value[i]), 3) + 0.0, "low": round(float(low[i]), 3) + 0.0,
+            "high": round(float(high[i]), 3) + 0.0,
         })
     out["seconds"] = round(time.perf_counter() - t0, 4)
     return out
