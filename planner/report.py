@@ -44,6 +44,10 @@ def format_report(result: Result, top: int = 12) -> str:
             f"{c:8}{t['planned_it_mw']:>12,.0f}{t['placed_it_mw']:>12,.0f}{t['placed_abroad_it_mw']:>11,.0f}{t['unserved_it_mw']:>13,.0f}"
             f"{t['new_capacity_mw']:>13,.0f}{t['annual_cost_usd'] / 1e6:>12,.0f}{t['emissions_tco2_per_yr'] / 1e6:>10,.2f}"
         )
+    for c in ("US", "CN"):
+        lo_hi = ranges.get(("emissions_tco2_per_yr", c, -1))
+        if lo_hi:
+            lines.append(f"  {c} MtCO2/yr at the same cost: [{lo_hi[0] / 1e6:,.2f}-{lo_hi[1] / 1e6:,.2f}]")
     pl = result.placements
     if len(pl):
         by_region = pl.groupby("region_id").agg(

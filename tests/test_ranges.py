@@ -25,14 +25,14 @@ def test_two_zones_at_one_price_leave_the_split_open():
         assert rng[("grid_load_mw", gid, 2030)] == pytest.approx((0, 100), abs=1e-6)
     shown = {u["id"]: u["value"] for u in r.summary["equal_cost_ranges"]["undecided"] if u["figure"] == "it_mw"}
     assert shown["US-AA"] + shown["US-BB"] == pytest.approx(100, abs=1e-6)  # the plan shown is one of them
-    assert "Least cost leaves 4 of 4 reported figures open" in format_report(r)
+    assert "Least cost leaves 4 of 5 reported figures open" in format_report(r)
 
 
 def test_one_cheaper_zone_decides_everything():
     t = make_tables([region("US-AA", "G1", 50), region("US-BB", "G2", 51)], [grid("G1", 1000), grid("G2", 1000)])
     r = planner.solve(scenario([cluster("k", 100)]), tables=t)
     er = r.summary["equal_cost_ranges"]
-    assert er["undecided"] == [] and er["checked"] == 4  # 2 zones' IT MW, 2 grid regions' load
+    assert er["undecided"] == [] and er["checked"] == 5  # 2 zones' IT MW, 2 grid regions' load, US emissions
     assert "the plan is the only least-cost plan" in format_report(r)
 
 
@@ -60,5 +60,10 @@ def test_ranges_are_the_same_with_highs_and_cbc():
     for r in (a, b):  # each solver's own plan lies within the ranges
         for u in r.summary["equal_cost_ranges"]["undecided"]:
             assert u["low"] - 0.01 <= u["value"] <= u["high"] + 0.01
-    # Michigan's two zones trade the same 16,000 MW between them
+    # Michigan's two zones trade the same 16,000 MW between them, and with it the US emissions (their grids
+    # emit differently): the totals each solver reports lie in that range
     assert ra[("it_mw", "US-MI-PJM", -1)] == pytest.approx((0, 16000), abs=0.01)
+    lo, hi = ra[("emissions_tco2_per_yr", "US", -1)]
+    assert hi - lo > 1e6
+    for r in (a, b):
+        assert lo - 1 <= r.summary["totals_by_country"]["US"]["emissions_tco2_per_yr"] <= hi + 1
