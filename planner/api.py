@@ -99,10 +99,11 @@ def finish(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, float
     timings["marginals"] = marg.seconds
     result = make_result(inputs, model, sol, timings, marg)
     if marg.mode not in ("none", "unavailable"):  # computed with the marginal values (the same size rule)
-        if full is not None and full is not model:
-            ranges = equal_cost_ranges(inputs, full, expand_to(full, sol.values))
+        cfg = inputs.scenario.solver
+        if full is not None and model.pruned_pairs:
+            ranges = equal_cost_ranges(inputs, full, expand_to(full, sol.values), None, cfg.time_limit_s, cfg.threads)
         else:
-            ranges = equal_cost_ranges(inputs, model, sol.values, h)
+            ranges = equal_cost_ranges(inputs, model, sol.values, h, cfg.time_limit_s, cfg.threads)
         result.summary["timings_s"]["equal_cost_ranges"] = ranges.pop("seconds")
         result.summary["equal_cost_ranges"] = ranges
     result.summary["timings_s"]["result"] = round(time.perf_counter() - t0, 4)

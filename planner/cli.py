@@ -232,6 +232,8 @@ def _print_profile(t_load: float, t: dict, t_write: float, wall: float) -> None:
         ("build model", t.get("build", 0.0)),
         ("solve", t.get("solve", 0.0)),
         ("result tables", t.get("result", 0.0)),
+        ("  of which marginal values", t.get("marginals", 0.0)),
+        ("  of which equal-cost ranges", t.get("equal_cost_ranges", 0.0)),
         ("write outputs", t_write),
     ]
     print("where the time went (s):", file=sys.stderr)

@@ -102,10 +102,15 @@ def figure_weights(inputs: Inputs, model: Model) -> tuple[pd.DataFrame, sp.csr_m
     return pd.DataFrame(keys, columns=["figure", "id", "year"]), W
 
 
-def equal_cost_ranges(inputs: Inputs, model: Model, values: np.ndarray, h=None) -> dict:
-    """``{"checked", "solved", "seconds", "undecided": [...]}``: the figures of :func:`figure_weights`
-    whose range over the least-cost plans is wider than ``MW_TOL``, each with ``figure``, ``id``, ``year``,
-    ``value`` (the plan shown), ``low`` and ``high``.
+def equal_cost_ranges(inputs: Inputs, model: Model, values: np.ndarray, h=None, time_limit_s: float = 300.0,
+                      threads: int = 1) -> dict:
+    """``{"status", "checked", "solved", "seconds", "undecided": [...], "not_computed": [...]}``.
+
+    ``status`` is ``computed``, or why not (a MILP: the ranges of a MILP's plans are not those of an LP's
+    face; a solve that did not end optimal). ``undecided`` lists the figures of :func:`figure_weights` whose
+    range over the least-cost plans is wider than ``MW_TOL``, each with ``figure``, ``id``, ``year``,
+    ``value`` (the plan shown), ``low`` and ``high``; ``not_computed`` the figures whose LPs did not end
+    optimal (within *time_limit_s* each), as ``{figure, id, year, value}``.
 
     *values* is the reported plan (an optimal solution of *model*); *h*, if given, a HiGHS instance holding
     *model* at that plan (its basis starts the LPs; it is not changed). Without *h* the LP is solved cold:
@@ -115,17 +120,34 @@ def equal_cost_ranges(inputs: Inputs, model: Model, values: np.ndarray, h=None) 
 
     t0 = time.perf_counter()
     keys, W = figure_weights(inputs, model)
-    out: dict = {"checked": len(keys), "solved": 0, "undecided": []}
-    if model.is_mip or not np.isfinite(values).all() or not len(keys):
+    out: dict = {"status": "computed", "checked": len(keys), "solved": 0, "undecided": [], "not_computed": []}
+
+    def done(status: str | None = None) -> dict:
+        if status:
+            out["status"] = status
         out["seconds"] = round(time.perf_counter() - t0, 4)
         return out
-    lp = highs_instance(model)
+
+    if model.is_mip:
+        return done("not computed: a MILP (the figures of its least-cost plans are not ranges over one LP face)")
+    if not np.isfinite(values).all() or not len(keys):
+        return done("not computed: no finite plan" if len(keys) else None)
+    lp = highs_instance(model, time_limit_s, threads)
+    optimal = highspy.HighsModelStatus.kOptimal
+
+    def run() -> bool:
+        # HiGHS's run clock adds up every run of an instance: the limit is each LP's own
+        lp.setOptionValue("time_limit", float(lp.getRunTime() + time_limit_s))
+        lp.run()
+        return lp.getModelStatus() == optimal
+
     if h is not None:
         lp.setBasis(h.getBasis())
-    lp.run()
+    if not run():
+        return done(f"not computed: the LP ended {lp.modelStatusToString(lp.getModelStatus())}")
     solution = lp.getSolution()
     v = np.asarray(solution.col_value, dtype=float)
-    d = np.asarray(solution.col_dual, dtype=float)  # reduced costs (scaled USD per unit of the column)
+    d = np.asarray(solution.col_dual, dtype=float)  # reduced costs, in the solver's units (COST_SCALE USD)
     y = np.asarray(solution.row_dual, dtype=float)
     act = np.asarray(solution.row_value, dtype=float)
     value = W @ np.clip(values, 0.0, None)
@@ -151,9 +173,8 @@ def equal_cost_ranges(inputs: Inputs, model: Model, values: np.ndarray, h=None) 
     all_cols = np.arange(n, dtype=np.int32)
     while zero.any():
         lp.changeColsCost(n, all_cols, -np.asarray(Wc[np.flatnonzero(zero)].sum(axis=0)).ravel())
-        lp.run()
+        ok = run()
         out["solved"] += 1
-        ok = lp.getModelStatus() == highspy.HighsModelStatus.kOptimal
         if ok and -lp.getInfo().objective_function_value < MW_TOL:
             break
         moved = zero & ((Wc @ np.clip(np.asarray(lp.getSolution().col_value), 0.0, None)) > 1e-6) if ok else zero
@@ -169,20 +190,19 @@ def equal_cost_ranges(inputs: Inputs, model: Model, values: np.ndarray, h=None) 
         ends = []
         for sign in (1.0, -1.0):
             lp.changeColsCost(len(js), js, sign * ws)
-            lp.run()
-            ok = lp.getModelStatus() == highspy.HighsModelStatus.kOptimal
-            ends.append(sign * lp.getInfo().objective_function_value if ok else np.nan)
+            ends.append(sign * lp.getInfo().objective_function_value if run() else np.nan)
             out["solved"] += 1
         lp.changeColsCost(len(js), js, np.zeros(len(js)))
         low[i], high[i] = ends
+
+    def entry(i: int) -> dict:
+        # + 0.0: a solver's -1e-12 rounds to -0.0, which would print as "-0"
+        return {"figure": keys.at[i, "figure"], "id": keys.at[i, "id"], "year": int(keys.at[i, "year"]),
+                "value": round(float(value[i]), 3) + 0.0}
+
+    failed = np.isnan(low) | np.isnan(high)
+    out["not_computed"] = [entry(i) for i in np.flatnonzero(failed)]
     tol = np.maximum(MW_TOL, REL_WIDTH_TOL * np.maximum(np.abs(low), np.abs(high)))
-    wide = np.flatnonzero((high - low > tol) | np.isnan(low) | np.isnan(high))
-    for i in wide:
-        out["undecided"].append({
-            "figure": keys.at[i, "figure"], "id": keys.at[i, "id"], "year": int(keys.at[i, "year"]),
-            # + 0.0: a solver's -1e-12 rounds to -0.0, which would print as "-0"
-            "value": round(float(value[i]), 3) + 0.0, "low": round(float(low[i]), 3) + 0.0,
-            "high": round(float(high[i]), 3) + 0.0,
-        })
-    out["seconds"] = round(time.perf_counter() - t0, 4)
-    return out
+    for i in np.flatnonzero(~failed & (high - low > tol)):
+        out["undecided"].append({**entry(i), "low": round(float(low[i]), 3) + 0.0, "high": round(float(high[i]), 3) + 0.0})
+    return done()

@@ -8,6 +8,11 @@ import pandas as pd
 from planner.result import Result
 
 
+#: The width below which a figure counts as decided (planner.ranges.MW_TOL; not imported: the report reads
+#: a summary and imports no solver).
+RANGE_TOL_MW = 1.0
+
+
 def ranges_by_figure(summary: dict) -> dict[tuple[str, str, int], tuple[float, float]]:
     """``{(figure, id, year): (low, high)}`` of a summary's figures that least cost leaves open
     (``summary["equal_cost_ranges"]``, from :mod:`planner.ranges`; empty when none or not computed)."""
@@ -18,11 +23,16 @@ def ranges_by_figure(summary: dict) -> dict[tuple[str, str, int], tuple[float, f
 def format_report(result: Result, top: int = 12) -> str:
     s = result.summary
     ranges = ranges_by_figure(s)
+    printed: set[tuple[str, str, int]] = set()  # the open figures printed beside their value
 
     def rng(figure: str, fid, year: int = -1, unit: str = "") -> str:
         """' [low-high]' when least cost does not decide the figure, else ''."""
-        lo_hi = ranges.get((figure, str(fid), int(year)))
-        return "" if lo_hi is None else f" [{lo_hi[0]:,.0f}-{lo_hi[1]:,.0f}{unit}]"
+        key = (figure, str(fid), int(year))
+        lo_hi = ranges.get(key)
+        if lo_hi is None:
+            return ""
+        printed.add(key)
+        return f" [{lo_hi[0]:,.0f}-{lo_hi[1]:,.0f}{unit}]"
     lines = [
         f"Scenario {s['scenario']}  {s['horizon'][0]}-{s['horizon'][1]}  status: {s['status']}",
         f"Cost (present value): {s['objective_usd'] / 1e9:,.2f} bn USD  = "
@@ -47,6 +57,7 @@ def format_report(result: Result, top: int = 12) -> str:
     for c in ("US", "CN"):
         lo_hi = ranges.get(("emissions_tco2_per_yr", c, -1))
         if lo_hi:
+            printed.add(("emissions_tco2_per_yr", c, -1))
             lines.append(f"  {c} MtCO2/yr at the same cost: [{lo_hi[0] / 1e6:,.2f}-{lo_hi[1] / 1e6:,.2f}]")
     pl = result.placements
     if len(pl):
@@ -104,18 +115,30 @@ def format_report(result: Result, top: int = 12) -> str:
     for r in un.head(top).itertuples():
         lines.append(f"  {r.cluster_id}: {r.unserved_it_mw:,.0f} MW. {r.reason}")
     er = s.get("equal_cost_ranges")
-    if er:
+    if er and er.get("status", "computed") != "computed":
+        lines += ["", f"Equal-cost ranges {er['status']}"]
+    elif er:
         n_und = len(er["undecided"])
         lines += ["", f"Least cost leaves {n_und} of {er['checked']} reported figures open" + (
-            ": [low-high] above is the range over all least-cost plans; the plan shown (and written) is one of them, "
-            "and another solver may return another (summary.json: equal_cost_ranges)" if n_und else ": the plan is the only least-cost plan")]
+            ": [low-high] is the range over all least-cost plans; the plan shown (and written) is one of them, "
+            "and another solver may return another (summary.json: equal_cost_ranges)" if n_und
+            else f": each is the same, to {RANGE_TOL_MW:g} MW, in every least-cost plan")]
+        rest = [u for u in er["undecided"] if (u["figure"], str(u["id"]), int(u["year"])) not in printed]
+        for u in rest[:top]:
+            when = f" {u['year']}" if int(u["year"]) >= 0 and u["figure"] != "onsite_mw" else ""
+            lines.append(f"  {u['figure']} {u['id']}{when}: {u['value']:,.0f} [{u['low']:,.0f}-{u['high']:,.0f}]")
+        if len(rest) > top:
+            lines.append(f"  and {len(rest) - top} more (summary.json)")
+        if er.get("not_computed"):
+            lines.append(f"  not computed (an LP did not end optimal): {', '.join(u['figure'] + ' ' + str(u['id']) for u in er['not_computed'])}")
     t = s["timings_s"]
     m = s["model_size"]
     lines += [
         "",
         f"Model: {m['variables']:,} variables, {m['constraints']:,} constraints, {m['nonzeros']:,} nonzeros"
         + (f" ({m['pruned_pairs']:,} dominated pairs left out)" if m.get("pruned_pairs") else "") + ";"
-        f" build {t.get('build', 0):.3f} s, solve {t.get('solve', 0):.3f} s, marginal values {t.get('marginals', 0):.3f} s",
+        f" build {t.get('build', 0):.3f} s, solve {t.get('solve', 0):.3f} s, marginal values {t.get('marginals', 0):.3f} s"
+        + (f", equal-cost ranges {t['equal_cost_ranges']:.3f} s" if "equal_cost_ranges" in t else ""),
     ]
     return "\n".join(lines)
 

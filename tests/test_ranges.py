@@ -33,7 +33,7 @@ def test_one_cheaper_zone_decides_everything():
     r = planner.solve(scenario([cluster("k", 100)]), tables=t)
     er = r.summary["equal_cost_ranges"]
     assert er["undecided"] == [] and er["checked"] == 5  # 2 zones' IT MW, 2 grid regions' load, US emissions
-    assert "the plan is the only least-cost plan" in format_report(r)
+    assert "each is the same, to 1 MW, in every least-cost plan" in format_report(r)
 
 
 def test_a_pruned_twin_of_equal_cost_still_counts():
@@ -67,3 +67,55 @@ def test_ranges_are_the_same_with_highs_and_cbc():
     assert hi - lo > 1e6
     for r in (a, b):
         assert lo - 1 <= r.summary["totals_by_country"]["US"]["emissions_tco2_per_yr"] <= hi + 1
+
+
+def test_ranges_agree_with_a_cost_cut_on_the_reference():
+    """An independent route to every range: min and max of each figure with the least cost as a constraint
+    (c v <= z* + 1e-9 |z*|: 135 USD), no complementary slackness. Every one of the reference's figures agrees,
+    to 1 MW (tCO2/yr: 1e-5 of the figure; the 135 USD let the emissions move by up to 414 t)."""
+    import highspy
+    import numpy as np
+
+    from planner.ranges import figure_weights
+    from planner.solver import COST_SCALE, highs_instance
+
+    sc = planner.load_scenario(SCENARIOS / "us_china_2030.yaml")
+    r = planner.solve(sc)
+    inputs, model = planner.build(sc)
+    keys, W = figure_weights(inputs, model)
+    h = highs_instance(model)
+    h.run()
+    z = h.getInfo().objective_function_value
+    c = model.c * COST_SCALE
+    nz = np.flatnonzero(c)
+    h.addRow(-highspy.kHighsInf, z + 1e-9 * abs(z), len(nz), nz.astype(np.int32), c[nz])
+    n = model.columns.n
+    idx = np.arange(n, dtype=np.int32)
+    rng = _ranges(r)
+    Wc = W.tocsr()
+    for i in range(len(keys)):
+        w = Wc[i].toarray().ravel()
+        ends = []
+        for sign in (1.0, -1.0):
+            h.changeColsCost(n, idx, sign * w)
+            h.run()
+            assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+            ends.append(sign * h.getInfo().objective_function_value)
+        key = (keys.at[i, "figure"], keys.at[i, "id"], int(keys.at[i, "year"]))
+        tol = max(1.0, 1e-5 * abs(ends[1]))
+        if key in rng:
+            assert rng[key] == pytest.approx(tuple(ends), abs=tol), key
+        else:  # decided: the cut route finds no room either
+            assert ends[1] - ends[0] <= tol, key
+    assert len(rng) == 8
+
+
+def test_a_milp_gets_no_ranges():
+    """An indivisible cluster makes the model a MILP: its least-cost plans are not one LP face, so no ranges
+    (and the report says so instead of claiming the figures are decided)."""
+    t = make_tables([region("US-AA", "G1", 50), region("US-BB", "G2", 50)], [grid("G1", 1000), grid("G2", 1000)])
+    r = planner.solve(scenario([cluster("k", 100, indivisible=True)]), tables=t)
+    er = r.summary["equal_cost_ranges"]
+    assert er["status"].startswith("not computed: a MILP") and er["undecided"] == []
+    assert "Equal-cost ranges not computed: a MILP" in format_report(r)
+    assert "Least cost leaves" not in format_report(r)
