@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner.model.core import Model
-from planner.solver import COST_SCALE, Solution, highs_instance
+from planner.solver import COST_SCALE, Solution, highs_instance, run_limited
 
 #: First step, MW; a step that does not certify shrinks (x 0.001, or to half the distance to the kink found)
 #: down to MIN_DELTA. A value that cannot be certified is reported as NaN, never as a guess.
@@ -129,7 +129,7 @@ def compute_marginals(
         return out
     if h is None:
         h = highs_instance(model)
-        h.run()
+        run_limited(h)
     h.setOptionValue("presolve", "off")
     base = _Point.read(h, model, model.row_upper)
     base_basis = h.getBasis()
@@ -170,7 +170,7 @@ def compute_marginals(
         out.joint[key] = out.by_row[r]
     if pending:  # leave the instance as it was: base bounds and basis
         h.setBasis(base_basis)
-        h.run()
+        run_limited(h)
     out.seconds = time.perf_counter() - t0
     return out
 
@@ -267,7 +267,7 @@ def _resolve_side(h, model: Model, rows: np.ndarray, sign: int, base_basis) -> t
         h.changeRowsBounds(n, idx, lo, _highs_bounds(moved_up))
         # warm from whatever basis HiGHS holds (B0, or the last re-solve's B', which was certified optimal at
         # the base limits too): no setBasis, so no refactorisation; the answer is certified below either way
-        h.run()
+        run_limited(h)
         resolves += 1
         if h.getModelStatus() != status_ok:
             delta *= 1e-3  # infeasible this far out: try a smaller step

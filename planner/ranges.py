@@ -42,7 +42,7 @@ import scipy.sparse as sp
 
 from planner.inputs import Inputs
 from planner.model.core import Model
-from planner.solver import highs_instance
+from planner.solver import highs_instance, run_limited
 
 #: Reduced costs and duals (HiGHS's scaled units) at most this large count as zero: its dual feasibility
 #: tolerance.
@@ -136,9 +136,7 @@ def equal_cost_ranges(inputs: Inputs, model: Model, values: np.ndarray, h=None, 
     optimal = highspy.HighsModelStatus.kOptimal
 
     def run() -> bool:
-        # HiGHS's run clock adds up every run of an instance: the limit is each LP's own
-        lp.setOptionValue("time_limit", float(lp.getRunTime() + time_limit_s))
-        lp.run()
+        run_limited(lp)  # the limit is each LP's own (HiGHS's run clock adds up every run of an instance)
         return lp.getModelStatus() == optimal
 
     if h is not None:
@@ -201,8 +199,8 @@ def equal_cost_ranges(inputs: Inputs, model: Model, values: np.ndarray, h=None, 
                 "value": round(float(value[i]), 3) + 0.0}
 
     failed = np.isnan(low) | np.isnan(high)
-    out["not_computed"] = [entry(i) for i in np.flatnonzero(failed)]
+    out["not_computed"] = [entry(int(i)) for i in np.flatnonzero(failed)]
     tol = np.maximum(MW_TOL, REL_WIDTH_TOL * np.maximum(np.abs(low), np.abs(high)))
     for i in np.flatnonzero(~failed & (high - low > tol)):
-        out["undecided"].append({**entry(i), "low": round(float(low[i]), 3) + 0.0, "high": round(float(high[i]), 3) + 0.0})
+        out["undecided"].append({**entry(int(i)), "low": round(float(low[i]), 3) + 0.0, "high": round(float(high[i]), 3) + 0.0})
     return done()

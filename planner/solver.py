@@ -88,6 +88,7 @@ def highs_instance(model: Model, time_limit_s: float = 300.0, threads: int = 1, 
         h.setOptionValue("output_flag", True)
         h.setOptionValue("log_to_console", True)
     h.setOptionValue("time_limit", float(time_limit_s))
+    set_time_limit(h, time_limit_s)
     h.setOptionValue("threads", int(threads))
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("mip_rel_gap", float(mip_gap))
@@ -123,14 +124,37 @@ def highs_instance(model: Model, time_limit_s: float = 300.0, threads: int = 1, 
     return h
 
 
+def set_time_limit(h, time_limit_s: float) -> None:
+    """Give *h* a time limit per run (seconds). See :func:`run_limited`."""
+    h.planner_time_limit_s = float(time_limit_s)
+
+
+def run_limited(h) -> None:
+    """``h.run()`` with the instance's time limit for this run alone.
+
+    HiGHS (1.16) holds its ``time_limit`` against the instance's run clock, which adds up every run:
+    an instance kept for many re-solves (a sweep worker's cases, a what-if session, the marginal values)
+    would end every run with "Time limit reached" and 0 iterations once its runs together passed the
+    limit (seen with a 1 s limit after five 0.2 s re-solves of the reference). Each run gets the limit
+    on top of the clock so far.
+    """
+    limit = getattr(h, "planner_time_limit_s", None)
+    if limit is None:
+        limit = float(h.getOptionValue("time_limit"))
+        h.planner_time_limit_s = limit
+    h.setOptionValue("time_limit", float(h.getRunTime()) + limit)
+    h.run()
+
+
 def run_highs(h, model: Model, time_limit_s: float) -> Solution:
     """Run a ``highspy.Highs`` holding *model* (from its last basis, if any) and read the solution."""
     t0 = time.perf_counter()
+    set_time_limit(h, time_limit_s)
     if h.getOptionValue("output_flag"):
         with _stdout_to_stderr():  # the solver's log must not mix with the report on stdout
-            h.run()
+            run_limited(h)
     else:
-        h.run()
+        run_limited(h)
     sol = read_highs(h, time.perf_counter() - t0)
     if model.is_mip:
         info = h.getInfo()

@@ -31,7 +31,7 @@ from planner.model.assemble import build_model
 from planner.model.core import Model
 from planner.result import Result
 from planner.scenario import Scenario
-from planner.solver import COST_SCALE, highs_instance, run_highs
+from planner.solver import COST_SCALE, highs_instance, run_highs, set_time_limit
 
 
 class WhatIf:
@@ -72,8 +72,9 @@ class WhatIf:
         if self.model is not None and _same_structure(self.model, model):
             self._push_changes(model)
             assert self.h is not None
-            for name, value in (("time_limit", float(cfg.time_limit_s)), ("threads", int(cfg.threads)), ("mip_rel_gap", float(cfg.mip_gap))):
+            for name, value in (("threads", int(cfg.threads)), ("mip_rel_gap", float(cfg.mip_gap))):
                 self.h.setOptionValue(name, value)
+            set_time_limit(self.h, cfg.time_limit_s)
             self.last_mode = "resolve"
         else:
             self.h = highs_instance(model, cfg.time_limit_s, cfg.threads, cfg.mip_gap)

@@ -224,3 +224,19 @@ def test_anchored_starts_give_cold_objectives_and_resume_the_same(base):
     got = pd.DataFrame(batch.values, columns=part.columns)
     num = [c for c in part.columns if c not in dists]
     pd.testing.assert_frame_equal(got[num], frame[num].iloc[20:].reset_index(drop=True), rtol=1e-9, atol=1e-6)
+
+
+def test_a_worker_s_time_limit_is_per_case_not_for_all_its_cases(tmp_path):
+    """HiGHS holds its time limit against an instance's run clock, which adds up every run. A worker keeps
+    one instance for all its cases: with a 0.05 s limit, 258 of these 300 cases ended "time_limit" (measured
+    on b2cebd1). Each case now gets the limit on top of the clock: all 300 end optimal, the last with the
+    objective of a fresh solve."""
+    import planner
+    from planner.sweep import grid_cases, run_sweep
+
+    base = planner.load_scenario(SCENARIOS / "grid_only.yaml", ["solver.time_limit_s=0.05"])
+    cases = grid_cases({"carbon_price_usd_per_tco2.US": list(np.linspace(0, 150, 300))})
+    df = run_sweep(base, cases, scheduler="serial", progress=False)
+    assert (df["status"] == "optimal").all() and len(df) == 300
+    last = planner.solve(planner.load_scenario(SCENARIOS / "grid_only.yaml", ["carbon_price_usd_per_tco2.US=150"]))
+    assert df["objective_usd"].iloc[-1] == pytest.approx(last.summary["objective_usd"], rel=1e-9)

@@ -54,6 +54,19 @@ PROBES = (0.37, 0.71)
 HOURS = 8760.0
 
 
+def _run(h) -> None:
+    """One run of a kept HiGHS instance with its own time limit (:func:`planner.solver.run_limited`)."""
+    from planner.solver import run_limited
+
+    run_limited(h)
+
+
+def _set_limit(h, time_limit_s: float) -> None:
+    from planner.solver import set_time_limit
+
+    set_time_limit(h, time_limit_s)
+
+
 # =========================================================================== row kernel
 
 
@@ -739,7 +752,7 @@ class Engine:
         # and a resumed sweep agree case by case even where the optimum is not unique
         self.basis = None
         if not m.is_mip:
-            self.h.run()
+            _run(self.h)
             if self.h.getInfo().basis_validity == 1:
                 self.basis = self.h.getBasis()
         self.scale = COST_SCALE
@@ -812,7 +825,7 @@ class Engine:
             fast.push(self.h, fast.touched(anchors.point(cell)), self.scale)
             self.h.clearSolver()
             self.h.setBasis(start)
-            self.h.run()
+            _run(self.h)
             if self.h.getModelStatus() == self.optimal and self.h.getInfo().basis_validity == 1:
                 basis = self.h.getBasis()
         self.anchor_bases[cell] = basis
@@ -833,7 +846,7 @@ class Engine:
             fast.push(h, t, self.scale)
             self.cur[fast.index] = t  # keep the full-path bookkeeping in step with HiGHS
         self._start(case, t)
-        h.run()
+        _run(h)
         if h.getModelStatus() == self.optimal:
             values = np.fromiter(h.getSolution().col_value, dtype=float, count=fast.n)
             objective = h.getInfoValue("objective_function_value")[1] / self.scale
@@ -871,9 +884,9 @@ class Engine:
                 theta = theta_of(model, self.parts)
                 self._push(theta)
                 self.off_base = True
-                for name, value in (("time_limit", float(cfg.time_limit_s)), ("threads", int(cfg.threads)),
-                                    ("mip_rel_gap", float(cfg.mip_gap))):
+                for name, value in (("threads", int(cfg.threads)), ("mip_rel_gap", float(cfg.mip_gap))):
                     self.h.setOptionValue(name, value)
+                _set_limit(self.h, cfg.time_limit_s)
                 h, mode = self.h, "resolve"
             else:
                 h, mode = highs_instance(model, cfg.time_limit_s, cfg.threads, cfg.mip_gap), "build"
