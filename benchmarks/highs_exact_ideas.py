@@ -35,10 +35,10 @@ VARIANTS = ["plain", "implied bounds dropped", "dual-feasible crash basis", "war
 
 
 def _placement_row_of_pairs(model):
-    cols = model.columns
-    pl = model.blocks["placement"]
-    P = model.A[pl, :][:, cols.x].tocsc()
-    return P.indices[P.indptr[:-1]]
+    """Each pair's placement row: its cluster's position (placement.py writes one row per cluster, in order)."""
+    from planner.fastindex import positions
+
+    return positions(model.columns.clusters, model.columns.pairs["cluster_id"])
 
 
 def worker(scenario: str, variant: str) -> dict:

@@ -70,6 +70,7 @@ def _within_reach(hub_k: np.ndarray, lon_k: np.ndarray, lat_k: np.ndarray, max_r
     pole = (angle >= np.pi / 2) | (sin_a >= cos_lat)
     half_width = np.where(pole, np.pi, np.arcsin(np.clip(sin_a / np.where(pole, 1.0, cos_lat), 0.0, 1.0)))
     ends = np.cumsum(counts)
+    hub_codes = hub_k.astype(np.int64) * nr  # k * nr of each hub, once (not per batch)
     cuts = np.unique(np.searchsorted(ends, np.arange(_BAND_BATCH, max(int(ends[-1]), 1), _BAND_BATCH), side="right"))
     for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [len(hub_k)]])):
         k_rep = np.repeat(np.arange(a, b), counts[a:b])
@@ -77,7 +78,7 @@ def _within_reach(hub_k: np.ndarray, lon_k: np.ndarray, lat_k: np.ndarray, max_r
         r = by_lat[pos]
         dlon = np.abs(np.mod(lon_r[r] - lon_k[k_rep] + np.pi, 2.0 * np.pi) - np.pi)
         keep = dlon <= half_width[k_rep] + _ANGLE_MARGIN_RAD
-        yield hub_k.astype(np.int64)[k_rep[keep]] * nr + r[keep]
+        yield hub_codes[k_rep[keep]] + r[keep]
 
 
 def _batches(codes: np.ndarray) -> Iterator[np.ndarray]:
@@ -106,8 +107,6 @@ def candidate_rules(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd
     # allowed_regions: which locations each restricted cluster may use (one bool row per such cluster)
     listed_all = clusters["allowed_regions"].to_numpy()
     listed_k = np.flatnonzero(np.array([bool(v) for v in listed_all], dtype=bool))
-    restricted = np.zeros(nk, dtype=bool)
-    restricted[listed_k] = True
     allowed_kr = np.zeros((len(listed_k), nr), dtype=bool)  # row j: cluster listed_k[j]
     if len(listed_k):
         loc_region, region_ids = pd.factorize(regions["region_id"])  # integer region of each location
@@ -126,7 +125,7 @@ def candidate_rules(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd
         parts.append(iter([(hub_k.astype(np.int64)[:, None] * nr + np.arange(nr, dtype=np.int64)[None, :]).ravel()]))
     elif len(hub_k) and nr:
         parts.append(_within_reach(hub_k, lon_k[hub_k], lat_k[hub_k], max_rtt_k[hub_k], lon_r, lat_r, params, nr))
-    free_k = np.flatnonzero(~has_hub_k & ~restricted)
+    free_k = np.flatnonzero(~has_hub_k & (row_of_k < 0))
     if len(free_k) and nr:
         parts.append(_batches((free_k.astype(np.int64)[:, None] * nr + np.arange(nr, dtype=np.int64)[None, :]).ravel()))
     listed_free = np.flatnonzero(~has_hub_k[listed_k])  # no hub, a list of regions: the listed regions' locations
@@ -146,7 +145,8 @@ def candidate_rules(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd
         ki, ri = np.divmod(code, nr)
         ok = allows[ki, loc_code[ri]]
         if len(listed_k):
-            ok &= ~restricted[ki] | allowed_kr[np.maximum(row_of_k[ki], 0), ri]
+            row = row_of_k[ki]
+            ok &= (row < 0) | allowed_kr[np.maximum(row, 0), ri]
         online = online_k[ki]
         ok &= online >= lead_r[ri]
         ki, ri, online = ki[ok], ri[ok], online[ok]

@@ -45,7 +45,6 @@ def sorted_by(frame: pd.DataFrame, columns: list[str]) -> bool | None:
     """Whether the rows of *frame* are in ascending order of *columns* (the first the primary key; ties
     allowed), comparing neighbouring rows column by column (Arrow strings in C++, numbers in NumPy).
     None when a column is neither (object strings, missing values): ask a full sort instead."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     undecided = np.ones(max(len(frame) - 1, 0), dtype=bool)  # row i and i + 1 equal on the keys so far

@@ -69,32 +69,31 @@ def figure_weights(inputs: Inputs, model: Model) -> tuple[pd.DataFrame, sp.csr_m
     vals: list[np.ndarray] = []
     keys: list[tuple[str, str, int]] = []
 
-    def add(group_ids: np.ndarray, columns: np.ndarray, weights: np.ndarray, figure: str, year_of=None) -> None:
-        ids, code = np.unique(group_ids.astype(str), return_inverse=True)
+    def add(figure: str, ids: np.ndarray, columns: np.ndarray, weights: np.ndarray, years=None) -> None:
+        """One figure per distinct (id, year): the sum of *weights* times its *columns*."""
+        years = np.full(len(ids), -1) if years is None else np.asarray(years, dtype=int)
+        code, groups = pd.factorize(pd.MultiIndex.from_arrays([np.asarray(ids).astype(str), years]), sort=True)
         rows.append(len(keys) + code)
         cidx.append(columns)
         vals.append(weights)
-        keys.extend((figure, str(i), int(year_of(i)) if year_of else -1) for i in ids)
+        keys.extend((figure, str(i), int(y)) for i, y in groups)
 
     if cols.n_x:
         x = np.arange(cols.n_x)
-        add(pairs["region_id"].to_numpy(), x, pairs["it_load_mw"].to_numpy(dtype=float), "it_mw")
+        add("it_mw", pairs["region_id"].to_numpy(), x, pairs["it_load_mw"].to_numpy(dtype=float))
         online = pairs["online_year"].to_numpy(dtype=int) <= last
-        add(pairs["grid_region_id"].to_numpy()[online], x[online],
-            (pairs["it_load_mw"] * pairs["pue"]).to_numpy(dtype=float)[online], "grid_load_mw", lambda _: last)
+        add("grid_load_mw", pairs["grid_region_id"].to_numpy()[online], x[online],
+            (pairs["it_load_mw"] * pairs["pue"]).to_numpy(dtype=float)[online], np.full(int(online.sum()), last))
         # tCO2 a year of the grid energy the placed clusters draw, by host country (summary totals_by_country)
-        add(pairs["country"].to_numpy(), x,
-            (pairs["it_load_mw"] * pairs["pue"] * pairs["utilisation"] * pairs["co2_tco2_per_mwh"]).to_numpy(dtype=float) * HOURS,
-            "emissions_tco2_per_yr")
+        add("emissions_tco2_per_yr", pairs["country"].to_numpy(), x,
+            (pairs["it_load_mw"] * pairs["pue"] * pairs["utilisation"] * pairs["co2_tco2_per_mwh"]).to_numpy(dtype=float) * HOURS)
     if len(cols.serve):
         w = cols.serve
-        add(w["year"].to_numpy().astype(str), cols.w_slice.start + np.arange(len(w)), np.ones(len(w)), "onsite_mw", int)
+        add("onsite_mw", w["year"].to_numpy(), cols.w_slice.start + np.arange(len(w)), np.ones(len(w)), w["year"].to_numpy())
     if len(cols.new):
         nc = cols.new
-        ids = (nc["grid_region_id"].astype(str) + "|" + nc["year"].astype(str)).to_numpy()
-        start = len(keys)
-        add(ids, cols.new_slice.start + np.arange(len(nc)), np.ones(len(nc)), "new_capacity_mw")
-        keys[start:] = [(f, i.split("|")[0], int(i.split("|")[1])) for f, i, _ in keys[start:]]
+        add("new_capacity_mw", nc["grid_region_id"].to_numpy(), cols.new_slice.start + np.arange(len(nc)), np.ones(len(nc)),
+            nc["year"].to_numpy())
     n_fig = len(keys)
     W = sp.csr_matrix((np.concatenate(vals) if vals else np.zeros(0),
                        (np.concatenate(rows) if rows else np.zeros(0, int), np.concatenate(cidx) if cidx else np.zeros(0, int))),
@@ -120,7 +119,8 @@ def equal_cost_ranges(inputs: Inputs, model: Model, values: np.ndarray, h=None, 
 
     t0 = time.perf_counter()
     keys, W = figure_weights(inputs, model)
-    out: dict = {"status": "computed", "checked": len(keys), "solved": 0, "undecided": [], "not_computed": []}
+    out: dict = {"status": "computed", "checked": len(keys), "solved": 0, "tolerance_mw": MW_TOL, "undecided": [],
+                 "not_computed": []}
 
     def done(status: str | None = None) -> dict:
         if status:

@@ -8,11 +8,6 @@ import pandas as pd
 from planner.result import Result
 
 
-#: The width below which a figure counts as decided (planner.ranges.MW_TOL; not imported: the report reads
-#: a summary and imports no solver).
-RANGE_TOL_MW = 1.0
-
-
 def ranges_by_figure(summary: dict) -> dict[tuple[str, str, int], tuple[float, float]]:
     """``{(figure, id, year): (low, high)}`` of a summary's figures that least cost leaves open
     (``summary["equal_cost_ranges"]``, from :mod:`planner.ranges`; empty when none or not computed)."""
@@ -25,14 +20,14 @@ def format_report(result: Result, top: int = 12) -> str:
     ranges = ranges_by_figure(s)
     printed: set[tuple[str, str, int]] = set()  # the open figures printed beside their value
 
-    def rng(figure: str, fid, year: int = -1, unit: str = "") -> str:
-        """' [low-high]' when least cost does not decide the figure, else ''."""
+    def rng(figure: str, fid, year: int = -1, unit: str = "", scale: float = 1.0, digits: int = 0) -> str:
+        """' [low-high]' (in units of *scale*) when least cost does not decide the figure, else ''."""
         key = (figure, str(fid), int(year))
         lo_hi = ranges.get(key)
         if lo_hi is None:
             return ""
         printed.add(key)
-        return f" [{lo_hi[0]:,.0f}-{lo_hi[1]:,.0f}{unit}]"
+        return f" [{lo_hi[0] / scale:,.{digits}f}-{lo_hi[1] / scale:,.{digits}f}{unit}]"
     lines = [
         f"Scenario {s['scenario']}  {s['horizon'][0]}-{s['horizon'][1]}  status: {s['status']}",
         f"Cost (present value): {s['objective_usd'] / 1e9:,.2f} bn USD  = "
@@ -55,10 +50,8 @@ def format_report(result: Result, top: int = 12) -> str:
             f"{t['new_capacity_mw']:>13,.0f}{t['annual_cost_usd'] / 1e6:>12,.0f}{t['emissions_tco2_per_yr'] / 1e6:>10,.2f}"
         )
     for c in ("US", "CN"):
-        lo_hi = ranges.get(("emissions_tco2_per_yr", c, -1))
-        if lo_hi:
-            printed.add(("emissions_tco2_per_yr", c, -1))
-            lines.append(f"  {c} MtCO2/yr at the same cost: [{lo_hi[0] / 1e6:,.2f}-{lo_hi[1] / 1e6:,.2f}]")
+        if co2 := rng("emissions_tco2_per_yr", c, scale=1e6, digits=2):
+            lines.append(f"  {c} MtCO2/yr at the same cost:{co2}")
     pl = result.placements
     if len(pl):
         by_region = pl.groupby("region_id").agg(
@@ -68,8 +61,9 @@ def format_report(result: Result, top: int = 12) -> str:
         lines += ["", f"Where the load goes (top {min(top, len(by_region))} of {len(by_region)} regions; "
                   "IT load, and grid load = IT load x PUE):"]
         for rid, r in by_region.head(top).iterrows():
+            it_range = rng("it_mw", rid, unit=" MW")
             lines.append(f"  {rid:10} IT {r.it_mw:>9,.0f} MW   grid {r.grid_mw:>9,.0f} MW   at {r.price:>6.1f} USD/MWh"
-                         + (f"   IT at the same cost: {rng('it_mw', rid, unit=' MW')[1:]}" if rng("it_mw", rid) else ""))
+                         + (f"   IT at the same cost:{it_range}" if it_range else ""))
     g = result.grid_regions
     last = g[g["year"] == g["year"].max()]
     binding = last[last["binding_levels"] != ""].sort_values(
@@ -122,7 +116,7 @@ def format_report(result: Result, top: int = 12) -> str:
         lines += ["", f"Least cost leaves {n_und} of {er['checked']} reported figures open" + (
             ": [low-high] is the range over all least-cost plans; the plan shown (and written) is one of them, "
             "and another solver may return another (summary.json: equal_cost_ranges)" if n_und
-            else f": each is the same, to {RANGE_TOL_MW:g} MW, in every least-cost plan")]
+            else f": each is the same, to {er.get('tolerance_mw', 1.0):g} MW, in every least-cost plan")]
         rest = [u for u in er["undecided"] if (u["figure"], str(u["id"]), int(u["year"])) not in printed]
         for u in rest[:top]:
             when = f" {u['year']}" if int(u["year"]) >= 0 and u["figure"] != "onsite_mw" else ""

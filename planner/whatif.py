@@ -26,12 +26,12 @@ import numpy as np
 
 from planner.api import finish
 from planner.data.load import Tables, load_tables
-from planner.inputs import dataset_paths, build_inputs
+from planner.inputs import build_inputs, dataset_paths, supply_table_names, supply_tables
 from planner.model.assemble import build_model
 from planner.model.core import Model
 from planner.result import Result
 from planner.scenario import Scenario
-from planner.solver import COST_SCALE, highs_instance, run_highs, set_time_limit
+from planner.solver import COST_SCALE, highs_instance, run_highs
 
 
 class WhatIf:
@@ -50,6 +50,7 @@ class WhatIf:
         self._given_tables = tables
         self._tables_key = tuple(sorted(dataset_paths(scenario).items()))
         self.tables = tables or load_tables(dataset_paths(scenario))
+        self._supply: tuple[tuple, Any] = ((), None)  # (key, tables): read once while the key holds
         self.model: Model | None = None
         self.h: Any = None  # the highspy.Highs holding self.model
         self.last_mode = "build"
@@ -63,7 +64,10 @@ class WhatIf:
             self.tables, self._tables_key = load_tables(dict(key)), key
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        inputs = build_inputs(scenario, self.tables)
+        skey = (supply_table_names(scenario), key)
+        if skey != self._supply[0]:
+            self._supply = (skey, supply_tables(scenario))
+        inputs = build_inputs(scenario, self.tables, self._supply[1])
         timings["inputs"] = time.perf_counter() - t0
         model = build_model(inputs)
         timings["build"] = model.build_seconds
@@ -74,7 +78,6 @@ class WhatIf:
             assert self.h is not None
             for name, value in (("threads", int(cfg.threads)), ("mip_rel_gap", float(cfg.mip_gap))):
                 self.h.setOptionValue(name, value)
-            set_time_limit(self.h, cfg.time_limit_s)
             self.last_mode = "resolve"
         else:
             self.h = highs_instance(model, cfg.time_limit_s, cfg.threads, cfg.mip_gap)

@@ -6,11 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from planner.maps.geometry import COARSE_TOLERANCE_DEG
 from planner.maps.tables import tables_of
 
 GPKG_NAME = "results.gpkg"
 #: Extra simplification (degrees) of the boundaries in results.gpkg (repeated once per year).
-GPKG_TOLERANCE_DEG = 0.02
+GPKG_TOLERANCE_DEG = COARSE_TOLERANCE_DEG  # the shapes the maps simplified once per process
 
 
 def write_gpkg(source: Any, path: str | Path | None = None) -> Path:
@@ -70,7 +71,7 @@ def write_all(source: Any, outdir: str | Path | None = None) -> list[Path]:
     list of pathlib.Path
         The three files written.
     """
-    from planner.maps.geometry import COARSE_TOLERANCE_DEG, country_outlines, grid_lines, grid_pairs
+    from planner.maps.geometry import country_outlines, grid_lines, grid_pairs
     from planner.maps.interactive import HTML_NAME, write_html
     from planner.maps.static import BACKGROUND, PIL_KWARGS, PNG_NAME, plot
 

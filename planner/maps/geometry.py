@@ -112,7 +112,7 @@ def polygonal(geom: Any) -> Any:
     return shapely.MultiPolygon(polys)
 
 
-def coarser(gdf: geopandas.GeoDataFrame, tolerance: float = 0.02) -> geopandas.GeoDataFrame:
+def coarser(gdf: geopandas.GeoDataFrame, tolerance: float = COARSE_TOLERANCE_DEG) -> geopandas.GeoDataFrame:
     """*gdf* with its regions simplified further (degrees), each country as one
     coverage so that shared borders stay shared."""
     import shapely

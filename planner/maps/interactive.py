@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from planner.maps.classes import colour_regions, fmt
 from planner.maps.geometry import (
+    COARSE_TOLERANCE_DEG,
     anchor_points,
     coarse_geometries,
     country_outlines,
@@ -39,7 +40,7 @@ HTML_NAME = "map.html"
 #: Without tiles: degrees of longitude added to the US so that it lies just west of China (US left).
 US_SHIFT_SCHEMATIC = 132.0
 #: Simplification of the boundaries for the browser (degrees; shared borders stay shared) and rounding.
-WEB_TOLERANCE_DEG = 0.02
+WEB_TOLERANCE_DEG = COARSE_TOLERANCE_DEG  # the shapes simplified once per process, shared with the PNG
 WEB_DECIMALS = 3
 
 

@@ -31,6 +31,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from planner.inputs import Inputs
+from planner.model.aggregates import pair_aggregate_index
 from planner.model.core import Columns, RowBlock
 from planner.fastindex import positions
 from planner.scenario import CURTAILMENT_LEVELS_PCT
@@ -66,13 +67,11 @@ def shorter_by_zone(inputs: Inputs, pairs: pd.DataFrame, zones: pd.Index) -> pd.
     if not len(zones) or not len(pairs):
         return pd.Index([], dtype=object)
     nt, nl = len(inputs.years), len(CURTAILMENT_LEVELS_PCT)
-    zi = positions(zones, pairs["region_id"])
-    on = zi >= 0
-    t = pairs["online_year"].to_numpy(dtype=np.int64)[on] - int(inputs.years[0])
-    a = np.searchsorted(CURTAILMENT_LEVELS_PCT, pairs["curtailment_pct"].to_numpy()[on])
-    n_pairs = np.bincount(zi[on], minlength=len(zones))
-    cell = np.unique((zi[on] * nt + t) * nl + a)
-    cz, rest = np.divmod(cell, nt * nl)
+    # the cells the zones would keep (no grid regions given: the other pairs get negative cells)
+    cell = pair_aggregate_index(pairs, pd.Index([], dtype=object), zones, int(inputs.years[0]), nt)
+    cell = cell[cell >= 0]
+    n_pairs = np.bincount(cell // (nt * nl), minlength=len(zones))
+    cz, rest = np.divmod(np.unique(cell), nt * nl)
     ct, ca = np.divmod(rest, nl)
     per_cell = 2 + (nt - ct) * (nl - ca)
     n_zone = np.bincount(cz, weights=per_cell, minlength=len(zones))

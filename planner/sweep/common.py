@@ -60,7 +60,7 @@ def one_line(exc: BaseException) -> str:
 
 
 _TABLES: dict[tuple, Any] = {}
-_MAX_TABLES = 4
+_MAX_TABLES = 8  # core and supply entries of up to four dataset sets
 
 
 def tables_for(scenario: Any) -> Any:
@@ -79,12 +79,14 @@ def tables_for(scenario: Any) -> Any:
 def supply_for(scenario: Any) -> Any:
     """The supply tables *scenario* needs (on-site power, connection lead times) or None, read once per
     process like :func:`tables_for` (each probe build read them again: ~0.2 s a build)."""
-    from planner.inputs import dataset_paths, supply_table_names, supply_tables
+    from planner.data.supply import load_supply_tables
+    from planner.inputs import dataset_paths, supply_table_names
 
     names = supply_table_names(scenario)
     if not names:
         return None
-    return _cached(("supply", names, *_files_key(dataset_paths(scenario))), lambda: supply_tables(scenario))
+    paths = dataset_paths(scenario)
+    return _cached(("supply", names, *_files_key(paths)), lambda: load_supply_tables(paths, names))
 
 
 def _files_key(paths: dict) -> tuple:

@@ -40,6 +40,7 @@ from planner.inputs import Inputs, build_inputs
 from planner.model.assemble import build_model
 from planner.model.core import Model
 from planner.scenario import Scenario
+from planner.solver import run_limited
 from planner.sweep.common import COUNTRIES, is_number, one_line, supply_for, tables_for
 
 #: The objective part that is a penalty, not a cost: reported, but left out of ``objective_usd``.
@@ -52,19 +53,6 @@ AFFINE_RTOL = 1e-10
 PROBES = (0.37, 0.71)
 #: Hours per year.
 HOURS = 8760.0
-
-
-def _run(h) -> None:
-    """One run of a kept HiGHS instance with its own time limit (:func:`planner.solver.run_limited`)."""
-    from planner.solver import run_limited
-
-    run_limited(h)
-
-
-def _set_limit(h, time_limit_s: float) -> None:
-    from planner.solver import set_time_limit
-
-    set_time_limit(h, time_limit_s)
 
 
 # =========================================================================== row kernel
@@ -752,7 +740,7 @@ class Engine:
         # and a resumed sweep agree case by case even where the optimum is not unique
         self.basis = None
         if not m.is_mip:
-            _run(self.h)
+            run_limited(self.h)
             if self.h.getInfo().basis_validity == 1:
                 self.basis = self.h.getBasis()
         self.scale = COST_SCALE
@@ -825,7 +813,7 @@ class Engine:
             fast.push(self.h, fast.touched(anchors.point(cell)), self.scale)
             self.h.clearSolver()
             self.h.setBasis(start)
-            _run(self.h)
+            run_limited(self.h)
             if self.h.getModelStatus() == self.optimal and self.h.getInfo().basis_validity == 1:
                 basis = self.h.getBasis()
         self.anchor_bases[cell] = basis
@@ -846,7 +834,7 @@ class Engine:
             fast.push(h, t, self.scale)
             self.cur[fast.index] = t  # keep the full-path bookkeeping in step with HiGHS
         self._start(case, t)
-        _run(h)
+        run_limited(h)
         if h.getModelStatus() == self.optimal:
             values = np.fromiter(h.getSolution().col_value, dtype=float, count=fast.n)
             objective = h.getInfoValue("objective_function_value")[1] / self.scale
@@ -886,7 +874,6 @@ class Engine:
                 self.off_base = True
                 for name, value in (("threads", int(cfg.threads)), ("mip_rel_gap", float(cfg.mip_gap))):
                     self.h.setOptionValue(name, value)
-                _set_limit(self.h, cfg.time_limit_s)
                 h, mode = self.h, "resolve"
             else:
                 h, mode = highs_instance(model, cfg.time_limit_s, cfg.threads, cfg.mip_gap), "build"
