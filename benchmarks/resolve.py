@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/resolve.py                          # ~3 min on 2 quiet cores
     .venv/bin/python benchmarks/resolve.py --cases 2000 --memory-cases 10000
+    .venv/bin/python benchmarks/resolve.py --scenario scenarios/grid_only.yaml   # the LP the target was set on
 
 A cost-only Monte Carlo sweep (the US and China carbon prices, the Texas power
 price, PJM's firm headroom: costs and row bounds) of ``--cases`` cases, run
@@ -51,7 +52,7 @@ from planner.sweep import make_plan, monte_carlo_cases, run_sweep  # noqa: E402
 from planner.sweep.engine import Engine  # noqa: E402
 from planner.sweep.execute import _load_base  # noqa: E402
 
-REF = ROOT / "scenarios" / "us_china_2030.yaml"
+REF = ROOT / "scenarios" / "us_china_2030.yaml"  # --scenario sets it
 DISTRIBUTIONS = {
     "carbon_price_usd_per_tco2.US": {"dist": "uniform", "low": 0, "high": 150},
     "carbon_price_usd_per_tco2.CN": {"dist": "uniform", "low": 0, "high": 150},
@@ -186,16 +187,20 @@ def _memory(cases: list[dict[str, Any]], **kw: Any) -> dict[str, Any]:
 
 
 def main() -> None:
+    global REF
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cases", type=int, default=1000)
     ap.add_argument("--memory-cases", type=int, default=10000, help="0: skip the memory runs")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--scenario", type=Path, default=REF, help="the base scenario (default: the on-site reference)")
     ap.add_argument("--skip", default="", help="comma-separated: limit,serial,local,external,cli,memory")
     args = ap.parse_args()
+    REF = args.scenario.resolve()
     skip = set(filter(None, args.skip.split(",")))
     cases = monte_carlo_cases(DISTRIBUTIONS, args.cases, args.seed)
     print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
-          f"load average {_load():.1f} at start", flush=True)
+          f"load average {_load():.1f} at start; base {REF.relative_to(ROOT) if REF.is_relative_to(ROOT) else REF}",
+          flush=True)
     rows: list[tuple[str, float, float | None, float]] = []  # (how, wall all, wall solving only, load)
     if "limit" not in skip:
         setup, loop = _limit(cases)

@@ -418,3 +418,21 @@ def test_sampling_from_a_sweep_file_and_the_command_line(tmp_path, capsys):
     assert df["carbon_price_usd_per_tco2.US"].tolist() == [c["carbon_price_usd_per_tco2.US"] for c in sobol_cases(dists, 8, 4)]
     assert (df["status"] == "optimal").all()
     assert "8 sobol case(s)" in capsys.readouterr().err
+
+
+def test_a_local_cluster_s_workers_start_with_the_engine_already_imported():
+    """A new LocalCluster's nannies and workers are forked from a server that imported the engine once
+    (not four fresh interpreters importing it while the plan is built): before any task, the engine is
+    already in each worker's modules. With dask's default ``spawn`` this is False."""
+    from planner.sweep.execute import _close, _connect, _forkserver
+
+    if not _forkserver():
+        pytest.skip("no forkserver start method on this platform")
+    client, cluster, own = _connect(None, 2, 30.0, None, 1)
+    try:
+        imported = client.run(lambda: __import__("sys").modules.get("planner.sweep.engine") is not None)
+        methods = client.run(lambda: __import__("multiprocessing").get_start_method(allow_none=True))
+    finally:
+        _close(client, cluster, own)
+    assert len(imported) == 2 and all(imported.values()), imported
+    assert set(methods.values()) == {"forkserver"}, methods
