@@ -8,6 +8,7 @@ import numpy as np
 
 from planner.data.load import Tables, load_tables
 from planner.checks import warnings_for
+from planner.colgen import solve_by_column_generation, use_column_generation
 from planner.errors import SolverError
 from planner.inputs import Inputs, dataset_paths, build_inputs
 from planner.io import fault_point
@@ -65,7 +66,9 @@ def solve(scenario: Scenario, tables: Tables | None = None, solver: str | None =
     cfg = scenario.solver
     fault_point("solve")
     h = None
-    if (solver or cfg.name) == "highs":  # keep the instance: the marginal values re-solve it warm
+    if use_column_generation(model, cfg.column_generation, solver or cfg.name):
+        sol = solve_by_column_generation(model, cfg.time_limit_s, cfg.threads, cfg.log)  # h: the full LP is never loaded
+    elif (solver or cfg.name) == "highs":  # keep the instance: the marginal values re-solve it warm
         h = highs_instance(model, cfg.time_limit_s, cfg.threads, cfg.mip_gap, cfg.log)
         sol = run_highs(h, model, cfg.time_limit_s)
         if cfg.log:

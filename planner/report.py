@@ -134,6 +134,9 @@ def format_report(result: Result, top: int = 12) -> str:
         f" build {t.get('build', 0):.3f} s, solve {t.get('solve', 0):.3f} s, marginal values {t.get('marginals', 0):.3f} s"
         + (f", equal-cost ranges {t['equal_cost_ranges']:.3f} s" if "equal_cost_ranges" in t else ""),
     ]
+    if cg := s.get("column_generation"):
+        lines.append(f"  solved by column generation: {cg['rounds']} rounds; {cg['pairs_loaded']:,} of {cg['pairs']:,} "
+                     f"pairs loaded into HiGHS, the others priced out (solver.column_generation)")
     return "\n".join(lines)
 
 

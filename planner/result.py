@@ -576,6 +576,7 @@ def _summary(inputs, model, sol, v, placements, grid, unserved, timings, marg: M
             for r in unserved.itertuples()
         ],
         "mip": sol.mip,
+        "column_generation": sol.column_generation,
         "solver_duals": "unavailable (the solver returned none)" if sol.row_duals_usd is None
         else ("LP with the integer choices fixed at the MILP solution" if sol.mip else "LP"),
         "timings_s": {k: round(v, 4) for k, v in timings.items()},

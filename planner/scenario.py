@@ -169,7 +169,19 @@ class Solver(_Strict):
     )
     prune_dominated: bool = Field(True, description="Leave out pairs that a cheaper twin of the same cluster dominates "
                                   "(exact: same optimum and marginal values; docs/formulation.md).")
+    column_generation: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Solve an LP by column generation over its pairs (HiGHS holds a few pairs per cluster; the "
+        "others are priced in and added until none would lower the cost: the same optimum). auto: from "
+        "300,000 pairs on (planner/colgen.py).",
+    )
     log: bool = Field(False, description="Show the solver's own log on stderr (planner solve --solver-log).")
+
+    @field_validator("column_generation", mode="before")
+    @classmethod
+    def _yaml_on_off(cls, v: object) -> object:
+        # YAML 1.1 reads a bare on/off as true/false
+        return {True: "on", False: "off"}.get(v, v) if isinstance(v, bool) else v
     marginals: Literal["auto", "binding", "all", "none"] = Field(
         "auto",
         description="One-sided marginal values of the reported limits: auto (binding limits for models up to "

@@ -36,6 +36,7 @@ class Solution:
     solve_seconds: float
     message: str = ""
     mip: dict | None = None  # for a MILP: gap, best bound, time limit, and how the duals were obtained
+    column_generation: dict | None = None  # rounds, pairs loaded, HiGHS's own seconds (planner/colgen.py)
 
 
 def solve_model(
