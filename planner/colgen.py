@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from planner.model.core import Model
-from planner.solver import COST_SCALE, Solution, read_highs, run_limited, set_time_limit
+from planner.solver import COST_SCALE, Solution, _stdout_to_stderr, read_highs, run_limited, set_time_limit
 
 #: ``auto`` uses column generation from this many pairs on (docs/performance.md, "Column generation").
 AUTO_MIN_PAIRS = 300_000
@@ -74,7 +74,8 @@ def solve_by_column_generation(model: Model, time_limit_s: float = 300.0, thread
     AxT = A[:, :nx].T.tocsr()  # pricing: d = c_x - A_x^T y
 
     h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h.setOptionValue("output_flag", bool(log))  # with the log: HiGHS's own, round by round
+    h.setOptionValue("log_to_console", bool(log))
     h.setOptionValue("threads", int(threads))
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("presolve", "off")  # re-solved warm every round
@@ -99,7 +100,11 @@ def solve_by_column_generation(model: Model, time_limit_s: float = 300.0, thread
     while True:
         set_time_limit(h, max(1e-3, time_limit_s - (time.perf_counter() - t0)))
         clock = h.getRunTime()
-        run_limited(h)
+        if log:
+            with _stdout_to_stderr():  # HiGHS writes its log to fd 1; the report owns stdout
+                run_limited(h)
+        else:
+            run_limited(h)
         highs_s += h.getRunTime() - clock
         rounds += 1
         iterations += int(h.getInfo().simplex_iteration_count)
@@ -110,7 +115,8 @@ def solve_by_column_generation(model: Model, time_limit_s: float = 300.0, thread
         priced = np.flatnonzero((d < -DUAL_TOLERANCE) & ~loaded)
         if log:
             print(f"column generation: round {rounds}, {int(loaded.sum()):,} of {nx:,} pairs loaded, "
-                  f"{h.getInfo().simplex_iteration_count:,} iterations, {len(priced):,} pairs price out",
+                  f"{h.getInfo().simplex_iteration_count:,} iterations; pairs left out with a negative reduced cost: "
+                  f"{len(priced):,}",
                   file=sys.stderr, flush=True)
         if not len(priced):
             break
