@@ -6,11 +6,13 @@ all of them at every iteration, although a cluster ends up in one or two places.
 *restricted* LP (every row, every column that is not a pair, and a few pairs per cluster), and the
 remaining pairs are priced in one sparse product:
 
-1. Restricted LP: each cluster's ``INITIAL_PER_CLUSTER`` cheapest pairs, with every other column.
+1. Restricted LP: each cluster's ``INITIAL_PER_CLUSTER`` cheapest pairs, with every other column. A pair
+   fixed at 0 (a moratorium) is never loaded: at a fixed bound any reduced cost is optimal.
 2. Solve it (dual simplex; warm from the previous round's basis) and read the row duals ``y``.
-3. Price every pair: ``d = c - A^T y``. If no pair has ``d < -DUAL_TOLERANCE`` the restricted optimum
-   is optimal for the whole LP: it is feasible for it (the pairs left out are 0), ``y`` is dual
-   feasible for every column, and complementary slackness holds. That is the LP optimality test
+3. Price every pair left out: ``d = c - A^T y``. If none has ``d < -DUAL_TOLERANCE`` the restricted
+   optimum is optimal for the whole LP: it is feasible for it (the pairs left out are 0, at their lower
+   bound, where ``d >= 0`` is what optimality asks), ``y`` is dual feasible for every column (HiGHS
+   certified the loaded ones), and complementary slackness holds. That is the LP optimality test
    itself, not a heuristic, so the objective, the duals and (where the optimum is unique) the plan
    are those of the full LP.
 4. Otherwise add each cluster's ``ADD_PER_CLUSTER`` most negative pairs and go to 2. A new pair starts
@@ -31,7 +33,8 @@ import numpy as np
 import pandas as pd
 
 from planner.model.core import Model
-from planner.solver import COST_SCALE, Solution, _stdout_to_stderr, read_highs, run_limited, set_time_limit
+from planner.solver import (COST_SCALE, Solution, add_columns, add_rows, configured_highs, read_highs, run_logged,
+                            set_time_limit)
 
 #: ``auto`` uses column generation from this many pairs on (docs/performance.md, "Column generation").
 AUTO_MIN_PAIRS = 300_000
@@ -60,80 +63,73 @@ def _first_k(group: np.ndarray, cost: np.ndarray, k: int) -> np.ndarray:
 
 def solve_by_column_generation(model: Model, time_limit_s: float = 300.0, threads: int = 1,
                                log: bool = False) -> Solution:
-    """Solve the LP *model* by column generation over its pairs (see the module's doc)."""
+    """Solve the LP *model* by column generation over its pairs (see the module's doc).
+
+    At the time limit the last restricted optimum is returned as ``time_limit``: it is feasible for the
+    whole LP (the pairs left out are 0), without duals (they are not dual feasible for it).
+    """
     import highspy
 
     t0 = time.perf_counter()
     A = model.A if model.A.format == "csc" else model.A.tocsc()
-    m, n = A.shape
+    n = A.shape[1]
     nx = model.columns.n_x
     c = model.c * COST_SCALE
-    inf = highspy.kHighsInf
-    upper = np.where(np.isposinf(model.upper), inf, model.upper)
     group = pd.factorize(model.columns.pairs["cluster_id"])[0]
+    # a pair fixed at 0 (a moratorium) can never lower the cost: it is neither loaded nor priced
+    open_pair = model.upper[:nx] > model.lower[:nx]
     AxT = A[:, :nx].T.tocsr()  # pricing: d = c_x - A_x^T y
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(log))  # with the log: HiGHS's own, round by round
-    h.setOptionValue("log_to_console", bool(log))
-    h.setOptionValue("threads", int(threads))
-    h.setOptionValue("random_seed", 0)
-    h.setOptionValue("presolve", "off")  # re-solved warm every round
-    i32, f64 = np.int32, np.float64
-    h.addRows(m, np.where(np.isneginf(model.row_lower), -inf, model.row_lower).astype(f64),
-              np.where(np.isposinf(model.row_upper), inf, model.row_upper).astype(f64),
-              0, np.zeros(0, dtype=i32), np.zeros(0, dtype=i32), np.zeros(0, dtype=f64))
-
-    def add(cols: np.ndarray) -> None:
-        sub = A[:, cols]
-        h.addCols(len(cols), np.ascontiguousarray(c[cols]), np.ascontiguousarray(model.lower[cols], dtype=f64),
-                  np.ascontiguousarray(upper[cols], dtype=f64), sub.nnz, sub.indptr[:-1].astype(i32),
-                  sub.indices.astype(i32), np.ascontiguousarray(sub.data, dtype=f64))
-
+    h = configured_highs(time_limit_s, threads, log=log)  # presolve off: re-solved warm every round
+    add_rows(h, model)
     loaded = np.zeros(nx, dtype=bool)
-    first = np.sort(_first_k(group, c[:nx], INITIAL_PER_CLUSTER))
+    candidates = np.flatnonzero(open_pair)
+    first = np.sort(candidates[_first_k(group[candidates], c[candidates], INITIAL_PER_CLUSTER)])
     loaded[first] = True
     order = np.r_[first, np.arange(nx, n)]  # restricted column j is model column order[j]
-    add(order)
+    add_columns(h, model, order)
     rounds, iterations, highs_s = 0, 0, 0.0
+    last: tuple[np.ndarray, np.ndarray, float] | None = None  # the last restricted optimum: (order, values, objective)
     at_upper = highspy.HighsBasisStatus.kUpper
     while True:
         set_time_limit(h, max(1e-3, time_limit_s - (time.perf_counter() - t0)))
         clock = h.getRunTime()
-        if log:
-            with _stdout_to_stderr():  # HiGHS writes its log to fd 1; the report owns stdout
-                run_limited(h)
-        else:
-            run_limited(h)
+        run_logged(h)
         highs_s += h.getRunTime() - clock
         rounds += 1
         iterations += int(h.getInfo().simplex_iteration_count)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break
-        y = np.asarray(h.getSolution().row_dual, dtype=float)
+        solution = h.getSolution()
+        last = (order, np.asarray(solution.col_value, dtype=float), h.getInfo().objective_function_value)
+        y = np.asarray(solution.row_dual, dtype=float)
         d = c[:nx] - AxT @ y
-        priced = np.flatnonzero((d < -DUAL_TOLERANCE) & ~loaded)
+        priced = np.flatnonzero((d < -DUAL_TOLERANCE) & ~loaded & open_pair)
         if log:
             print(f"column generation: round {rounds}, {int(loaded.sum()):,} of {nx:,} pairs loaded, "
                   f"{h.getInfo().simplex_iteration_count:,} iterations; pairs left out with a negative reduced cost: "
-                  f"{len(priced):,}",
-                  file=sys.stderr, flush=True)
+                  f"{len(priced):,}", file=sys.stderr, flush=True)
         if not len(priced):
             break
         new = np.sort(priced[_first_k(group[priced], d[priced], ADD_PER_CLUSTER)])
         basis = h.getBasis()
         col_status = basis.col_status  # a list (a copy) already
-        add(new)
+        add_columns(h, model, new)
         if np.isfinite(model.upper[new]).all():  # at the upper bound with d < 0: still dual feasible
             basis.col_status = col_status + [at_upper] * len(new)
-            h.setBasis(basis)
+            if h.setBasis(basis) == highspy.HighsStatus.kError:
+                pass  # HiGHS keeps its own basis, the new pairs at 0: slower to re-solve, the same optimum
         loaded[new] = True
         order = np.r_[order, new]
     sol = read_highs(h, time.perf_counter() - t0)
     values = np.full(n, np.nan)
-    if np.isfinite(sol.values).all():  # the pairs never loaded are 0
-        values = np.zeros(n)
+    if sol.status == "optimal":
+        values = np.zeros(n)  # the pairs never loaded are 0
         values[order] = sol.values
+    elif sol.status == "time_limit" and last is not None:  # after a restricted optimum: that plan, feasible here too
+        values = np.zeros(n)
+        values[last[0]] = last[1]
+        sol = Solution("time_limit", "highs", last[2] / COST_SCALE, values, None, sol.solve_seconds, sol.message)
     sol.values = values
     sol.message = (f"{sol.message}; column generation: {rounds} rounds, {iterations:,} iterations, "
                    f"{int(loaded.sum()):,} of {nx:,} pairs loaded")

@@ -176,17 +176,17 @@ class Solver(_Strict):
         "300,000 pairs on (planner/colgen.py).",
     )
     log: bool = Field(False, description="Show the solver's own log on stderr (planner solve --solver-log).")
+    marginals: Literal["auto", "binding", "all", "none"] = Field(
+        "auto",
+        description="One-sided marginal values of the reported limits: auto (binding limits for models up to "
+        "20,000 pairs, none above: they cost seconds to minutes at national site scale), binding, all, or none.",
+    )
 
     @field_validator("column_generation", mode="before")
     @classmethod
     def _yaml_on_off(cls, v: object) -> object:
         # YAML 1.1 reads a bare on/off as true/false
         return {True: "on", False: "off"}.get(v, v) if isinstance(v, bool) else v
-    marginals: Literal["auto", "binding", "all", "none"] = Field(
-        "auto",
-        description="One-sided marginal values of the reported limits: auto (binding limits for models up to "
-        "20,000 pairs, none above: they cost seconds to minutes at national site scale), binding, all, or none.",
-    )
 
 
 class Onsite(_Strict):

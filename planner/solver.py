@@ -76,14 +76,12 @@ def _quiet_highs():
     return h
 
 
-def highs_instance(model: Model, time_limit_s: float = 300.0, threads: int = 1, mip_gap: float = 1e-4,
-                   log: bool = False):
-    """A ``highspy.Highs`` holding the model, ready to ``run()`` (and to update for a re-solve).
+def configured_highs(time_limit_s: float = 300.0, threads: int = 1, mip_gap: float = 1e-4, log: bool = False,
+                     presolve: bool = False):
+    """An empty, quiet ``highspy.Highs`` with the planner's options (the model is added by the caller).
 
-    With *log*, HiGHS's own log goes to stderr during :func:`run_highs` (stdout stays the report's).
+    With *log*, HiGHS's own log goes to stderr during :func:`run_logged` (stdout stays the report's).
     """
-    import highspy
-
     h = _quiet_highs()
     if log:
         h.setOptionValue("output_flag", True)
@@ -96,32 +94,65 @@ def highs_instance(model: Model, time_limit_s: float = 300.0, threads: int = 1, 
     # presolve costs more than it saves on this LP shape (benchmarks/highs_options.py, 2026-11-29, CPU s:
     # size 3 0.70 with presolve, 0.30 without; size 4 21.4 against 18.5); a MILP keeps it for branch and bound.
     # No other option was faster beyond noise (docs/performance.md, "HiGHS options and exact solver-side ideas")
-    h.setOptionValue("presolve", "on" if model.is_mip else "off")
-    m, n = model.A.shape
-    csc = model.A if model.A.format == "csc" else model.A.tocsc()
-    inf = highspy.kHighsInf
-    f64, i32 = np.float64, np.int32
-    # rows first, then the columns with their coefficients: the array calls take numpy buffers as
-    # they are (a HighsLp would copy 14 M nonzeros element by element, ~1 s at national site scale)
-    error = highspy.HighsStatus.kError
+    h.setOptionValue("presolve", "on" if presolve else "off")
+    return h
+
+
+def add_rows(h, model: Model) -> None:
+    """Add *model*'s rows to *h*, without coefficients (the columns bring them)."""
+    import highspy
+
+    inf, f64, i32 = highspy.kHighsInf, np.float64, np.int32
     status = h.addRows(
-        m,
+        model.A.shape[0],
         np.where(np.isneginf(model.row_lower), -inf, model.row_lower).astype(f64),
         np.where(np.isposinf(model.row_upper), inf, model.row_upper).astype(f64),
         0, np.zeros(0, dtype=i32), np.zeros(0, dtype=i32), np.zeros(0, dtype=f64),
     )
-    if status != error:
-        status = h.addCols(
-            n,
-            np.ascontiguousarray(model.c * COST_SCALE, dtype=f64),
-            np.ascontiguousarray(model.lower, dtype=f64),
-            np.ascontiguousarray(model.upper, dtype=f64),
-            csc.nnz, csc.indptr[:-1].astype(i32), csc.indices.astype(i32), np.ascontiguousarray(csc.data, dtype=f64),
-        )
-    if status != error and model.is_mip:
-        status = h.changeColsIntegrality(n, np.arange(n, dtype=i32), model.integrality.astype(np.uint8))
-    if status == error:
-        raise SolverError(f"HiGHS rejected the model ({status})")
+    if status == highspy.HighsStatus.kError:
+        raise SolverError(f"HiGHS rejected the model's rows ({status})")
+
+
+def add_columns(h, model: Model, cols: np.ndarray | None = None) -> None:
+    """Add *model*'s columns (all, or those at positions *cols*) to *h*, with costs scaled by COST_SCALE.
+
+    The array calls take numpy buffers as they are (a HighsLp would copy 14 M nonzeros element by
+    element, ~1 s at national site scale).
+    """
+    import highspy
+
+    csc = model.A if model.A.format == "csc" else model.A.tocsc()
+    c, lower, upper = model.c, model.lower, model.upper
+    if cols is not None:
+        csc, c, lower, upper = csc[:, cols], c[cols], lower[cols], upper[cols]
+    f64, i32 = np.float64, np.int32
+    status = h.addCols(
+        csc.shape[1],
+        np.ascontiguousarray(c * COST_SCALE, dtype=f64),
+        np.ascontiguousarray(lower, dtype=f64),
+        np.ascontiguousarray(upper, dtype=f64),
+        csc.nnz, csc.indptr[:-1].astype(i32), csc.indices.astype(i32), np.ascontiguousarray(csc.data, dtype=f64),
+    )
+    if status == highspy.HighsStatus.kError:
+        raise SolverError(f"HiGHS rejected the model's columns ({status})")
+
+
+def highs_instance(model: Model, time_limit_s: float = 300.0, threads: int = 1, mip_gap: float = 1e-4,
+                   log: bool = False):
+    """A ``highspy.Highs`` holding the model, ready to ``run()`` (and to update for a re-solve).
+
+    With *log*, HiGHS's own log goes to stderr during :func:`run_highs` (stdout stays the report's).
+    """
+    import highspy
+
+    h = configured_highs(time_limit_s, threads, mip_gap, log, presolve=model.is_mip)
+    add_rows(h, model)  # rows first, then the columns with their coefficients
+    add_columns(h, model)
+    if model.is_mip:
+        n = model.columns.n
+        status = h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), model.integrality.astype(np.uint8))
+        if status == highspy.HighsStatus.kError:
+            raise SolverError(f"HiGHS rejected the model ({status})")
     return h
 
 
@@ -147,15 +178,20 @@ def run_limited(h) -> None:
     h.run()
 
 
+def run_logged(h) -> None:
+    """:func:`run_limited`, with HiGHS's log (when its output is on) sent to stderr: the report owns stdout."""
+    if h.getOptionValue("output_flag"):
+        with _stdout_to_stderr():  # the solver writes its log to fd 1 directly
+            run_limited(h)
+    else:
+        run_limited(h)
+
+
 def run_highs(h, model: Model, time_limit_s: float) -> Solution:
     """Run a ``highspy.Highs`` holding *model* (from its last basis, if any) and read the solution."""
     t0 = time.perf_counter()
     set_time_limit(h, time_limit_s)
-    if h.getOptionValue("output_flag"):
-        with _stdout_to_stderr():  # the solver's log must not mix with the report on stdout
-            run_limited(h)
-    else:
-        run_limited(h)
+    run_logged(h)
     sol = read_highs(h, time.perf_counter() - t0)
     if model.is_mip:
         info = h.getInfo()

@@ -53,23 +53,19 @@ def test_bundled_scenarios_have_the_full_lp_optimum(name):
     assert "column generation" in cg.message and "pairs loaded" in cg.message
 
 
-def test_on_paper_the_cheapest_pairs_are_not_enough():
+def test_on_paper_the_cheapest_pairs_are_not_enough(monkeypatch):
     """One 100 MW cluster and five regions, each its own grid region, at 20 < 30 < 40 < 50 < 60 USD/MWh
     (all else equal); the two cheapest grid regions have no headroom. The first restricted LP holds the
     two cheapest pairs only, so the cluster is unserved there; pricing brings in the other three, and
     the optimum on paper puts the whole cluster in the 40 USD/MWh region. Two rounds."""
     import planner.colgen as cg
 
+    monkeypatch.setattr(cg, "INITIAL_PER_CLUSTER", 2)
     regions = [region(f"US-R{i}", f"G{i}", price) for i, price in enumerate((20, 30, 40, 50, 60))]
     grids = [grid(f"G{i}", *((0, 0, 0, 0) if i < 2 else (500, 500, 500, 500))) for i in range(5)]
     s = scenario([cluster("k0", 100, 2026)], first=2026, last=2026)
     inputs, model = planner.build(s, make_tables(regions, grids))
-    old = cg.INITIAL_PER_CLUSTER
-    cg.INITIAL_PER_CLUSTER = 2
-    try:
-        sol = solve_by_column_generation(model)
-    finally:
-        cg.INITIAL_PER_CLUSTER = old
+    sol = solve_by_column_generation(model)
     assert sol.status == "optimal"
     x = dict(zip(model.columns.pairs["region_id"], sol.values[model.columns.x]))
     assert x["US-R2"] == pytest.approx(1.0)
@@ -85,12 +81,10 @@ def test_random_cases_have_the_full_lp_optimum(case):
 
     s, tables = case
     inputs, model = planner.build(s, tables)
-    old = cg.INITIAL_PER_CLUSTER, cg.ADD_PER_CLUSTER
-    cg.INITIAL_PER_CLUSTER, cg.ADD_PER_CLUSTER = 1, 1  # force rounds on these small cases
-    try:
+    with pytest.MonkeyPatch.context() as mp:  # force rounds on these small cases
+        mp.setattr(cg, "INITIAL_PER_CLUSTER", 1)
+        mp.setattr(cg, "ADD_PER_CLUSTER", 1)
         sol = solve_by_column_generation(model)
-    finally:
-        cg.INITIAL_PER_CLUSTER, cg.ADD_PER_CLUSTER = old
     full = solve_model(model)
     assert sol.status == full.status == "optimal"
     assert sol.objective_usd == pytest.approx(full.objective_usd, rel=1e-9, abs=1e-6)
@@ -138,3 +132,53 @@ def test_where_least_cost_decides_a_zone_s_it_load_the_two_routes_agree():
     np.testing.assert_allclose(b[decided].to_numpy(), a[decided].to_numpy(), atol=ranges["tolerance_mw"])
     for z, u in open_zones.items():
         assert u["low"] - 1 <= b[z] <= u["high"] + 1
+
+
+def test_pairs_fixed_at_zero_are_never_loaded(monkeypatch):
+    """A moratorium fixes its pairs at 0: they can never lower the cost, so they take no place in the
+    restricted LP (brief_2026 has 133 such pairs)."""
+    import planner.colgen as cg
+
+    s = planner.load_scenario(SCENARIOS / "brief_2026.yaml")
+    inputs, model = planner.build(s)
+    nx = model.columns.n_x
+    fixed = np.flatnonzero(model.upper[:nx] <= model.lower[:nx])
+    assert len(fixed) > 50
+    added: list[np.ndarray] = []
+    real = cg.add_columns
+    monkeypatch.setattr(cg, "add_columns", lambda h, m, cols=None: (added.append(np.asarray(cols)), real(h, m, cols))[1])
+    monkeypatch.setattr(cg, "INITIAL_PER_CLUSTER", 3)
+    sol = cg.solve_by_column_generation(model)
+    assert sol.status == "optimal"
+    loaded = np.concatenate(added)
+    assert len(np.intersect1d(loaded, fixed)) == 0
+    assert sol.objective_usd == pytest.approx(solve_model(model).objective_usd, rel=1e-9)
+
+
+def test_at_the_time_limit_the_last_restricted_optimum_is_returned(monkeypatch):
+    """When a later round hits the time limit, the plan of the last restricted optimum comes back as
+    ``time_limit``: feasible in the whole LP, its objective recomputed from the costs, no duals."""
+    import planner.colgen as cg
+
+    s = planner.load_scenario(SCENARIOS / "us_china_2030.yaml")
+    inputs, model = planner.build(s)
+    calls = {"n": 0}
+    real = cg.set_time_limit
+
+    def limit(h, seconds):  # the second round gets no time at all
+        calls["n"] += 1
+        real(h, seconds if calls["n"] == 1 else 1e-9)
+
+    monkeypatch.setattr(cg, "set_time_limit", limit)
+    monkeypatch.setattr(cg, "INITIAL_PER_CLUSTER", 1)
+    sol = cg.solve_by_column_generation(model)
+    assert calls["n"] >= 2
+    assert sol.status == "time_limit" and sol.row_duals_usd is None
+    v = sol.values
+    assert np.isfinite(v).all()
+    assert (v >= model.lower - TOL).all() and (v <= model.upper + TOL).all()
+    Av = model.A @ v
+    scale = 1 + np.abs(np.where(np.isfinite(model.row_upper), model.row_upper, 0))
+    assert (Av >= model.row_lower - TOL * scale).all() and (Av <= model.row_upper + TOL * scale).all()
+    assert sol.objective_usd == pytest.approx(float(model.c @ v), rel=1e-9)
+    assert sol.objective_usd >= solve_model(model).objective_usd * (1 - 1e-9)
