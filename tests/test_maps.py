@@ -246,6 +246,35 @@ def test_html_draws_every_region_in_chromium(outdir, regions_csv, tmp_path):
     assert us.mean() > 0.2, f"US: {us.mean():.2f} of its half coloured"
 
 
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium absent (apt-get install chromium); CI installs it")
+def test_html_tooltip_gives_the_range_least_cost_leaves_open(outdir, tmp_path):
+    """Hovering Michigan (MISO part) in the HTML map, in Chromium: the tooltip gives its IT load's range over
+    all least-cost plans; a decided zone's tooltip has none."""
+    page = maps.write_html(outdir, tmp_path / "map.html").read_text()
+
+    def hover(region_id: str) -> str:
+        probe = f"""<script>
+window.addEventListener('load', function () {{ setTimeout(function () {{
+  var el = document.querySelector('path.region-{region_id}');
+  var b = el.getBoundingClientRect(), x = b.left + b.width / 2, y = b.top + b.height / 2;
+  ['mouseover', 'mousemove'].forEach(function (t) {{
+    el.dispatchEvent(new MouseEvent(t, {{bubbles: true, clientX: x, clientY: y}})); }});
+}}, 300); }});
+</script>"""
+        i = page.rindex("</body>")
+        f = tmp_path / f"hover-{region_id}.html"
+        f.write_text(page[:i] + probe + page[i:])
+        dom = _chromium(["--dump-dom", f.resolve().as_uri()], tmp_path).stdout
+        m = re.search(r'role="tooltip"[^>]*>(.*?)</div>', dom, re.S)
+        assert m, f"no tooltip opened on {region_id}"
+        return re.sub(r"<[^>]+>", " ", m.group(1))
+
+    tip = hover("US-MI-MISO")
+    assert "US-MI-MISO" in tip and "left open by least cost: 260 - 16,260 MW" in tip
+    tip = hover("US-WY")
+    assert "US-WY" in tip and "left open" not in tip
+
+
 # --------------------------------------------------------------------------- bad input
 
 

@@ -29,6 +29,7 @@ from planner.maps.tables import (
     UNITS,
     check_metric,
     check_year,
+    open_it_load,
     region_names,
     tables_of,
 )
@@ -127,8 +128,10 @@ def _page_data(tables: dict[str, Any], metric: str | None, year: int | None, til
     anchor_ll = [[round(float(anchors[r].y), 3), round(float(anchors[r].x) + s, 3)] for r, s in zip(ids, shift)]
 
     features = [{"type": "Feature", "properties": {"i": i}, "geometry": g} for i, g in enumerate(_geojson(web.geometry))]
+    open_ranges = open_it_load(tables)  # IT load that least cost leaves open: its range over all such plans
     regions_meta = [
-        {"id": r, "name": names.get(r, r), "country": c, "grid": g}
+        {"id": r, "name": names.get(r, r), "country": c, "grid": g,
+         **({"open": f"{fmt(open_ranges[r][0])} - {fmt(open_ranges[r][1])}"} if r in open_ranges else {})}
         for r, c, g in zip(ids, web["country"], web["grid_region_id"])
     ]
     # grid-region borders: dissolved once per process (grid_lines), moved like their regions and rounded
@@ -339,7 +342,9 @@ _TEMPLATE = """
         (v === null ? 'no data' : num(v) + ' ' + esc(m[3])) + '</b></td></tr>'; }).join('');
     var mor = D.moratoria[y][i];
     return '<b>' + esc(r.name) + '</b> (' + esc(r.id) + '), grid region ' + esc(r.grid) + ', ' + y +
-      '<table>' + rows + '</table>Moratorium in force: ' + (mor ? esc(mor) : 'none');
+      '<table>' + rows + '</table>Moratorium in force: ' + (mor ? esc(mor) : 'none') +
+      (r.open ? '<br>\u2020 IT load left open by least cost: ' + esc(r.open) +
+       ' MW over all least-cost plans (this map shows one)' : '');
   }
   function popup(i) {
     var r = D.regions[i], list = D.placed[i];

@@ -23,9 +23,11 @@ from planner.maps.tables import (
     COUNTRIES,
     DEFAULT_METRIC,
     METRICS,
+    OPEN_MARK,
     UNITS,
     check_metric,
     check_years,
+    open_it_load,
     short_id,
     tables_of,
 )
@@ -111,7 +113,7 @@ def plot(source: Any, metric: str | None = None, year: int | str | None = None) 
     metric = check_metric(metric)
     years = check_years(tables, year)
     column, label = METRICS[metric]
-    open_ranges = _open_it_load(tables) if column == "it_load_mw" else {}
+    open_ranges = open_it_load(tables) if column == "it_load_mw" else {}
     frames = {y: region_frame(tables, y) for y in years}
     # the shapes drawn are simplified by 0.02 degrees (at most 2.2 km: below half a pixel of 5-7 km here),
     # shared with the HTML and results.gpkg and computed once per process, as are the grid-region borders;
@@ -226,16 +228,6 @@ def _legend_anchor(leg: Legend, present: list[str], x_start: float, widths: list
             return x / FIG_WIDTH_IN + 0.01
         x += w + gap_in
     return 0.02  # pragma: no cover
-
-
-#: Marks a label whose value least cost leaves open (planner.ranges): another least-cost plan differs there.
-OPEN_MARK = "\u2020"
-
-
-def _open_it_load(tables: dict[str, Any]) -> dict[str, tuple[float, float]]:
-    """Zones whose IT load least cost leaves open: zone -> (low, high) MW over all least-cost plans."""
-    er = tables["summary"].get("equal_cost_ranges") or {}
-    return {str(u["id"]): (float(u["low"]), float(u["high"])) for u in er.get("undecided", []) if u.get("figure") == "it_mw"}
 
 
 def _draw_panel(ax: Axes, gdf: geopandas.GeoDataFrame, shapes: geopandas.GeoDataFrame,

@@ -305,3 +305,15 @@ def short_id(region_id: str) -> str:
     """The region id without its country prefix: ``US-TX`` -> ``TX``, ``US-IL-PJM`` -> ``IL-PJM``."""
     head, _, rest = region_id.partition("-")
     return rest if rest and len(head) == 2 else region_id
+
+
+#: Marks a value that least cost leaves open (planner.ranges): another plan of the same cost differs there.
+OPEN_MARK = "\u2020"
+
+
+def open_it_load(tables: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """Zones whose IT load least cost leaves open: zone -> (low, high) MW over all least-cost plans
+    (``summary.json``'s ``equal_cost_ranges``; empty when they were not computed)."""
+    er = tables["summary"].get("equal_cost_ranges") or {}
+    return {str(u["id"]): (float(u["low"]), float(u["high"])) for u in er.get("undecided", [])
+            if u.get("figure") == "it_mw"}
