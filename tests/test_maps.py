@@ -368,6 +368,10 @@ def test_labels_mark_the_zones_least_cost_leaves_open(outdir):
     u, p = undecided["US-MI-MISO"], undecided["US-MI-PJM"]
     assert len(foot) == 1
     assert f"MI-MISO {u['low']:,.0f}-{u['high']:,.0f} MW" in foot[0] and f"MI-PJM {p['low']:,.0f}-{p['high']:,.0f} MW" in foot[0]
+    # in 2026 neither Michigan zone is labelled (no load yet): no marks, no footnote
+    early = maps.plot(outdir, metric="it_load", year=2026)
+    assert not any(t.get_text().endswith("\u2020") for a in early.axes for t in a.texts)
+    assert not any(t.get_text().startswith("\u2020") for t in early.texts)
     # another metric (grid-region shadow prices are unique) has no marks
     other = maps.plot(outdir, metric="shadow_price", year=2030)
     assert not any(t.get_text().startswith("\u2020") for t in other.texts)

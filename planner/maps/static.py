@@ -146,7 +146,9 @@ def plot(source: Any, metric: str | None = None, year: int | str | None = None) 
     avail_w = FIG_WIDTH_IN - left_in - 0.15 - gap_in * (len(present) - 1)
     panel_h = min(4.2 if multi else 6.4, avail_w / sum(ratios))
     row_h = panel_h + (0.15 if multi else 0.35)
-    top_in, bottom_in, foot_in = 0.95, 1.45, 0.22 + (0.2 if open_ranges else 0.0)
+    # room for the footnote on open labels when some zone drawn with a value has one (known before drawing)
+    has_open = any(((frames[y]["region_id"].isin(list(open_ranges))) & (frames[y][column] > 0)).any() for y in years)
+    top_in, bottom_in, foot_in = 0.95, 1.45, 0.22 + (0.2 if has_open else 0.0)
     height = round((top_in + row_h * len(years) + bottom_in + foot_in) * DPI) / DPI  # whole pixels
     # no Agg canvas while drawing: geopandas asks the canvas to redraw after every layer (draw_idle),
     # which the base canvas ignores; the Agg canvas is attached once the map is complete
@@ -154,6 +156,7 @@ def plot(source: Any, metric: str | None = None, year: int | str | None = None) 
     widths = [panel_h * r for r in ratios]
     x_start = left_in + (avail_w - sum(widths)) / 2
 
+    marked: set[str] = set()  # labels that carry OPEN_MARK
     for i, y in enumerate(years):
         gdf = frames[y]
         points, kind = hub_points(tables, gdf)
@@ -166,8 +169,8 @@ def plot(source: Any, metric: str | None = None, year: int | str | None = None) 
             x += w + gap_in
             sub = gdf[gdf["country"] == country]
             shapes = sub.set_geometry(coarse.reindex(sub["region_id"]).to_numpy(), crs=sub.crs)
-            _draw_panel(ax, sub, shapes, points, CRS.get(country, "EPSG:4326"), extents[country], column,
-                        TOP_N_PER_ROW if multi else TOP_N, borders, open_ranges)
+            marked |= _draw_panel(ax, sub, shapes, points, CRS.get(country, "EPSG:4326"), extents[country], column,
+                                  TOP_N_PER_ROW if multi else TOP_N, borders, open_ranges)
             if country == "CN" and outlines is not None:
                 _draw_china_extras(ax, shapes, outlines, extents[country])
             if i == 0:
@@ -207,8 +210,9 @@ def plot(source: Any, metric: str | None = None, year: int | str | None = None) 
     fig.legend(handles=sym, loc="upper right", bbox_to_anchor=(0.99, legend_y), frameon=False, fontsize=10,
                title=f"Labels: the {TOP_N_PER_ROW if multi else TOP_N} largest values per country",
                title_fontsize=10, alignment="left")
-    if open_ranges:  # the plan drawn is one of several least-cost plans there: say so, with the ranges
-        spans = ", ".join(f"{short_id(z)} {fmt(lo)}-{fmt(hi)} MW" for z, (lo, hi) in sorted(open_ranges.items()))
+    if marked:  # the plan drawn is one of several least-cost plans there: say so, with the ranges
+        spans = ", ".join(f"{short_id(z)} {fmt(lo)}-{fmt(hi)} MW" for z, (lo, hi) in sorted(open_ranges.items())
+                          if z in marked)
         fig.text(0.99, 0.26 / height, f"{OPEN_MARK} Least cost leaves these zones' IT load open; over the horizon, "
                  f"all least-cost plans span {spans}. The map shows one of them (summary.json: equal_cost_ranges).",
                  ha="right", va="bottom", fontsize=8.5, color="#333333")
@@ -232,8 +236,9 @@ def _legend_anchor(leg: Legend, present: list[str], x_start: float, widths: list
 
 def _draw_panel(ax: Axes, gdf: geopandas.GeoDataFrame, shapes: geopandas.GeoDataFrame,
                 points: geopandas.GeoDataFrame, crs: str, extent: tuple[float, float, float, float], column: str,
-                top_n: int, borders: geopandas.GeoDataFrame, open_ranges: dict[str, tuple[float, float]]) -> None:
-    """One map panel: *shapes* (the rows of *gdf* with coarser boundaries) filled, *gdf*'s largest values labelled."""
+                top_n: int, borders: geopandas.GeoDataFrame, open_ranges: dict[str, tuple[float, float]]) -> set[str]:
+    """One map panel: *shapes* (the rows of *gdf* with coarser boundaries) filled, *gdf*'s largest values
+    labelled; returns the ids whose label carries OPEN_MARK (their value is one of several least-cost ones)."""
     import matplotlib.patheffects as pe
 
     proj = shapes.to_crs(crs)
@@ -274,6 +279,7 @@ def _draw_panel(ax: Axes, gdf: geopandas.GeoDataFrame, shapes: geopandas.GeoData
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal")
     ax.set_axis_off()
+    return {rid for rid in top["region_id"] if rid in open_ranges} if len(top) else set()
 
 
 def _draw_china_extras(ax: Axes, regions: geopandas.GeoDataFrame, outlines: tuple[Any, Any],
