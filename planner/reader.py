@@ -36,3 +36,12 @@ def read_summary(outdir: Path) -> dict:
             f"{path}: results format {summary.get('results_format')!r}, expected {RESULTS_FORMAT}; solve the scenario again"
         )
     return summary
+
+
+def ranges_by_figure(summary: dict) -> dict[tuple[str, str, int], tuple[float, float]]:
+    """``{(figure, id, year): (low, high)}`` of a summary's figures that least cost leaves open
+    (``summary["equal_cost_ranges"]``, from :mod:`planner.ranges`; empty when none or not computed).
+    The terminal report and the maps read them here."""
+    rng = summary.get("equal_cost_ranges") or {}
+    return {(u["figure"], str(u["id"]), int(u["year"])): (float(u["low"]), float(u["high"]))
+            for u in rng.get("undecided", [])}

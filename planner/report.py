@@ -5,14 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from planner.reader import ranges_by_figure  # noqa: F401  (re-exported)
 from planner.result import Result
-
-
-def ranges_by_figure(summary: dict) -> dict[tuple[str, str, int], tuple[float, float]]:
-    """``{(figure, id, year): (low, high)}`` of a summary's figures that least cost leaves open
-    (``summary["equal_cost_ranges"]``, from :mod:`planner.ranges`; empty when none or not computed)."""
-    rng = summary.get("equal_cost_ranges") or {}
-    return {(u["figure"], str(u["id"]), int(u["year"])): (u["low"], u["high"]) for u in rng.get("undecided", [])}
 
 
 def format_report(result: Result, top: int = 12) -> str:

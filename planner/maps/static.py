@@ -146,9 +146,11 @@ def plot(source: Any, metric: str | None = None, year: int | str | None = None) 
     avail_w = FIG_WIDTH_IN - left_in - 0.15 - gap_in * (len(present) - 1)
     panel_h = min(4.2 if multi else 6.4, avail_w / sum(ratios))
     row_h = panel_h + (0.15 if multi else 0.35)
-    # room for the footnote on open labels when some zone drawn with a value has one (known before drawing)
-    has_open = any(((frames[y]["region_id"].isin(list(open_ranges))) & (frames[y][column] > 0)).any() for y in years)
-    top_in, bottom_in, foot_in = 0.95, 1.45, 0.22 + (0.2 if has_open else 0.0)
+    # the labels that will carry OPEN_MARK (their value is one of several least-cost ones): the footnote needs room
+    top_n = TOP_N_PER_ROW if multi else TOP_N
+    marked = {rid for y in years for c in present
+              for rid in _labelled(frames[y][frames[y]["country"] == c], column, top_n)["region_id"] if rid in open_ranges}
+    top_in, bottom_in, foot_in = 0.95, 1.45, 0.22 + (0.2 if marked else 0.0)
     height = round((top_in + row_h * len(years) + bottom_in + foot_in) * DPI) / DPI  # whole pixels
     # no Agg canvas while drawing: geopandas asks the canvas to redraw after every layer (draw_idle),
     # which the base canvas ignores; the Agg canvas is attached once the map is complete
@@ -156,7 +158,6 @@ def plot(source: Any, metric: str | None = None, year: int | str | None = None) 
     widths = [panel_h * r for r in ratios]
     x_start = left_in + (avail_w - sum(widths)) / 2
 
-    marked: set[str] = set()  # labels that carry OPEN_MARK
     for i, y in enumerate(years):
         gdf = frames[y]
         points, kind = hub_points(tables, gdf)
@@ -169,8 +170,8 @@ def plot(source: Any, metric: str | None = None, year: int | str | None = None) 
             x += w + gap_in
             sub = gdf[gdf["country"] == country]
             shapes = sub.set_geometry(coarse.reindex(sub["region_id"]).to_numpy(), crs=sub.crs)
-            marked |= _draw_panel(ax, sub, shapes, points, CRS.get(country, "EPSG:4326"), extents[country], column,
-                                  TOP_N_PER_ROW if multi else TOP_N, borders, open_ranges)
+            _draw_panel(ax, sub, shapes, points, CRS.get(country, "EPSG:4326"), extents[country], column, top_n,
+                        borders, open_ranges)
             if country == "CN" and outlines is not None:
                 _draw_china_extras(ax, shapes, outlines, extents[country])
             if i == 0:
@@ -236,9 +237,9 @@ def _legend_anchor(leg: Legend, present: list[str], x_start: float, widths: list
 
 def _draw_panel(ax: Axes, gdf: geopandas.GeoDataFrame, shapes: geopandas.GeoDataFrame,
                 points: geopandas.GeoDataFrame, crs: str, extent: tuple[float, float, float, float], column: str,
-                top_n: int, borders: geopandas.GeoDataFrame, open_ranges: dict[str, tuple[float, float]]) -> set[str]:
+                top_n: int, borders: geopandas.GeoDataFrame, open_ranges: dict[str, tuple[float, float]]) -> None:
     """One map panel: *shapes* (the rows of *gdf* with coarser boundaries) filled, *gdf*'s largest values
-    labelled; returns the ids whose label carries OPEN_MARK (their value is one of several least-cost ones)."""
+    labelled (with OPEN_MARK where least cost leaves the value open)."""
     import matplotlib.patheffects as pe
 
     proj = shapes.to_crs(crs)
@@ -266,7 +267,7 @@ def _draw_panel(ax: Axes, gdf: geopandas.GeoDataFrame, shapes: geopandas.GeoData
         ax.scatter(pts.geometry.x, pts.geometry.y, marker="*" if hub else "o", s=110 if hub else 30,
                    c="#111111", edgecolors="white", linewidths=0.8, zorder=5)
     # the regions with the largest positive values, labelled with their id and value
-    top = gdf[gdf[column] > 0].sort_values([column, "region_id"], ascending=[False, True]).head(top_n).to_crs(crs)
+    top = _labelled(gdf, column, top_n).to_crs(crs)
     if len(top):
         anchors = anchor_points(top)
         for rid, v in zip(top["region_id"], top[column]):
@@ -279,7 +280,11 @@ def _draw_panel(ax: Axes, gdf: geopandas.GeoDataFrame, shapes: geopandas.GeoData
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal")
     ax.set_axis_off()
-    return {rid for rid in top["region_id"] if rid in open_ranges} if len(top) else set()
+
+
+def _labelled(frame: Any, column: str, top_n: int) -> Any:
+    """The rows of one country's *frame* whose values are labelled: the *top_n* largest positive ones."""
+    return frame[frame[column] > 0].sort_values([column, "region_id"], ascending=[False, True]).head(top_n)
 
 
 def _draw_china_extras(ax: Axes, regions: geopandas.GeoDataFrame, outlines: tuple[Any, Any],

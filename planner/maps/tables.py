@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner.errors import ResultsError
+from planner.reader import ranges_by_figure
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -314,6 +315,4 @@ OPEN_MARK = "\u2020"
 def open_it_load(tables: dict[str, Any]) -> dict[str, tuple[float, float]]:
     """Zones whose IT load least cost leaves open: zone -> (low, high) MW over all least-cost plans
     (``summary.json``'s ``equal_cost_ranges``; empty when they were not computed)."""
-    er = tables["summary"].get("equal_cost_ranges") or {}
-    return {str(u["id"]): (float(u["low"]), float(u["high"])) for u in er.get("undecided", [])
-            if u.get("figure") == "it_mw"}
+    return {fid: lo_hi for (figure, fid, _), lo_hi in ranges_by_figure(tables["summary"]).items() if figure == "it_mw"}

@@ -280,10 +280,11 @@ def _connect(scheduler: Any, n_workers: int | None, timeout: float, security: An
     if scheduler is None:
         n = n_workers or _cores()
         config: dict[str, Any] = {"distributed.scheduler.allowed-failures": int(max_retries)}
-        if _forkserver():
+        fork = _forkserver()
+        if fork:
             config["distributed.worker.multiprocessing-method"] = "forkserver"
         with dask.config.set(config):
-            if _forkserver():
+            if fork:
                 _preload_forkserver()
             kw: dict[str, Any] = {}
             if security is not None:
@@ -325,11 +326,12 @@ def _forkserver() -> bool:
 def _preload_forkserver() -> None:
     """Start a LocalCluster's processes from a forkserver that has imported what a worker runs.
 
-    Dask starts each nanny and each worker with ``spawn`` by default: a fresh interpreter that imports
-    distributed, pandas and the planner (~1.5 s of CPU each, four times for two workers) while the
-    plan is being built on the same cores. Forked from one server that imported them once, they start
-    in milliseconds. ``get_mp_context`` sets distributed's own preload list first (once per process);
-    the planner's engine is added to it.
+    Dask's nannies (in this process) start each worker process with ``spawn`` by default: a fresh
+    interpreter that imports distributed, pandas and the planner (~1.5 s of CPU each) while the plan is
+    being built on the same cores. Forked from one server that imported them once, they start in
+    milliseconds. ``get_mp_context`` sets distributed's own preload list (once per process); it is then
+    replaced by :data:`_PRELOAD`, which holds distributed and what the engine needs. The list only
+    counts if the forkserver has not started yet in this process.
     """
     import multiprocessing
 
