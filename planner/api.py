@@ -18,10 +18,12 @@ from planner.model.prune import expand_to, prune_enabled, prune_model
 from planner.result import Result, make_result, unserved_warnings
 from planner.scenario import Scenario
 from planner.marginals import marginals_for
+from planner.memory import planner_arrays
 from planner.ranges import equal_cost_ranges
 from planner.solver import STATUS_EXIT_CODES, Solution, highs_instance, run_highs, solve_model
 
 
+@planner_arrays()
 def solve(scenario: Scenario, tables: Tables | None = None, solver: str | None = None,
           built: tuple[Inputs, Model] | None = None, marginals: str | None = None) -> Result:
     """Solve *scenario* end to end and return its :class:`~planner.result.Result`.
@@ -127,6 +129,7 @@ def check_usable(sol: Solution, scenario: Scenario) -> None:
     raise SolverError(f"{scenario.source}: the solver returned {sol.status} ({sol.message}); no solution to report")
 
 
+@planner_arrays()
 def build(scenario: Scenario, tables: Tables | None = None):
     """Inputs and Model for *scenario*, without solving (for inspection or export)."""
     inputs: Inputs = build_inputs(scenario, tables)

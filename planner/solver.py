@@ -113,18 +113,19 @@ def add_rows(h, model: Model) -> None:
         raise SolverError(f"HiGHS rejected the model's rows ({status})")
 
 
-def add_columns(h, model: Model, cols: np.ndarray | None = None) -> None:
+def add_columns(h, model: Model, cols: np.ndarray | None = None, lower: np.ndarray | None = None) -> None:
     """Add *model*'s columns (all, or those at positions *cols*) to *h*, with costs scaled by COST_SCALE.
 
-    The array calls take numpy buffers as they are (a HighsLp would copy 14 M nonzeros element by
-    element, ~1 s at national site scale).
+    *lower* replaces the columns' lower bounds (one per column added). The array calls take numpy
+    buffers as they are (a HighsLp would copy 14 M nonzeros element by element, ~1 s at national site scale).
     """
     import highspy
 
     csc = model.A if model.A.format == "csc" else model.A.tocsc()
-    c, lower, upper = model.c, model.lower, model.upper
+    c, low, upper = model.c, model.lower, model.upper
     if cols is not None:
-        csc, c, lower, upper = csc[:, cols], c[cols], lower[cols], upper[cols]
+        csc, c, low, upper = csc[:, cols], c[cols], low[cols], upper[cols]
+    lower = low if lower is None else lower
     f64, i32 = np.float64, np.int32
     status = h.addCols(
         csc.shape[1],

@@ -146,7 +146,8 @@ def test_pairs_fixed_at_zero_are_never_loaded(monkeypatch):
     assert len(fixed) > 50
     added: list[np.ndarray] = []
     real = cg.add_columns
-    monkeypatch.setattr(cg, "add_columns", lambda h, m, cols=None: (added.append(np.asarray(cols)), real(h, m, cols))[1])
+    monkeypatch.setattr(cg, "add_columns",
+                        lambda h, m, cols=None, lower=None: (added.append(np.asarray(cols)), real(h, m, cols, lower))[1])
     monkeypatch.setattr(cg, "INITIAL_PER_CLUSTER", 3)
     sol = cg.solve_by_column_generation(model)
     assert sol.status == "optimal"
@@ -182,3 +183,32 @@ def test_at_the_time_limit_the_last_restricted_optimum_is_returned(monkeypatch):
     assert (Av >= model.row_lower - TOL * scale).all() and (Av <= model.row_upper + TOL * scale).all()
     assert sol.objective_usd == pytest.approx(float(model.c @ v), rel=1e-9)
     assert sol.objective_usd >= solve_model(model).objective_usd * (1 - 1e-9)
+
+
+def test_new_pairs_enter_nonbasic_at_their_upper_bound():
+    """``add_at_upper`` relies on two rules of HiGHS (a new column without a finite lower bound starts
+    at its upper bound; a nonbasic column keeps its status when its bounds change). If a HiGHS release
+    changed either, the optimum would stay the same but every round would first repair its basis: this
+    test says so. The pairs end with their own bounds, [0, 1], at their upper bound."""
+    import highspy
+
+    from planner.colgen import add_at_upper
+    from planner.solver import add_columns, add_rows, configured_highs
+
+    s = planner.load_scenario(SCENARIOS / "grid_only.yaml")
+    inputs, model = planner.build(s)
+    nx, n = model.columns.n_x, model.columns.n
+    h = configured_highs()
+    add_rows(h, model)
+    add_columns(h, model, np.r_[np.arange(0, nx, 3), np.arange(nx, n)])
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    k = h.getNumCol()
+    new = np.arange(1, nx, 3)
+    add_at_upper(h, model, new)
+    basis = h.getBasis()
+    assert basis.valid
+    assert set(basis.col_status[k:]) == {highspy.HighsBasisStatus.kUpper}
+    lp = h.getLp()
+    assert np.array_equal(np.asarray(lp.col_lower_)[k:], model.lower[new])
+    assert np.array_equal(np.asarray(lp.col_upper_)[k:], model.upper[new])

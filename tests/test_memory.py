@@ -1,0 +1,83 @@
+"""planner.memory: numpy's huge-page requests are off while the planner builds and solves, and put back after."""
+
+from __future__ import annotations
+
+import threading
+
+import planner
+import planner.api as api
+from conftest import SCENARIOS
+from planner.memory import _switch, planner_arrays
+
+
+def _state(setter) -> bool:
+    """numpy's current setting (the setter returns the previous one, so set it back)."""
+    value = bool(setter(False))
+    setter(value)
+    return value
+
+
+def test_off_inside_nested_and_back_after():
+    setter = _switch()
+    assert setter is not None  # numpy 2 has it; without it the planner would only lose the speed
+    previous = setter(True)
+    try:
+        with planner_arrays():
+            assert _state(setter) is False
+            with planner_arrays():
+                assert _state(setter) is False
+            assert _state(setter) is False  # the inner exit does not restore: the outer one does
+        assert _state(setter) is True
+        setter(False)
+        with planner_arrays():
+            pass
+        assert _state(setter) is False  # a user's own choice is put back as it was
+    finally:
+        setter(previous)
+
+
+def test_threads_share_one_switch_restored_by_the_last_to_leave():
+    setter = _switch()
+    previous = setter(True)
+    inside, release = threading.Barrier(3), threading.Event()
+    seen: list[bool] = []
+
+    def work() -> None:
+        with planner_arrays():
+            inside.wait()
+            release.wait()
+            seen.append(_state(setter))
+
+    try:
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for t in threads:
+            t.start()
+        inside.wait()  # both are inside
+        assert _state(setter) is False
+        release.set()
+        for t in threads:
+            t.join()
+        assert seen == [False, False]  # the first to leave did not turn it back on under the other
+        assert _state(setter) is True
+    finally:
+        setter(previous)
+
+
+def test_a_solve_builds_without_huge_page_requests(monkeypatch):
+    setter = _switch()
+    previous = setter(True)
+    seen: list[bool] = []
+    real = api.build_inputs
+
+    def spy(*args, **kwargs):
+        seen.append(_state(setter))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(api, "build_inputs", spy)
+    try:
+        result = planner.solve(planner.load_scenario(SCENARIOS / "grid_only.yaml"))
+        assert result.summary["status"] == "optimal"
+        assert seen == [False]
+        assert _state(setter) is True
+    finally:
+        setter(previous)
