@@ -1,8 +1,11 @@
-"""planner.memory: numpy's huge-page requests are off while the planner builds and solves, and put back after."""
+"""planner.memory: while the planner builds and solves, numpy's huge-page requests are off and pyarrow
+allocates from the system allocator; both are put back after."""
 
 from __future__ import annotations
 
 import threading
+
+import pyarrow as pa
 
 import planner
 import planner.api as api
@@ -21,13 +24,19 @@ def test_off_inside_nested_and_back_after():
     setter = _switch()
     assert setter is not None  # numpy 2 has it; without it the planner would only lose the speed
     previous = setter(True)
+    pool = pa.default_memory_pool().backend_name
     try:
         with planner_arrays():
             assert _state(setter) is False
+            assert pa.default_memory_pool().backend_name == "system"
             with planner_arrays():
                 assert _state(setter) is False
             assert _state(setter) is False  # the inner exit does not restore: the outer one does
+            assert pa.default_memory_pool().backend_name == "system"
+            ids = pa.array(["US-VA", "CN-GS"])
         assert _state(setter) is True
+        assert pa.default_memory_pool().backend_name == pool
+        assert ids.to_pylist() == ["US-VA", "CN-GS"]  # a buffer keeps the allocator it came from
         setter(False)
         with planner_arrays():
             pass
@@ -71,13 +80,14 @@ def test_a_solve_builds_without_huge_page_requests(monkeypatch):
 
     def spy(*args, **kwargs):
         seen.append(_state(setter))
+        seen.append(pa.default_memory_pool().backend_name == "system")
         return real(*args, **kwargs)
 
     monkeypatch.setattr(api, "build_inputs", spy)
     try:
         result = planner.solve(planner.load_scenario(SCENARIOS / "grid_only.yaml"))
         assert result.summary["status"] == "optimal"
-        assert seen == [False]
+        assert seen == [False, True]
         assert _state(setter) is True
     finally:
         setter(previous)
