@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -54,18 +55,41 @@ def use_column_generation(model: Model, setting: str, solver: str) -> bool:
 
 
 def _first_k(group: np.ndarray, cost: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the *k* lowest *cost* entries of each *group* (ties by position).
+    """Positions of the *k* lowest *cost* entries of each *group*, ties by position (the order of
+    ``np.lexsort((cost, group))``, cut at *k* per group); *cost* finite.
 
-    The order of ``np.lexsort((cost, group))``, in two stable sorts: by cost, then by group, which
-    numpy sorts by radix when it fits 16 bits (a third faster at 700,000 pairs).
+    The pairs come grouped by cluster (the model's canonical order), so each group is one run: a
+    group of at most *k* is taken whole, and the others give up their lowest entry *k* times, one
+    ``minimum.reduceat`` over all of them a time (2-3x faster than sorting 700,000 priced pairs).
+    Groups that are not runs are sorted instead.
     """
-    order = np.argsort(cost, kind="stable")
-    small = group.astype(np.int16) if len(group) and 0 <= group.min() and group.max() < 2**15 else group
-    order = order[np.argsort(small[order], kind="stable")]
-    g = group[order]
-    starts = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1] if len(g) else np.zeros(0, dtype=np.int64)
-    rank = np.arange(len(g)) - np.repeat(starts, np.diff(np.r_[starts, len(g)]))
-    return order[rank < k]
+    n = len(group)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if (group[1:] < group[:-1]).any():  # not grouped in runs: sort by (group, cost, position)
+        order = np.argsort(cost, kind="stable")
+        order = order[np.argsort(group[order], kind="stable")]
+        g = group[order]
+        starts = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
+        rank = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+        return order[rank < k]
+    starts = np.r_[0, np.flatnonzero(group[1:] != group[:-1]) + 1]
+    lengths = np.diff(np.r_[starts, n])
+    whole = np.repeat(lengths <= k, lengths)
+    out = [np.flatnonzero(whole)]
+    rest = np.flatnonzero(~whole)  # the groups with more than k entries, still in runs
+    if len(rest):
+        values = cost[rest].astype(float)
+        g = group[rest]
+        run = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
+        run_of = np.repeat(np.arange(len(run)), np.diff(np.r_[run, len(rest)]))
+        for _ in range(k):
+            lowest = np.minimum.reduceat(values, run)
+            at = np.flatnonzero(values == lowest[run_of])
+            first = at[np.searchsorted(at, run)]  # the first position of each run's lowest value
+            out.append(rest[first])
+            values[first] = np.inf
+    return np.sort(np.concatenate(out))
 
 
 def solve_by_column_generation(model: Model, time_limit_s: float = 300.0, threads: int = 1,
@@ -81,11 +105,15 @@ def solve_by_column_generation(model: Model, time_limit_s: float = 300.0, thread
     A = model.A if model.A.format == "csc" else model.A.tocsc()
     n = A.shape[1]
     nx = model.columns.n_x
+    # the pricing's matrix (d = c_x - A_x^T y, about 0.06 s at size 4) is built on the other core while
+    # this thread loads the restricted LP and HiGHS runs the first round (it releases the GIL)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="planner-pricing")
+    pricing = pool.submit(_transposed_pairs, A, nx)
+    pool.shutdown(wait=False)  # the one task runs on; no other is taken
     c = model.c * COST_SCALE
     group = pd.factorize(model.columns.pairs["cluster_id"])[0]
     # a pair fixed at 0 (a moratorium) can never lower the cost: it is neither loaded nor priced
     open_pair = model.upper[:nx] > model.lower[:nx]
-    AxT = A[:, :nx].T.tocsr()  # pricing: d = c_x - A_x^T y
     cx = np.ascontiguousarray(c[:nx])
 
     h = configured_highs(time_limit_s, threads, log=log)  # presolve off: re-solved warm every round
@@ -98,6 +126,7 @@ def solve_by_column_generation(model: Model, time_limit_s: float = 300.0, thread
     add_columns(h, model, order)
     rounds, iterations, highs_s = 0, 0, 0.0
     last = None  # the last restricted optimum: (order, HiGHS's solution, objective); its values read only if needed
+    AxT = None
     while True:
         set_time_limit(h, max(1e-3, time_limit_s - (time.perf_counter() - t0)))
         clock = h.getRunTime()
@@ -109,6 +138,7 @@ def solve_by_column_generation(model: Model, time_limit_s: float = 300.0, thread
             break
         solution = h.getSolution()  # a copy: the next run leaves it as it is
         last = (order, solution, h.getInfo().objective_function_value)
+        AxT = pricing.result() if AxT is None else AxT
         d = cx - AxT @ np.asarray(solution.row_dual, dtype=float)
         negative = d < -DUAL_TOLERANCE
         negative &= free
@@ -139,6 +169,11 @@ def solve_by_column_generation(model: Model, time_limit_s: float = 300.0, thread
     sol.column_generation = {"rounds": rounds, "iterations": iterations, "pairs_loaded": loaded,
                              "pairs": nx, "highs_run_s": round(highs_s, 4)}
     return sol
+
+
+def _transposed_pairs(A, nx: int):
+    """The pair columns of *A* (CSC) as the rows of a CSR matrix: one pair's entries per row, for pricing."""
+    return A[:, :nx].T.tocsr()
 
 
 def add_at_upper(h, model: Model, new: np.ndarray) -> None:

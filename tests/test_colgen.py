@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import planner
 from conftest import SCENARIOS, cluster, grid, make_tables, region, scenario
@@ -212,3 +213,24 @@ def test_new_pairs_enter_nonbasic_at_their_upper_bound():
     lp = h.getLp()
     assert np.array_equal(np.asarray(lp.col_lower_)[k:], model.lower[new])
     assert np.array_equal(np.asarray(lp.col_upper_)[k:], model.upper[new])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 400), st.integers(1, 12), st.integers(1, 6), st.booleans(), st.integers(0, 2**31 - 1))
+def test_the_k_cheapest_of_each_cluster_are_lexsort_s(n, groups, k, runs, seed):
+    """``_first_k`` against its definition: ``np.lexsort((cost, group))`` cut at k per group, ties
+    (many here: costs on a coarse grid) by position; groups in runs (the pairs' order) or shuffled."""
+    from planner.colgen import _first_k
+
+    rng = np.random.default_rng(seed)
+    group = rng.integers(0, groups, n)
+    if runs:
+        group = np.sort(group)
+    cost = rng.integers(-5, 5, n) / 2.0
+    taken: dict[int, int] = {}
+    expected = []
+    for p in np.lexsort((cost, group)):  # by group, then cost, then position
+        taken[group[p]] = taken.get(group[p], 0) + 1
+        if taken[group[p]] <= k:
+            expected.append(p)
+    assert np.array_equal(np.sort(_first_k(group, cost, k)), np.sort(np.array(expected, dtype=np.int64)))
