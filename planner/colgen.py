@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 import pandas as pd
@@ -56,17 +56,18 @@ def use_column_generation(model: Model, setting: str, solver: str) -> bool:
 
 def _first_k(group: np.ndarray, cost: np.ndarray, k: int) -> np.ndarray:
     """Positions of the *k* lowest *cost* entries of each *group*, ties by position (the order of
-    ``np.lexsort((cost, group))``, cut at *k* per group); *cost* finite.
+    ``np.lexsort((cost, group))``, cut at *k* per group).
 
     The pairs come grouped by cluster (the model's canonical order), so each group is one run: a
     group of at most *k* is taken whole, and the others give up their lowest entry *k* times, one
     ``minimum.reduceat`` over all of them a time (2-3x faster than sorting 700,000 priced pairs).
-    Groups that are not runs are sorted instead.
+    Groups that are not sorted runs, and costs that are not all finite (a taken entry is marked with
+    an infinite cost), are sorted instead.
     """
     n = len(group)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    if (group[1:] < group[:-1]).any():  # not grouped in runs: sort by (group, cost, position)
+    if (group[1:] < group[:-1]).any() or not np.isfinite(cost).all():  # sort by (group, cost, position)
         order = np.argsort(cost, kind="stable")
         order = order[np.argsort(group[order], kind="stable")]
         g = group[order]
@@ -110,49 +111,52 @@ def solve_by_column_generation(model: Model, time_limit_s: float = 300.0, thread
     pool = ThreadPoolExecutor(1, thread_name_prefix="planner-pricing")
     pricing = pool.submit(_transposed_pairs, A, nx)
     pool.shutdown(wait=False)  # the one task runs on; no other is taken
-    c = model.c * COST_SCALE
-    group = pd.factorize(model.columns.pairs["cluster_id"])[0]
-    # a pair fixed at 0 (a moratorium) can never lower the cost: it is neither loaded nor priced
-    open_pair = model.upper[:nx] > model.lower[:nx]
-    cx = np.ascontiguousarray(c[:nx])
+    try:
+        c = model.c * COST_SCALE
+        group = pd.factorize(model.columns.pairs["cluster_id"])[0]
+        # a pair fixed at 0 (a moratorium) can never lower the cost: it is neither loaded nor priced
+        open_pair = model.upper[:nx] > model.lower[:nx]
+        cx = np.ascontiguousarray(c[:nx])
 
-    h = configured_highs(time_limit_s, threads, log=log)  # presolve off: re-solved warm every round
-    add_rows(h, model)
-    free = open_pair.copy()  # open pairs not loaded yet: the ones priced
-    candidates = np.flatnonzero(open_pair)
-    first = np.sort(candidates[_first_k(group[candidates], c[candidates], INITIAL_PER_CLUSTER)])
-    free[first] = False
-    order = np.r_[first, np.arange(nx, n)]  # restricted column j is model column order[j]
-    add_columns(h, model, order)
-    rounds, iterations, highs_s = 0, 0, 0.0
-    last = None  # the last restricted optimum: (order, HiGHS's solution, objective); its values read only if needed
-    AxT = None
-    while True:
-        set_time_limit(h, max(1e-3, time_limit_s - (time.perf_counter() - t0)))
-        clock = h.getRunTime()
-        run_logged(h)
-        highs_s += h.getRunTime() - clock
-        rounds += 1
-        iterations += int(h.getInfo().simplex_iteration_count)
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            break
-        solution = h.getSolution()  # a copy: the next run leaves it as it is
-        last = (order, solution, h.getInfo().objective_function_value)
-        AxT = pricing.result() if AxT is None else AxT
-        d = cx - AxT @ np.asarray(solution.row_dual, dtype=float)
-        negative = d < -DUAL_TOLERANCE
-        negative &= free
-        priced = np.flatnonzero(negative)
-        if log:
-            print(f"column generation: round {rounds}, {len(order) - (n - nx):,} of {nx:,} pairs loaded,"
-                  f" {h.getInfo().simplex_iteration_count:,} iterations; pairs left out with a negative "
-                  f"reduced cost: {len(priced):,}", file=sys.stderr, flush=True)
-        if not len(priced):
-            break
-        new = np.sort(priced[_first_k(group[priced], d[priced], ADD_PER_CLUSTER)])
-        add_at_upper(h, model, new)
-        free[new] = False
-        order = np.r_[order, new]
+        h = configured_highs(time_limit_s, threads, log=log)  # presolve off: re-solved warm every round
+        add_rows(h, model)
+        free = open_pair.copy()  # open pairs not loaded yet: the ones priced
+        candidates = np.flatnonzero(open_pair)
+        first = np.sort(candidates[_first_k(group[candidates], c[candidates], INITIAL_PER_CLUSTER)])
+        free[first] = False
+        order = np.r_[first, np.arange(nx, n)]  # restricted column j is model column order[j]
+        add_columns(h, model, order)
+        rounds, iterations, highs_s = 0, 0, 0.0
+        last = None  # the last restricted optimum: (order, HiGHS's solution, objective); its values read only if needed
+        AxT = None
+        while True:
+            set_time_limit(h, max(1e-3, time_limit_s - (time.perf_counter() - t0)))
+            clock = h.getRunTime()
+            run_logged(h)
+            highs_s += h.getRunTime() - clock
+            rounds += 1
+            iterations += int(h.getInfo().simplex_iteration_count)
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                break
+            solution = h.getSolution()  # a copy: the next run leaves it as it is
+            last = (order, solution, h.getInfo().objective_function_value)
+            AxT = pricing.result() if AxT is None else AxT
+            d = cx - AxT @ np.asarray(solution.row_dual, dtype=float)
+            negative = d < -DUAL_TOLERANCE
+            negative &= free
+            priced = np.flatnonzero(negative)
+            if log:
+                print(f"column generation: round {rounds}, {len(order) - (n - nx):,} of {nx:,} pairs loaded,"
+                      f" {h.getInfo().simplex_iteration_count:,} iterations; pairs left out with a negative "
+                      f"reduced cost: {len(priced):,}", file=sys.stderr, flush=True)
+            if not len(priced):
+                break
+            new = np.sort(priced[_first_k(group[priced], d[priced], ADD_PER_CLUSTER)])
+            add_at_upper(h, model, new)
+            free[new] = False
+            order = np.r_[order, new]
+    finally:
+        wait([pricing])  # the pricing thread ends with the solve, also when the first run was not optimal
     sol = read_highs(h, time.perf_counter() - t0)
     loaded = len(order) - (n - nx)
     values = np.full(n, np.nan)

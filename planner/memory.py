@@ -13,14 +13,16 @@ outside HiGHS 3.08-3.45 s with the requests, 2.11-2.27 s without; system time 1.
 The pairs' string ids are Arrow arrays, and pyarrow's wheels allocate them from mimalloc by default.
 In a fresh process its first allocations of this size cost more than the C library's: at size 4 the
 six gathers of 0.8 M ids took 0.13-0.31 s from mimalloc and 0.07-0.08 s from the system allocator,
-the planner's time outside HiGHS 2.13-3.07 s against 1.96-2.34 s over three alternating runs each,
-and the peak memory 608-613 MB against 573-593 MB.
+and the planner's time outside HiGHS was 2.47-2.88 s against 2.14-2.26 s (three alternating runs
+each, docs/performance.md).
 
 :func:`planner_arrays` turns numpy's request off and makes the system allocator pyarrow's default
-while the planner builds and solves, and puts both back after, so a user's own numpy and pyarrow
-work in the same process is left as it was (an Arrow buffer keeps the allocator it came from).
-Nested and concurrent uses (threads) share one switch: the first to enter sets it, the last to
-leave restores it.
+while the planner builds and solves, and puts both back after. Both are settings of the process:
+during the call they hold for its other threads too (a notebook's own work meanwhile), and a change
+another thread makes to them meanwhile is undone at the end; outside the call they are as they
+were. An Arrow buffer keeps the allocator it came from. Nested and concurrent uses share one
+switch: the first to enter sets it, the last to leave restores it. Sweeps and what-if sessions
+build through ``planner.inputs`` and ``planner.model`` directly and run as before.
 """
 
 from __future__ import annotations

@@ -215,11 +215,13 @@ def test_new_pairs_enter_nonbasic_at_their_upper_bound():
     assert np.array_equal(np.asarray(lp.col_upper_)[k:], model.upper[new])
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.integers(0, 400), st.integers(1, 12), st.integers(1, 6), st.booleans(), st.integers(0, 2**31 - 1))
-def test_the_k_cheapest_of_each_cluster_are_lexsort_s(n, groups, k, runs, seed):
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 400), st.integers(1, 12), st.integers(1, 6), st.booleans(), st.booleans(),
+       st.integers(0, 2**31 - 1))
+def test_the_k_cheapest_of_each_cluster_are_lexsort_s(n, groups, k, runs, odd, seed):
     """``_first_k`` against its definition: ``np.lexsort((cost, group))`` cut at k per group, ties
-    (many here: costs on a coarse grid) by position; groups in runs (the pairs' order) or shuffled."""
+    (many here: costs on a coarse grid) by position; groups in runs (the pairs' order) or shuffled;
+    with *odd*, some costs infinite or NaN (sorted last, as lexsort does)."""
     from planner.colgen import _first_k
 
     rng = np.random.default_rng(seed)
@@ -227,6 +229,8 @@ def test_the_k_cheapest_of_each_cluster_are_lexsort_s(n, groups, k, runs, seed):
     if runs:
         group = np.sort(group)
     cost = rng.integers(-5, 5, n) / 2.0
+    if odd and n:
+        cost[rng.random(n) < 0.2] = rng.choice([np.inf, -np.inf, np.nan])
     taken: dict[int, int] = {}
     expected = []
     for p in np.lexsort((cost, group)):  # by group, then cost, then position
