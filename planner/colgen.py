@@ -55,8 +55,8 @@ def use_column_generation(model: Model, setting: str, solver: str) -> bool:
 
 
 def _first_k(group: np.ndarray, cost: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the *k* lowest *cost* entries of each *group*, ties by position (the order of
-    ``np.lexsort((cost, group))``, cut at *k* per group).
+    """Positions of the *k* lowest *cost* entries of each *group*, ties by position (the entries of
+    ``np.lexsort((cost, group))`` cut at *k* per group), in ascending order of position.
 
     The pairs come grouped by cluster (the model's canonical order), so each group is one run: a
     group of at most *k* is taken whole, and the others give up their lowest entry *k* times, one
@@ -73,7 +73,7 @@ def _first_k(group: np.ndarray, cost: np.ndarray, k: int) -> np.ndarray:
         g = group[order]
         starts = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
         rank = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
-        return order[rank < k]
+        return np.sort(order[rank < k])
     starts = np.r_[0, np.flatnonzero(group[1:] != group[:-1]) + 1]
     lengths = np.diff(np.r_[starts, n])
     whole = np.repeat(lengths <= k, lengths)
@@ -112,17 +112,16 @@ def solve_by_column_generation(model: Model, time_limit_s: float = 300.0, thread
     pricing = pool.submit(_transposed_pairs, A, nx)
     pool.shutdown(wait=False)  # the one task runs on; no other is taken
     try:
-        c = model.c * COST_SCALE
+        cx = model.c[:nx] * COST_SCALE  # the pairs' costs in the solver's units
         group = pd.factorize(model.columns.pairs["cluster_id"])[0]
         # a pair fixed at 0 (a moratorium) can never lower the cost: it is neither loaded nor priced
         open_pair = model.upper[:nx] > model.lower[:nx]
-        cx = np.ascontiguousarray(c[:nx])
 
         h = configured_highs(time_limit_s, threads, log=log)  # presolve off: re-solved warm every round
         add_rows(h, model)
         free = open_pair.copy()  # open pairs not loaded yet: the ones priced
         candidates = np.flatnonzero(open_pair)
-        first = np.sort(candidates[_first_k(group[candidates], c[candidates], INITIAL_PER_CLUSTER)])
+        first = candidates[_first_k(group[candidates], cx[candidates], INITIAL_PER_CLUSTER)]
         free[first] = False
         order = np.r_[first, np.arange(nx, n)]  # restricted column j is model column order[j]
         add_columns(h, model, order)
@@ -151,7 +150,7 @@ def solve_by_column_generation(model: Model, time_limit_s: float = 300.0, thread
                       f"reduced cost: {len(priced):,}", file=sys.stderr, flush=True)
             if not len(priced):
                 break
-            new = np.sort(priced[_first_k(group[priced], d[priced], ADD_PER_CLUSTER)])
+            new = priced[_first_k(group[priced], d[priced], ADD_PER_CLUSTER)]
             add_at_upper(h, model, new)
             free[new] = False
             order = np.r_[order, new]
@@ -192,11 +191,11 @@ def add_at_upper(h, model: Model, new: np.ndarray) -> None:
     """
     import highspy
 
-    k = h.getNumCol()
     upper = model.upper[new]
     if not np.isfinite(upper).all():
         add_columns(h, model, new)
         return
+    k = h.getNumCol()
     add_columns(h, model, new, lower=np.full(len(new), -np.inf))
     status = h.changeColsBounds(len(new), np.arange(k, k + len(new), dtype=np.int32),
                                 np.ascontiguousarray(model.lower[new], dtype=np.float64),
