@@ -15,12 +15,12 @@ from planner.io import fault_point
 from planner.model.assemble import build_model
 from planner.model.core import Model
 from planner.model.prune import expand_to, prune_enabled, prune_model
-from planner.result import Result, make_result, unserved_warnings
+from planner.result import Result, make_result, report_tasks, unserved_warnings
 from planner.scenario import Scenario
 from planner.marginals import marginals_for
 from planner.memory import planner_arrays
 from planner.ranges import equal_cost_ranges
-from planner.solver import STATUS_EXIT_CODES, Solution, highs_instance, run_highs, solve_model
+from planner.solver import STATUS_EXIT_CODES, Meanwhile, Solution, highs_instance, run_highs, solve_model
 
 
 @planner_arrays()
@@ -68,17 +68,19 @@ def solve(scenario: Scenario, tables: Tables | None = None, solver: str | None =
     cfg = scenario.solver
     fault_point("solve")
     h = None
+    # the report's entries that need no solution are worked out while HiGHS runs (on the other core)
+    meanwhile = report_meanwhile(inputs, model)
     if use_column_generation(model, cfg.column_generation, solver or cfg.name):
-        sol = solve_by_column_generation(model, cfg.time_limit_s, cfg.threads, cfg.log)  # h: the full LP is never loaded
+        sol = solve_by_column_generation(model, cfg.time_limit_s, cfg.threads, cfg.log, meanwhile)  # the full LP is never loaded
     elif (solver or cfg.name) == "highs":  # keep the instance: the marginal values re-solve it warm
         h = highs_instance(model, cfg.time_limit_s, cfg.threads, cfg.mip_gap, cfg.log)
-        sol = run_highs(h, model, cfg.time_limit_s)
+        sol = run_highs(h, model, cfg.time_limit_s, meanwhile)
         if cfg.log:
             h.setOptionValue("output_flag", False)  # the marginal values' re-solves stay quiet
     else:
         sol = solve_model(model, solver or cfg.name, cfg.time_limit_s, cfg.threads, cfg.mip_gap, cfg.log)
     timings["solve"] = sol.solve_seconds
-    return finish(inputs, model, sol, timings, h=h, marginals=marginals, full=full)
+    return finish(inputs, model, sol, timings, h=h, marginals=marginals, full=full, meanwhile=meanwhile)
 
 
 #: Above this many (cluster, place) pairs, ``solver.marginals: auto`` skips the marginal values (measured:
@@ -87,13 +89,15 @@ AUTO_MARGINALS_MAX_PAIRS = 20_000
 
 
 def finish(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, float], h=None,
-           marginals: str | None = None, full: Model | None = None) -> Result:
+           marginals: str | None = None, full: Model | None = None, meanwhile: Meanwhile | None = None) -> Result:
     """Check the solver's answer and turn it into a Result with its warnings (shared by every solve path).
 
     *h* is a HiGHS instance holding *model* at *sol* (re-used warm for the marginal values, and
     left as it was); *marginals* is ``binding``, ``all`` or ``none`` (default: the scenario's
     ``solver.marginals``). *full* is the model before dominated pairs were pruned: the equal-cost
-    ranges are taken over it (a pruned twin of equal cost is a least-cost alternative too).
+    ranges are taken over it (a pruned twin of equal cost is a least-cost alternative too). *meanwhile*
+    holds the report's entries the solve worked out while HiGHS ran (:func:`report_meanwhile`); any not
+    done yet are done here.
     """
     check_usable(sol, inputs.scenario)
     t0 = time.perf_counter()
@@ -102,7 +106,8 @@ def finish(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, float
         mode = "binding" if model.columns.n_x <= AUTO_MARGINALS_MAX_PAIRS else "none"
     marg = marginals_for(model, sol, mode, h)
     timings["marginals"] = marg.seconds
-    result = make_result(inputs, model, sol, timings, marg)
+    meanwhile = meanwhile if meanwhile is not None else report_meanwhile(inputs, model)
+    result = make_result(inputs, model, sol, timings, marg, meanwhile)
     if marg.mode not in ("none", "unavailable"):  # computed with the marginal values (the same size rule)
         cfg = inputs.scenario.solver
         if full is not None and model.pruned_pairs:
@@ -112,8 +117,14 @@ def finish(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, float
         result.summary["timings_s"]["equal_cost_ranges"] = ranges.pop("seconds")
         result.summary["equal_cost_ranges"] = ranges
     result.summary["timings_s"]["result"] = round(time.perf_counter() - t0, 4)
-    result.summary["warnings"] = warnings_for(inputs) + unserved_warnings(result)
+    result.summary["warnings"] = meanwhile.get("warnings") + unserved_warnings(result)
     return result
+
+
+def report_meanwhile(inputs: Inputs, model: Model) -> Meanwhile:
+    """The report's entries that need no solution (summary entries, the zones' moratorium flags, the
+    warnings), as tasks a HiGHS solve runs while HiGHS runs on the other core."""
+    return Meanwhile({**report_tasks(inputs, model), "warnings": lambda: warnings_for(inputs)})
 
 
 def check_usable(sol: Solution, scenario: Scenario) -> None:

@@ -25,6 +25,10 @@ def _arrow(values):
 
 def positions(index: pd.Index, values) -> np.ndarray:
     """``index.get_indexer(values)``, fast for Arrow-backed strings."""
+    cat = values.array if isinstance(values, (pd.Series, pd.Index)) else values
+    if isinstance(cat, pd.Categorical) and index.is_unique:
+        lookup = np.append(index.get_indexer(cat.categories), -1)  # code -1 (missing) -> -1
+        return lookup[cat.codes]
     target = _arrow(values)
     if target is not None and index.is_unique:
         import pyarrow as pa
@@ -49,6 +53,16 @@ def sorted_by(frame: pd.DataFrame, columns: list[str]) -> bool | None:
 
     undecided = np.ones(max(len(frame) - 1, 0), dtype=bool)  # row i and i + 1 equal on the keys so far
     for col in columns:
+        cat = frame[col].array
+        if isinstance(cat, pd.Categorical):
+            if (cat.codes < 0).any() or not cat.categories.is_monotonic_increasing:
+                return None
+            values = cat.codes
+            before, after = values[:-1] < values[1:], values[:-1] > values[1:]
+            if (after & undecided).any():
+                return False
+            undecided &= ~before
+            continue
         arr = _arrow(frame[col])
         if arr is not None and not arr.null_count:
             prev, nxt = arr.slice(0, len(arr) - 1), arr.slice(1)

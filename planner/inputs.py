@@ -30,7 +30,7 @@ from planner.data.sites import read_pair_costs, read_sites
 from planner.data.schemas import GRID_REGIONS, OPTIONAL_PARAMETER_RANGES, PARAMETER_RANGES, REGIONS
 from planner.errors import DataError, ScenarioError, is_file
 from planner.scenario import Scenario
-from planner.eligibility import arrow_strings, candidate_rules
+from planner.eligibility import candidate_rules, id_codes
 from planner.fastindex import positions
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
@@ -633,8 +633,9 @@ def add_pair_costs(pairs: pd.DataFrame, costs: pd.DataFrame, sites: pd.DataFrame
     if bad.any():
         kind = "site id of the sites table" if len(sites) else "region id (this is a region-level study)"
         raise DataError(label, "site_id" if len(sites) else "region_id", list(costs.index[bad]), f"not a {kind}")
-    location = pairs["site_id"].where(pairs["site_id"] != "", pairs["region_id"])
-    key = pairs["cluster_id"] + "|" + location
+    ids = pairs[["cluster_id", "region_id", "site_id"]].astype(str)  # ids as text (the pairs hold them as codes)
+    location = ids["site_id"].where(ids["site_id"] != "", ids["region_id"])
+    key = ids["cluster_id"] + "|" + location
     pairs = pairs.copy()
     pairs["pair_cost_usd"] = key.map(costs["cost_usd"]).fillna(0.0).to_numpy()
     return pairs
@@ -658,18 +659,18 @@ def eligible_pairs(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd.
 
     idx = np.flatnonzero(eligible)
     ke, re_ = ki[idx], ri[idx]
-    cv = {col: clusters[col].to_numpy() for col in clusters.columns}
-    rv = {col: regions[col].to_numpy() for col in regions.columns}
-    cv, rv = arrow_strings(clusters, cv), arrow_strings(regions, rv)  # string ids gathered as Arrow, not Python objects
+    cv = _columns(clusters, ("pue_override", "it_load_mw", "utilisation", "online_year", "curtailment_pct", "indivisible"))
+    rv = _columns(regions, ("pue", "industrial_price_usd_per_mwh", "co2_tco2_per_mwh", "carbon_price_usd_per_tco2",
+                            "capex_usd_per_mw"))
     pue_k = cv["pue_override"].astype(float)
     pue = np.where(np.isnan(pue_k[ke]), rv["pue"][re_], pue_k[ke]).astype(float)
     # each column: a value per pair, or (per-cluster or per-location values, the pairs' positions in them)
     columns = {
-        "cluster_id": cv["cluster_id"][ke],
-        "region_id": rv["region_id"][re_],
-        "site_id": rv["site_id"][re_],
-        "country": rv["country"][re_],
-        "grid_region_id": rv["grid_region_id"][re_],
+        "cluster_id": id_codes(clusters["cluster_id"], ke),
+        "region_id": id_codes(regions["region_id"], re_),
+        "site_id": id_codes(regions["site_id"], re_),
+        "country": id_codes(regions["country"], re_),
+        "grid_region_id": id_codes(regions["grid_region_id"], re_),
         "it_load_mw": (cv["it_load_mw"], ke),
         "pue": pue,
         "utilisation": (cv["utilisation"], ke),
@@ -681,11 +682,17 @@ def eligible_pairs(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd.
         "capex_usd_per_mw": (rv["capex_usd_per_mw"], re_),
         "distance_km": (rules["dist"], idx),
         "rtt_ms": (rules["rtt"], idx),
-        "blocked_by": _moratorium_ids(moratoria, blocked[idx], arrow=True),
+        "blocked_by": _moratorium_ids(moratoria, blocked[idx], codes=True),
         "indivisible": cv["indivisible"][ke].astype(bool),
         "pair_cost_usd": np.zeros(len(idx)),
     }
     return _pairs_frame(columns, len(idx)), _exclusions(clusters, regions, moratoria, params, first_year, stuck_k)
+
+
+def _columns(frame: pd.DataFrame, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The NumPy arrays of *names* in *frame* (only these: converting a whole table's string columns to
+    Python objects is most of the cost)."""
+    return {name: frame[name].to_numpy() for name in names}
 
 
 def _pairs_frame(columns: dict, n: int) -> pd.DataFrame:
@@ -822,19 +829,21 @@ def _moratorium_blocks(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria:
                                                regions["lat"].to_numpy(dtype=float)[is_site], fips[pos])
         if not at.any():
             continue
-        hit = eligible & (blocked < 0) & at[ri] & moratorium_window_hits(kind, online, lead, int(start), int(end))
+        where = np.flatnonzero(at[ri])  # the pairs at its places (the rules below on those alone)
+        hit = eligible[where] & (blocked[where] < 0)
+        hit &= moratorium_window_hits(kind, online[where], lead[where], int(start), int(end))
         if not np.isnan(size[pos]):
-            hit &= grid_mw >= size[pos]
-        blocked[hit] = pos
+            hit &= grid_mw[where] >= size[pos]
+        blocked[where[hit]] = pos
     return blocked
 
 
-def _moratorium_ids(moratoria: pd.DataFrame, positions: np.ndarray, arrow: bool = False):
-    """Moratorium ids for positions from ``_rule_masks`` ("" where -1); with *arrow*, as a pandas string
-    array gathered in Arrow (no Python string per pair)."""
+def _moratorium_ids(moratoria: pd.DataFrame, positions: np.ndarray, codes: bool = False):
+    """Moratorium ids for positions from ``_rule_masks`` ("" where -1); with *codes*, as a Categorical
+    (the pairs table's ids: see :func:`planner.eligibility.id_codes`)."""
     ids = np.append(moratoria.index.to_numpy(dtype=object), "")
     where = np.where(positions < 0, len(ids) - 1, positions)
-    return pd.Series(ids).array[where] if arrow else ids[where]  # the dtype a DataFrame would infer from ids
+    return id_codes(pd.Series(ids, dtype="str"), where) if codes else ids[where]
 
 
 def _exclusions(clusters, regions, moratoria, params, first_year, stuck_k: np.ndarray) -> pd.DataFrame:

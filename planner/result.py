@@ -6,6 +6,7 @@ Writers, maps and notebooks read only the Result.
 from __future__ import annotations
 
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -20,7 +21,7 @@ from planner.model.core import Model
 from planner.model.headroom import LEVEL_LABELS
 from planner.model.objective import annual_pair_costs
 from planner.result_supply import onsite_by_zone, onsite_summary, served_by_grid_level, supply_table, time_to_power_summary
-from planner.solver import COST_SCALE, Solution
+from planner.solver import COST_SCALE, Meanwhile, Solution
 from planner.fastindex import positions
 
 from planner.reader import RESULTS_FORMAT  # noqa: E402,F401  (the files' layout version, re-exported)
@@ -115,8 +116,9 @@ def _output(name: str) -> Any:
 
 
 def make_result(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, float],
-                marginals: Marginals | None = None) -> Result:
-    """Map a solution (and the marginal values of its limits) back to tables."""
+                marginals: Marginals | None = None, ready: Meanwhile | None = None) -> Result:
+    """Map a solution (and the marginal values of its limits) back to tables. *ready* holds the
+    :func:`report_tasks` a solve ran while HiGHS ran (the others are computed here)."""
     cols = model.columns
     v = np.clip(sol.values, 0.0, None)
     x = v[cols.x]
@@ -128,13 +130,18 @@ def make_result(inputs: Inputs, model: Model, sol: Solution, timings: dict[str, 
     marg = marginals if marginals is not None else Marginals(mode="none")
     disc = inputs.discount
 
-    placements = _placements(inputs, cols.pairs, x)
+    # the placed pairs: the sums over pairs below skip the 0.8 M zeros of a national study (the same sums,
+    # added in the same order)
+    on = np.flatnonzero(x)
+    placed, xp = cols.pairs.iloc[on], x[on]
+    placements = _placements(inputs, placed, xp)
     limits = _limits_table(inputs, model, sol.values, duals, marg, disc)
-    grid = _grid_table(inputs, model, cols.pairs, x, new, duals, marg, disc, v)
-    regions = _region_table(inputs, model, cols.pairs, x, grid, limits, v)
-    sites = _site_table(model, x, v, limits)
+    grid = _grid_table(inputs, model, placed, xp, new, duals, marg, disc, v)
+    ready = ready if ready is not None else Meanwhile(report_tasks(inputs, model))
+    regions = _region_table(inputs, model, placed, xp, grid, limits, v, ready.get("moratorium_flags"))
+    sites = _site_table(model, placed, xp, v, limits)
     unserved = _unserved(inputs, cols.clusters, inputs.pairs, x, u, grid, sites)  # every usable pair, pruned or not
-    summary = _summary(inputs, model, sol, v, placements, grid, unserved, timings, marg)
+    summary = _summary(inputs, model, sol, v, placements, grid, unserved, timings, marg, ready)
     supply = supply_table(inputs, model, v, x)
     return Result(inputs.scenario.name, placements, regions, grid, unserved, summary, inputs, sites, limits, supply)
 
@@ -195,12 +202,12 @@ def _clean(a: np.ndarray) -> np.ndarray:
     return np.where(np.abs(a) < 1e-6, 0.0, a) + 0.0
 
 
-def _site_table(model: Model, x: np.ndarray, v: np.ndarray, limits: pd.DataFrame) -> pd.DataFrame:
+def _site_table(model: Model, pairs: pd.DataFrame, x: np.ndarray, v: np.ndarray, limits: pd.DataFrame) -> pd.DataFrame:
+    """Sites with their load from *pairs* at shares *x* (the placed pairs, or all of them)."""
     cols = model.columns
     if not cols.n_open:
         return pd.DataFrame()
     s = cols.sites
-    pairs = cols.pairs
     si = positions(s.index, pairs["site_id"])
     load = np.bincount(si, weights=(pairs["it_load_mw"] * pairs["pue"]).to_numpy() * x, minlength=len(s))
     cap = s["capacity_mw"].to_numpy(dtype=float)
@@ -347,22 +354,21 @@ def _grid_table(inputs, model, pairs, x, new, duals, marg: Marginals, disc, v=No
     return out.reset_index()
 
 
-def _region_table(inputs, model, pairs, x, grid, limits, v=None) -> pd.DataFrame:
+def _region_table(inputs, model, pairs, x, grid, limits, v=None, flags: np.ndarray | None = None) -> pd.DataFrame:
     """Regions (zones) by year. Headroom is the grid region's, shared: what is left after all placements."""
     regions = inputs.regions.sort_index()
     years = inputs.years
     ry = pd.MultiIndex.from_product([regions.index, years], names=["region_id", "year"])
     out = pd.DataFrame(index=ry)
-    rid = ry.get_level_values(0)
-    out["country"] = regions["country"].reindex(rid).to_numpy()
+    nt = len(years)
+    out["country"] = regions["country"].to_numpy().repeat(nt)  # each zone's value in each of its years (ry's order)
     if "state_id" in regions.columns:
-        out["state_id"] = regions["state_id"].reindex(rid).to_numpy()
-    out["grid_region_id"] = regions["grid_region_id"].reindex(rid).to_numpy()
+        out["state_id"] = regions["state_id"].to_numpy().repeat(nt)
+    out["grid_region_id"] = regions["grid_region_id"].to_numpy().repeat(nt)
     ri = positions(regions.index, pairs["region_id"])
     ti = pairs["online_year"].to_numpy() - years[0]
     it = pairs["it_load_mw"].to_numpy() * x
     gl = it * pairs["pue"].to_numpy()
-    nt = len(years)
     out["it_load_mw"] = _online_by_year(ri, ti, it, len(regions), nt)
     out["load_mw"] = _online_by_year(ri, ti, gl, len(regions), nt)
     if v is not None and model.columns.n_onsite:
@@ -371,35 +377,46 @@ def _region_table(inputs, model, pairs, x, grid, limits, v=None) -> pd.DataFrame
         out["onsite_mw"] = zy["served_mw"].reindex(ry).fillna(0.0).to_numpy()
         out["onsite_nameplate_mw"] = zone.groupby(["region_id", "year"])["nameplate_mw"].sum().reindex(ry).fillna(0.0).to_numpy()
         out["onsite_generation_mwh"] = zone.groupby(["region_id", "year"])["generation_mwh"].sum().reindex(ry).fillna(0.0).to_numpy()
-    g = grid.set_index(["grid_region_id", "year"])
-    gkey = list(zip(out["grid_region_id"], ry.get_level_values(1)))
-    limit = regions["max_new_load_mw"].reindex(rid).to_numpy(dtype=float)
+    # each zone-year's row of the grid table, whose rows are (grid region, year) in _grid_table's order
+    grid_ids = inputs.grid_regions.sort_index().index
+    zg = positions(grid_ids, regions["grid_region_id"])
+    row = (zg[:, None] * nt + np.arange(nt)).ravel()
+    known = np.repeat(zg >= 0, nt)
+
+    def of_grid(col: str) -> np.ndarray:
+        return np.where(known, grid[col].to_numpy(dtype=float)[np.where(known, row, 0)], np.nan)
+
+    limit = regions["max_new_load_mw"].to_numpy(dtype=float).repeat(nt)
     zone_left = np.where(np.isnan(limit), np.inf, limit - out["load_mw"].to_numpy())
-    firm_left = g["headroom_left_firm_mw"].reindex(gkey).to_numpy()
-    flex_left = g["headroom_left_1pct_mw"].reindex(gkey).to_numpy()
-    out["firm_headroom_left_mw"] = np.maximum(np.minimum(firm_left, zone_left), 0.0)
-    out["headroom_mw"] = np.maximum(np.minimum(flex_left, zone_left), 0.0)  # left at the 1 % level
-    out["grid_new_capacity_mw"] = g["cumulative_new_capacity_mw"].reindex(gkey).to_numpy()
-    out["grid_region_utilisation"] = g["utilisation"].reindex(gkey).to_numpy()
+    out["firm_headroom_left_mw"] = np.maximum(np.minimum(of_grid("headroom_left_firm_mw"), zone_left), 0.0)
+    out["headroom_mw"] = np.maximum(np.minimum(of_grid("headroom_left_1pct_mw"), zone_left), 0.0)  # left at the 1 % level
+    out["grid_new_capacity_mw"] = of_grid("cumulative_new_capacity_mw")
+    out["grid_region_utilisation"] = of_grid("utilisation")
     out["utilisation"] = out["grid_region_utilisation"]  # the 0.1.0 column: the zone shares its grid region's room
     for col in ("value_of_plus_1mw_usd_per_mw_yr", "cost_of_minus_1mw_usd_per_mw_yr", "shadow_price_usd_per_mw_yr"):
-        out[col] = g[col].reindex(gkey).to_numpy()
+        out[col] = of_grid(col)
     # a region limit is one row for the whole horizon: its values are present values, USD per MW, kept apart
     for col, vals in _limit_columns(limits, "region_limit", regions.index, "region_limit").items():
-        out[col] = pd.Series(vals, index=regions.index).reindex(rid).to_numpy()
-    # the measure in force in each zone and year (window years): a state-wide one flags every zone of its state
-    # (its id may be the state's); a local one flags its zone with "(part)", as it closes only part of it
-    flag = pd.Series("", index=ry)
-    state = regions["state_id"] if "state_id" in regions.columns else pd.Series(regions.index, index=regions.index)
+        out[col] = np.asarray(vals).repeat(nt)
+    out["moratorium"] = flags if flags is not None else moratorium_flags(inputs)
+    return out.reset_index()
+
+
+def moratorium_flags(inputs: Inputs) -> np.ndarray:
+    """The measure in force in each zone and year (window years), zone-major in the zones' id order: a
+    state-wide one flags every zone of its state (its id may be the state's); a local one flags its zone
+    with "(part)", as it closes only part of it. The first measure by id wins; "" where none."""
+    regions = inputs.regions.sort_index()
+    years = inputs.years
+    flag = np.full((len(regions), len(years)), "", dtype=object)
+    state = regions["state_id"].to_numpy() if "state_id" in regions.columns else regions.index.to_numpy()
     for mid, m in inputs.moratoria.sort_index().iterrows():
         local = str(m.get("scope", "state")) not in ("state", "", "nan")
-        zones = regions.index[(regions.index == m["region_id"]) | (state.to_numpy() == m["region_id"])]
-        for z in zones:
-            for y in years:
-                if m["from_year"] <= y <= m["until_year"] and flag[(z, y)] == "":
-                    flag[(z, y)] = f"{mid} (part)" if local else str(mid)
-    out["moratorium"] = flag.to_numpy()
-    return out.reset_index()
+        zones = np.flatnonzero((regions.index == m["region_id"]) | (state == m["region_id"]))
+        when = np.flatnonzero((years >= m["from_year"]) & (years <= m["until_year"]))
+        block = flag[np.ix_(zones, when)]
+        flag[np.ix_(zones, when)] = np.where(block == "", f"{mid} (part)" if local else str(mid), block)
+    return flag.ravel()
 
 
 def _unserved(inputs, clusters, pairs, x, u, grid, sites) -> pd.DataFrame:
@@ -504,7 +521,21 @@ def exclusion_text(inputs: Inputs, cluster_id: str) -> str:
 # --------------------------------------------------------------------------- summary
 
 
-def _summary(inputs, model, sol, v, placements, grid, unserved, timings, marg: Marginals) -> dict:
+def report_tasks(inputs: Inputs, model: Model) -> dict[str, Callable[[], object]]:
+    """The summary's entries that do not depend on the solution, as tasks: a solve runs them while HiGHS
+    runs (:class:`planner.solver.Meanwhile`), :func:`make_result` computes any left."""
+    return {
+        "model_size": model.size,
+        "coefficient_ranges": lambda: model.coefficient_ranges(COST_SCALE),
+        "scenario_hash": inputs.scenario.hash,
+        "datasets": lambda: _dataset_digests(inputs),
+        "dataset_vintages": lambda: _vintages(inputs),
+        "versions": _versions,
+        "moratorium_flags": lambda: moratorium_flags(inputs),
+    }
+
+
+def _summary(inputs, model, sol, v, placements, grid, unserved, timings, marg: Marginals, ready: Meanwhile) -> dict:
     parts = {name: float(vec @ v) for name, vec in model.cost_parts.items()}
     cl = inputs.clusters
     by_country = {}
@@ -580,13 +611,13 @@ def _summary(inputs, model, sol, v, placements, grid, unserved, timings, marg: M
         "solver_duals": "unavailable (the solver returned none)" if sol.row_duals_usd is None
         else ("LP with the integer choices fixed at the MILP solution" if sol.mip else "LP"),
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
-        "model_size": model.size(),
-        "coefficient_ranges": model.coefficient_ranges(COST_SCALE),
+        "model_size": ready.get("model_size"),
+        "coefficient_ranges": ready.get("coefficient_ranges"),
         "moratoria_applied": sorted(inputs.moratoria.index.tolist()),
-        "scenario_hash": inputs.scenario.hash(),
-        "datasets": _dataset_digests(inputs),
-        "dataset_vintages": _vintages(inputs),
-        "versions": _versions(),
+        "scenario_hash": ready.get("scenario_hash"),
+        "datasets": ready.get("datasets"),
+        "dataset_vintages": ready.get("dataset_vintages"),
+        "versions": ready.get("versions"),
     }
 
 

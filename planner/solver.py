@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -157,13 +159,51 @@ def highs_instance(model: Model, time_limit_s: float = 300.0, threads: int = 1, 
     return h
 
 
+class Meanwhile:
+    """Work that needs no solution, done on the calling thread while HiGHS runs on a thread of its own.
+
+    HiGHS releases the GIL while it runs, so on two cores the planner's report entries that do not
+    depend on the plan (warnings, versions, the scenario's hash, ...) cost no time of the solve's.
+    :func:`run_limited` runs the tasks in order, one at a time, for as long as HiGHS runs (a task
+    started just before HiGHS ends still runs to its end); :meth:`get` gives a task's value, and
+    computes it then if the solve ended first, so the values are the same either way. A task that
+    raised raises again from :meth:`get`, where the caller would have computed it.
+    """
+
+    def __init__(self, tasks: dict[str, Callable[[], object]] | None = None):
+        self._todo: deque[tuple[str, Callable[[], object]]] = deque((tasks or {}).items())
+        self._done: dict[str, tuple[object, Exception | None]] = {}
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._todo)
+
+    def step(self) -> None:
+        """Run the next task."""
+        name, task = self._todo.popleft()
+        try:
+            self._done[name] = (task(), None)
+        except Exception as exc:  # noqa: BLE001 - kept for get(), which raises it where it is asked for
+            self._done[name] = (None, exc)
+
+    def get(self, name: str):
+        """The value of task *name* (run now, with those before it, if not yet done)."""
+        while name not in self._done and self._todo:
+            self.step()
+        value, error = self._done[name]
+        if error is not None:
+            raise error
+        return value
+
+
 def set_time_limit(h, time_limit_s: float) -> None:
     """Give *h* a time limit per run (seconds). See :func:`run_limited`."""
     h.planner_time_limit_s = float(time_limit_s)
 
 
-def run_limited(h) -> None:
-    """``h.run()`` with the instance's time limit for this run alone.
+def run_limited(h, meanwhile: Meanwhile | None = None) -> None:
+    """``h.run()`` with the instance's time limit for this run alone; with *meanwhile* tasks pending,
+    HiGHS runs on its own thread (highspy's ``startSolve``) while they run on this one.
 
     HiGHS (1.16) holds its ``time_limit`` against the instance's run clock, which adds up every run:
     an instance kept for many re-solves (a sweep worker's cases, a what-if session, the marginal values)
@@ -176,23 +216,37 @@ def run_limited(h) -> None:
         limit = float(h.getOptionValue("time_limit"))
         h.planner_time_limit_s = limit
     h.setOptionValue("time_limit", float(h.getRunTime()) + limit)
-    h.run()
+    if meanwhile is None or not meanwhile.pending:
+        h.run()
+        return
+    h.startSolve()
+    try:
+        while meanwhile.pending and h.is_solver_running():
+            meanwhile.step()
+        while not h.wait(0.1)[0]:
+            pass
+    except BaseException:  # Ctrl-C: HiGHS stops at its next check; then the interrupt goes on
+        h.cancelSolve()
+        while not h.wait(0.1)[0]:
+            pass
+        raise
 
 
-def run_logged(h) -> None:
+def run_logged(h, meanwhile: Meanwhile | None = None) -> None:
     """:func:`run_limited`, with HiGHS's log (when its output is on) sent to stderr: the report owns stdout."""
     if h.getOptionValue("output_flag"):
         with _stdout_to_stderr():  # the solver writes its log to fd 1 directly
-            run_limited(h)
+            run_limited(h, meanwhile)
     else:
-        run_limited(h)
+        run_limited(h, meanwhile)
 
 
-def run_highs(h, model: Model, time_limit_s: float) -> Solution:
-    """Run a ``highspy.Highs`` holding *model* (from its last basis, if any) and read the solution."""
+def run_highs(h, model: Model, time_limit_s: float, meanwhile: Meanwhile | None = None) -> Solution:
+    """Run a ``highspy.Highs`` holding *model* (from its last basis, if any) and read the solution
+    (with *meanwhile*'s tasks run while it runs)."""
     t0 = time.perf_counter()
     set_time_limit(h, time_limit_s)
-    run_logged(h)
+    run_logged(h, meanwhile)
     sol = read_highs(h, time.perf_counter() - t0)
     if model.is_mip:
         info = h.getInfo()

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import planner
 import planner.inputs as inputs_mod
@@ -29,7 +31,6 @@ def test_pairs_equal_cross_product(path: Path, monkeypatch: pytest.MonkeyPatch) 
     scenario = planner.load_scenario(path)
     fast = build_inputs(scenario)
     monkeypatch.setattr(inputs_mod, "candidate_rules", _cross_product_rules)
-    monkeypatch.setattr(inputs_mod, "arrow_strings", lambda df, arrays: arrays)
     slow = build_inputs(scenario)
     assert len(fast.pairs) > 0
     pd.testing.assert_frame_equal(fast.pairs, _canonical(slow.pairs), check_exact=True)
@@ -45,7 +46,6 @@ def test_synthetic_sites_equal_cross_product(tmp_path: Path, monkeypatch: pytest
     scenario = planner.load_scenario(write_instance(SIZES[2], tmp_path))
     fast = build_inputs(scenario)
     monkeypatch.setattr(inputs_mod, "candidate_rules", _cross_product_rules)
-    monkeypatch.setattr(inputs_mod, "arrow_strings", lambda df, arrays: arrays)
     slow = build_inputs(scenario)
     assert fast.pairs["distance_km"].notna().any()
     pd.testing.assert_frame_equal(fast.pairs, _canonical(slow.pairs), check_exact=True)
@@ -71,3 +71,35 @@ def test_zone_shapes_equal_the_geometry_table() -> None:
     table = load_geometries().set_index("region_id")
     assert sorted(shapes) == sorted(table.index)
     assert all(shapely.equals_exact(table.loc[r, "geometry"], g, 0.0) for r, g in shapes.items())
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), nk=st.integers(1, 25), nr=st.integers(1, 150),
+       edge=st.sampled_from(["none", "antimeridian", "poles"]))
+def test_reach_search_holds_every_location_in_reach_once(seed: int, nk: int, nr: int, edge: str) -> None:
+    """The latitude-bin search against all hub x location combinations, worldwide: every location within a
+    hub's round trip is a candidate of that hub, and no combination comes twice (hubs and locations on the
+    antimeridian, at +-180 degrees, and near the poles included)."""
+    import planner.eligibility as elig
+    from planner.inputs import _haversine_km, round_trip_ms
+
+    rng = np.random.default_rng(seed)
+    params = {"fibre_km_per_ms": 200.0, "route_factor": 1.5}
+    lon_k, lat_k = rng.uniform(-180, 180, nk), rng.uniform(-89.9, 89.9, nk)
+    lon_r, lat_r = rng.uniform(-180, 180, nr), rng.uniform(-90, 90, nr)
+    if edge == "antimeridian":
+        lon_k[::2] = rng.choice([-180.0, -179.99, 179.99, 180.0], len(lon_k[::2]))
+        lon_r[::2] = rng.choice([-180.0, -179.999, 179.999, 180.0], len(lon_r[::2]))
+    elif edge == "poles":
+        lat_k[::2] = rng.choice([-89.9, 89.9], len(lat_k[::2]))
+        lat_r[::2] = rng.choice([-90.0, -89.5, 89.5, 90.0], len(lat_r[::2]))
+    max_rtt = rng.choice([0.5, 5.0, 20.0, 60.0, 400.0], nk) * rng.uniform(0.5, 2.0, nk)
+    lon_k, lat_k, lon_r, lat_r = (np.radians(a) for a in (lon_k, lat_k, lon_r, lat_r))
+
+    found = list(elig._within_reach(np.arange(nk), lon_k, lat_k, max_rtt, lon_r, lat_r, params, nr))
+    codes = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    assert len(np.unique(codes)) == len(codes)
+    k, r = np.divmod(np.arange(nk * nr), nr)
+    dist = _haversine_km(lon_k[k], lat_k[k], np.cos(lat_k[k]), lon_r[r], lat_r[r], np.cos(lat_r[r]))
+    in_reach = np.flatnonzero(round_trip_ms(dist, params) <= max_rtt[k])
+    assert np.isin(in_reach, codes).all()

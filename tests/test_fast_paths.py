@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner.eligibility import _canonical_order
-from planner.fastindex import sorted_by
+from planner.eligibility import _canonical_order, id_codes
+from planner.fastindex import positions, sorted_by
 from planner.inputs import _pairs_frame
 from planner.model.assemble import canonical_pair_order
 from planner.result import _online_by_year
@@ -40,6 +40,27 @@ def test_sorted_check_and_canonical_order(seed):
     assert sorted_by(ordered, names)
     assert np.array_equal(canonical_pair_order(ordered), np.arange(len(pairs)))
     assert sorted_by(pairs.astype({"cluster_id": object}), names) is None  # object strings: the full sort decides
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_coded_ids_answer_as_the_strings_do(seed):
+    """The pairs' ids as codes (``id_codes``): the same values, positions, sorted check and canonical
+    order as the same ids as strings (ids with "" and non-ASCII letters, in random order)."""
+    rng = np.random.default_rng(seed)
+    text = _pairs(rng, int(rng.integers(0, 40)))
+    coded = text.copy()
+    for c in ("cluster_id", "region_id", "site_id"):
+        values = pd.unique(pd.concat([text[c], pd.Series(["zz", ""], dtype="str")]).to_numpy(dtype=object))
+        ids = pd.Series(rng.permutation(values), dtype="str")  # the small table the ids come from, in any order
+        coded[c] = id_codes(ids, pd.Index(ids).get_indexer(text[c]))
+        assert coded[c].astype(str).tolist() == text[c].tolist()
+        index = pd.Index(rng.permutation(values)[: len(values) - 1], dtype="str")  # one id missing: -1
+        assert np.array_equal(positions(index, coded[c]), index.get_indexer(text[c].to_numpy(dtype=object)))
+    names = ["cluster_id", "region_id", "site_id", "online_year"]
+    assert sorted_by(coded, names) == sorted_by(text, names)
+    assert np.array_equal(canonical_pair_order(coded), canonical_pair_order(text))
+    ordered = coded.iloc[canonical_pair_order(coded)].reset_index(drop=True)
+    assert sorted_by(ordered, names)
 
 
 def test_canonical_order_of_combinations_with_repeated_ids():

@@ -3,6 +3,7 @@ allocates from the system allocator; both are put back after."""
 
 from __future__ import annotations
 
+import gc
 import threading
 
 import pyarrow as pa
@@ -29,6 +30,7 @@ def test_off_inside_nested_and_back_after():
         with planner_arrays():
             assert _state(setter) is False
             assert pa.default_memory_pool().backend_name == "system"
+            assert gc.get_freeze_count() > 1000  # the objects of the imports, out of the collector's passes
             with planner_arrays():
                 assert _state(setter) is False
             assert _state(setter) is False  # the inner exit does not restore: the outer one does
@@ -37,6 +39,7 @@ def test_off_inside_nested_and_back_after():
         assert _state(setter) is True
         assert pa.default_memory_pool().backend_name == pool
         assert ids.to_pylist() == ["US-VA", "CN-GS"]  # a buffer keeps the allocator it came from
+        assert gc.get_freeze_count() == 0  # the objects frozen on entry are back in the collector's sight
         setter(False)
         with planner_arrays():
             pass
@@ -91,3 +94,14 @@ def test_a_solve_builds_without_huge_page_requests(monkeypatch):
         assert _state(setter) is True
     finally:
         setter(previous)
+
+
+def test_a_callers_own_freeze_is_kept():
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with planner_arrays():
+            assert gc.get_freeze_count() == frozen  # not frozen again ...
+        assert gc.get_freeze_count() == frozen  # ... nor unfrozen at the end
+    finally:
+        gc.unfreeze()

@@ -69,48 +69,37 @@ def check_table(df: pd.DataFrame, schema: TableSchema, label: str) -> pd.DataFra
         raise DataError(label, schema.key, "-", "the table has no rows")
     df = df.reindex(columns=schema.names, fill_value="")  # optional columns may be absent (0.1.0 tables)
     key = df[schema.key].astype(str).str.strip()
-    rows = key.where(key != "", pd.Series(range(2, len(df) + 2), index=df.index).map(lambda n: f"line {n}"))
+
+    def rows(mask) -> list[str]:
+        """The ids (else "line N") of the rows in *mask*, for an error message."""
+        at = np.flatnonzero(np.asarray(mask, dtype=bool))
+        return [k if k != "" else f"line {i + 2}" for i, k in zip(at, key.to_numpy()[at])]
+
     dup = key[key.duplicated(keep=False)]
     if len(dup):
         raise DataError(label, schema.key, sorted(set(dup)), "duplicate ids")
     for col in schema.columns:
+        if col.kind != "str":  # a number in every cell: no blank to find (text around a number cannot change it)
+            values = pd.to_numeric(df[col.name], errors="coerce")
+            if values.notna().all():
+                _check_numbers(df, col, values, pd.Series(False, index=df.index), label, rows)
+                continue
         text = df[col.name].astype(str).str.strip()
         blank = text.isin(["", "nan", "NaN", "NA", "None"])
         if blank.any() and not col.optional:
-            raise DataError(label, col.name, list(rows[blank]), "blank or NaN where a value is required")
+            raise DataError(label, col.name, rows(blank), "blank or NaN where a value is required")
         if col.kind == "str":
             df[col.name] = text.where(~blank, "")
             if col.choices:
                 bad = ~blank & ~text.isin(col.choices)
                 if bad.any():
-                    raise DataError(label, col.name, list(rows[bad]), f"expected one of {', '.join(col.choices)}")
+                    raise DataError(label, col.name, rows(bad), f"expected one of {', '.join(col.choices)}")
             continue
         values = pd.to_numeric(text.where(~blank, None), errors="coerce")
         bad = values.isna() & ~blank
         if bad.any():
-            raise DataError(label, col.name, list(rows[bad]), "not a number")
-        if not np.isfinite(values[~blank].to_numpy(dtype=float)).all():
-            raise DataError(label, col.name, list(rows[~blank & ~np.isfinite(values.fillna(0))]), "infinite value")
-        if col.kind == "int":
-            frac = (values[~blank] % 1) != 0
-            if frac.any():
-                raise DataError(label, col.name, list(rows[~blank][frac]), "expected an integer")
-        out_of_range = pd.Series(False, index=df.index)
-        if col.low is not None:
-            out_of_range |= values < col.low
-        if col.high is not None:
-            out_of_range |= values > col.high
-        if out_of_range.any():
-            raise DataError(
-                label,
-                col.name,
-                list(rows[out_of_range]),
-                f"got {', '.join(f'{x:g}' for x in values[out_of_range].to_numpy(dtype=float)[:5])}; outside the "
-                f"plausible range {col.low:g}..{col.high:g} ({col.description})",
-            )
-        df[col.name] = values.astype("Int64") if col.kind == "int" and not blank.any() else values.astype(float)
-        if col.kind == "int" and not blank.any():
-            df[col.name] = df[col.name].astype(int)
+            raise DataError(label, col.name, rows(bad), "not a number")
+        _check_numbers(df, col, values, blank, label, rows)
     df = df.set_index(schema.key, drop=False)
     df.index.name = None
     if schema.name == "regions":  # 0.1.0 tables: each region is its own single zone
@@ -122,6 +111,32 @@ def check_table(df: pd.DataFrame, schema: TableSchema, label: str) -> pd.DataFra
         df["firm_rule"] = df["firm_rule"].where(df["firm_rule"] != "", "published")
     check_rules(df, schema, label)
     return df
+
+
+def _check_numbers(df: pd.DataFrame, col, values: pd.Series, blank: pd.Series, label: str, rows) -> None:
+    """Check the numbers of column *col* (*values*, NaN where *blank*) and write them typed into *df*."""
+    if not np.isfinite(values[~blank].to_numpy(dtype=float)).all():
+        raise DataError(label, col.name, rows(~blank & ~np.isfinite(values.fillna(0))), "infinite value")
+    if col.kind == "int":
+        frac = (values[~blank] % 1) != 0
+        if frac.any():
+            raise DataError(label, col.name, rows((~blank) & ((values % 1) != 0)), "expected an integer")
+    out_of_range = pd.Series(False, index=df.index)
+    if col.low is not None:
+        out_of_range |= values < col.low
+    if col.high is not None:
+        out_of_range |= values > col.high
+    if out_of_range.any():
+        raise DataError(
+            label,
+            col.name,
+            rows(out_of_range),
+            f"got {', '.join(f'{x:g}' for x in values[out_of_range].to_numpy(dtype=float)[:5])}; outside the "
+            f"plausible range {col.low:g}..{col.high:g} ({col.description})",
+        )
+    df[col.name] = values.astype("Int64") if col.kind == "int" and not blank.any() else values.astype(float)
+    if col.kind == "int" and not blank.any():
+        df[col.name] = df[col.name].astype(int)
 
 
 def check_rules(df: pd.DataFrame, schema: TableSchema, label: str) -> None:

@@ -143,7 +143,8 @@ class Columns:
 
     def names(self) -> list[str]:
         """Deterministic names: ``x[c1,US-VA]`` (``x[c1,US-VA,2029]`` when delayed), ``u[c1]``, ``new[PJM,2029]``."""
-        p = self.pairs
+        p = self.pairs[["cluster_id", "region_id", "site_id", "online_year"] + (["delay_years"] if "delay_years" in self.pairs else [])]
+        p = p.astype({c: str for c in ("cluster_id", "region_id", "site_id")})  # ids as text (the pairs hold them as codes)
         where = p["site_id"].where(p["site_id"] != "", p["region_id"])
         x = "x[" + p["cluster_id"] + "," + where
         if "delay_years" in p.columns:
