@@ -47,32 +47,28 @@ def positions(index: pd.Index, values) -> np.ndarray:
 
 def sorted_by(frame: pd.DataFrame, columns: list[str]) -> bool | None:
     """Whether the rows of *frame* are in ascending order of *columns* (the first the primary key; ties
-    allowed), comparing neighbouring rows column by column (Arrow strings in C++, numbers in NumPy).
-    None when a column is neither (object strings, missing values): ask a full sort instead."""
+    allowed), comparing neighbouring rows column by column (Arrow strings in C++; numbers, and the codes of
+    Categoricals with sorted categories, in NumPy). None when a column is none of these (object strings,
+    missing values, unsorted categories): ask a full sort instead."""
     import pyarrow.compute as pc
 
     undecided = np.ones(max(len(frame) - 1, 0), dtype=bool)  # row i and i + 1 equal on the keys so far
     for col in columns:
         cat = frame[col].array
-        if isinstance(cat, pd.Categorical):
-            if (cat.codes < 0).any() or not cat.categories.is_monotonic_increasing:
-                return None
-            values = cat.codes
-            before, after = values[:-1] < values[1:], values[:-1] > values[1:]
-            if (after & undecided).any():
-                return False
-            undecided &= ~before
-            continue
-        arr = _arrow(frame[col])
-        if arr is not None and not arr.null_count:
+        arr = None if isinstance(cat, pd.Categorical) else _arrow(frame[col])
+        if isinstance(cat, pd.Categorical) and cat.categories.is_monotonic_increasing and not (cat.codes < 0).any():
+            values = cat.codes  # sorted categories: the codes are in the ids' order
+        elif arr is not None and not arr.null_count:
             prev, nxt = arr.slice(0, len(arr) - 1), arr.slice(1)
             before = pc.less(prev, nxt).to_numpy(zero_copy_only=False)
             after = pc.greater(prev, nxt).to_numpy(zero_copy_only=False)
+            values = None
         elif frame[col].dtype.kind in "iub" or (frame[col].dtype.kind == "f" and not frame[col].isna().any()):
             values = frame[col].to_numpy()
-            before, after = values[:-1] < values[1:], values[:-1] > values[1:]
         else:
             return None
+        if values is not None:
+            before, after = values[:-1] < values[1:], values[:-1] > values[1:]
         if (after & undecided).any():
             return False
         undecided &= ~before

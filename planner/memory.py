@@ -10,11 +10,13 @@ each way (docs/performance.md, "Memory: no huge pages for short-lived arrays"): 
 outside HiGHS 3.08-3.45 s with the requests, 2.11-2.27 s without; system time 1.19-1.35 s against
 0.54-0.63 s; the same objective.
 
-The pairs' string ids are Arrow arrays, and pyarrow's wheels allocate them from mimalloc by default.
-In a fresh process its first allocations of this size cost more than the C library's: at size 4 the
-six gathers of 0.8 M ids took 0.13-0.31 s from mimalloc and 0.07-0.08 s from the system allocator,
-and the planner's time outside HiGHS was 2.47-2.88 s against 2.14-2.26 s (three alternating runs
-each, docs/performance.md).
+The tables' string columns are Arrow arrays, and pyarrow's wheels allocate them from mimalloc by
+default. In a fresh process its first allocations of this size cost more than the C library's: when the
+pairs' ids were Arrow strings, the six gathers of 0.8 M ids at size 4 took 0.13-0.31 s from mimalloc
+and 0.07-0.08 s from the system allocator, and the planner's time outside HiGHS was 2.47-2.88 s against
+2.14-2.26 s (three alternating runs each, docs/performance.md). The pairs now hold their ids as integer
+codes (``planner.eligibility.id_codes``), so far less Arrow memory is taken during a solve; the switch
+was not measured again since.
 
 Python's cyclic garbage collector walks every object the process holds each time it looks at its
 oldest generation: after importing pandas, scipy and highspy, about 100,000 of them, none of which

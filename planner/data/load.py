@@ -118,9 +118,9 @@ def _check_numbers(df: pd.DataFrame, col, values: pd.Series, blank: pd.Series, l
     if not np.isfinite(values[~blank].to_numpy(dtype=float)).all():
         raise DataError(label, col.name, rows(~blank & ~np.isfinite(values.fillna(0))), "infinite value")
     if col.kind == "int":
-        frac = (values[~blank] % 1) != 0
+        frac = ~blank & ((values % 1) != 0)
         if frac.any():
-            raise DataError(label, col.name, rows((~blank) & ((values % 1) != 0)), "expected an integer")
+            raise DataError(label, col.name, rows(frac), "expected an integer")
     out_of_range = pd.Series(False, index=df.index)
     if col.low is not None:
         out_of_range |= values < col.low
