@@ -96,12 +96,16 @@ def _first_k(group: np.ndarray, cost: np.ndarray, k: int) -> np.ndarray:
     take = cost <= v
     if (np.add.reduceat(take.view(np.uint8), starts, dtype=np.int64) <= k).all():  # no group has a tie at v
         return np.flatnonzero(take)  # too many: the tie goes by position
-    below, equal = cost < v, cost == v
-    n_below = np.r_[0, np.cumsum(below)]
-    need = np.repeat(k - (n_below[starts + lengths] - n_below[starts]), lengths)
-    equal_rank = np.cumsum(equal)  # 1, 2, ... over each group's entries equal to its v, after the offset
-    equal_rank -= np.repeat(np.r_[0, equal_rank][starts], lengths)
-    return np.flatnonzero(below | (equal & (equal_rank <= need)))
+    # a tie at v: every entry below v, and of the entries equal to v the first k - (number below) of the group.
+    # The equal entries are taken by position (fewer than all), so no running count over every entry is needed.
+    pick = cost < v
+    need = k - np.add.reduceat(pick.view(np.uint8), starts, dtype=np.int64)
+    equal = np.flatnonzero(cost == v)  # ascending: each group's equal entries are one run
+    g = np.searchsorted(starts, equal, side="right") - 1
+    first = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
+    rank = np.arange(len(equal)) - np.repeat(first, np.diff(np.r_[first, len(equal)]))  # 0, 1, ... in its group
+    pick[equal[rank < need[g]]] = True
+    return np.flatnonzero(pick)
 
 
 def solve_by_column_generation(model: Model, time_limit_s: float = 300.0, threads: int = 1,
@@ -125,7 +129,9 @@ def solve_by_column_generation(model: Model, time_limit_s: float = 300.0, thread
     pool.shutdown(wait=False)  # the one task runs on; no other is taken
     try:
         cx = model.c[:nx] * COST_SCALE  # the pairs' costs in the solver's units
-        group = pd.factorize(model.columns.pairs["cluster_id"])[0]
+        ids = model.columns.pairs["cluster_id"].array
+        # a cluster's pairs are one run (canonical order); a Categorical's codes number the runs already
+        group = ids.codes if isinstance(ids, pd.Categorical) else pd.factorize(ids)[0]
         # a pair fixed at 0 (a moratorium) can never lower the cost: it is neither loaded nor priced
         open_pair = model.upper[:nx] > model.lower[:nx]
 

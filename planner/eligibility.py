@@ -169,7 +169,9 @@ def candidate_rules(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd
     # 2. the rules of _rule_masks, on each batch of candidates (bounded temporaries; only the survivors are kept)
     codes = ("US", "CN")
     loc_code = pd.Index(codes).get_indexer(regions["country"])
-    allows = np.array([[c in a.split(";") for c in codes] for a in clusters["allowed_countries"]], dtype=bool).reshape(-1, 2)
+    # per distinct list of countries (a few), then one row per cluster
+    listed_codes, lists = pd.factorize(clusters["allowed_countries"], use_na_sentinel=False)
+    allows = np.array([[c in str(a).split(";") for c in codes] for a in lists], dtype=bool).reshape(-1, 2)[listed_codes]
     online_k = clusters["online_year"].to_numpy(dtype=int)
     lead_r = first_year + regions["site_lead_time_years"].to_numpy(dtype=float)
     cos_lat_k, cos_lat_r = np.cos(lat_k), np.cos(lat_r)
@@ -237,4 +239,7 @@ def id_codes(ids: pd.Series, at: np.ndarray) -> pd.Categorical:
     codes. At size 4 this took 0.45 s off the time outside HiGHS (docs/performance.md).
     """
     codes, uniques = pd.factorize(ids, sort=True)
-    return pd.Categorical.from_codes(codes[at], categories=pd.Index(uniques, dtype=ids.dtype))
+    n = len(uniques)  # the codes' type pandas would choose, taken before the gather (no copy after it)
+    small = np.int8 if n < 127 else np.int16 if n < 32767 else np.int32 if n < 2**31 - 1 else np.int64
+    # the codes are factorize's, at positions of *ids*: valid, so not checked again over 0.8 M entries
+    return pd.Categorical.from_codes(codes.astype(small)[at], categories=pd.Index(uniques, dtype=ids.dtype), validate=False)

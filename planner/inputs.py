@@ -804,20 +804,14 @@ def _moratorium_blocks(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria:
     blocked = np.full(len(ki), -1, dtype=np.int32)
     if not len(moratoria):
         return blocked
-    default_lead = float(params.get("approval_lead_years", APPROVAL_LEAD_YEARS_DEFAULT))
-    lead_k = clusters["approval_lead_years"].to_numpy(dtype=float) if "approval_lead_years" in clusters else np.full(len(clusters), np.nan)
-    lead = np.where(np.isnan(lead_k), default_lead, lead_k)[ki]
-    pue_k = clusters["pue_override"].to_numpy(dtype=float)[ki]
-    pue = np.where(np.isnan(pue_k), regions["pue"].to_numpy(dtype=float)[ri], pue_k)
-    grid_mw = clusters["it_load_mw"].to_numpy(dtype=float)[ki] * pue
     region_ids = regions["region_id"].to_numpy(dtype=object)
     state_ids = regions["state_id"].to_numpy(dtype=object) if "state_id" in regions.columns else region_ids
     is_site = regions["site_id"].to_numpy(dtype=object) != "" if "site_id" in regions.columns else np.zeros(len(regions), bool)
     size = moratoria["size_threshold_mw"].astype(float).to_numpy() if "size_threshold_mw" in moratoria else np.full(len(moratoria), np.nan)
     scope = moratoria["scope"].to_numpy(dtype=object)
     fips = moratoria["county_fips"].astype(str).to_numpy() if "county_fips" in moratoria else np.full(len(moratoria), "")
-    for pos, (m_region, kind, start, end) in enumerate(zip(moratoria["region_id"], moratoria["kind"],
-                                                           moratoria["from_year"], moratoria["until_year"])):
+    places = []  # each measure's locations
+    for pos, m_region in enumerate(moratoria["region_id"]):
         if scope[pos] == "state":
             at = (region_ids == m_region) | (state_ids == m_region)
         else:
@@ -827,14 +821,29 @@ def _moratorium_blocks(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria:
 
                 at[is_site] = points_in_county(regions["lon"].to_numpy(dtype=float)[is_site],
                                                regions["lat"].to_numpy(dtype=float)[is_site], fips[pos])
-        if not at.any():
+        places.append(at)
+    # the rules below on the pairs at some measure's places alone (a few states' share of a national study)
+    near = np.flatnonzero(np.logical_or.reduce(places)[ri]) if places else np.zeros(0, dtype=np.int64)
+    if not len(near):
+        return blocked
+    k, r = ki[near], ri[near]
+    default_lead = float(params.get("approval_lead_years", APPROVAL_LEAD_YEARS_DEFAULT))
+    lead_k = clusters["approval_lead_years"].to_numpy(dtype=float) if "approval_lead_years" in clusters else np.full(len(clusters), np.nan)
+    lead = np.where(np.isnan(lead_k), default_lead, lead_k)[k]
+    pue_k = clusters["pue_override"].to_numpy(dtype=float)[k]
+    pue = np.where(np.isnan(pue_k), regions["pue"].to_numpy(dtype=float)[r], pue_k)
+    grid_mw = clusters["it_load_mw"].to_numpy(dtype=float)[k] * pue
+    online_near, usable, first = online[near], eligible[near], blocked[near]
+    for pos, (at, kind, start, end) in enumerate(zip(places, moratoria["kind"], moratoria["from_year"], moratoria["until_year"])):
+        where = np.flatnonzero(at[r])  # the pairs at its places
+        if not len(where):
             continue
-        where = np.flatnonzero(at[ri])  # the pairs at its places (the rules below on those alone)
-        hit = eligible[where] & (blocked[where] < 0)
-        hit &= moratorium_window_hits(kind, online[where], lead[where], int(start), int(end))
+        hit = usable[where] & (first[where] < 0)
+        hit &= moratorium_window_hits(kind, online_near[where], lead[where], int(start), int(end))
         if not np.isnan(size[pos]):
             hit &= grid_mw[where] >= size[pos]
-        blocked[where[hit]] = pos
+        first[where[hit]] = pos
+    blocked[near] = first
     return blocked
 
 

@@ -22,7 +22,7 @@ from planner.model.headroom import LEVEL_LABELS
 from planner.model.objective import annual_pair_costs
 from planner.result_supply import onsite_by_zone, onsite_summary, served_by_grid_level, supply_table, time_to_power_summary
 from planner.solver import COST_SCALE, Meanwhile, Solution
-from planner.fastindex import positions
+from planner.fastindex import positions, sorted_by
 
 from planner.reader import RESULTS_FORMAT  # noqa: E402,F401  (the files' layout version, re-exported)
 TOL = 1e-7
@@ -275,7 +275,10 @@ def _placements(inputs: Inputs, pairs: pd.DataFrame, x: np.ndarray) -> pd.DataFr
     )
     df["total_usd_per_yr"] = df["energy_usd_per_yr"] + df["carbon_usd_per_yr"] + df["capital_usd_per_yr"]
     df["pair_cost_usd"] = share * p["pair_cost_usd"].to_numpy()
-    return df.sort_values(["cluster_id", "region_id", "site_id", "online_year"]).reset_index(drop=True)
+    keys = ["cluster_id", "region_id", "site_id", "online_year"]
+    if sorted_by(p, keys):  # the model's pairs are in this order already (planner.model.core.Columns)
+        return df
+    return df.sort_values(keys).reset_index(drop=True)
 
 
 def _shadow(model: Model, duals: np.ndarray, family: str) -> np.ndarray:
@@ -539,8 +542,8 @@ def _summary(inputs, model, sol, v, placements, grid, unserved, timings, marg: M
     parts = {name: float(vec @ v) for name, vec in model.cost_parts.items()}
     cl = inputs.clusters
     by_country = {}
+    home = placements["cluster_id"].map(cl["home_country"])
     for country in ("US", "CN"):
-        home = placements["cluster_id"].map(cl["home_country"])
         pl = placements[home == country]  # the country's own clusters, wherever they went
         hosted = placements[placements["country"] == country]
         un = unserved[unserved["home_country"] == country] if len(unserved) else unserved

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from planner.fastindex import sorted_by
 from planner.inputs import Inputs
 from planner.model.core import Model
 from planner.model.objective import HOURS_PER_YEAR
@@ -131,6 +132,9 @@ def supply_table(inputs: Inputs, model: Model, v: np.ndarray, x: np.ndarray) -> 
     out = df[base[:7] + tech_cols + base[7:]]
     for c in ["grid_mw", "onsite_mw", *tech_cols, "grid_energy_mwh", "onsite_energy_mwh", "onsite_fuel_usd", "onsite_emissions_tco2"]:
         out[c] = _clean(out[c].to_numpy())
+    keys = ["cluster_id", "region_id", "site_id", "online_year"]
+    if sorted_by(p[keys].iloc[on], keys):  # the model's pairs are in this order (planner.model.core.Columns), each
+        return out.reset_index(drop=True)  # pair's years ascending
     return out.sort_values(["cluster_id", "region_id", "site_id", "online_year", "year"]).reset_index(drop=True)
 
 

@@ -105,3 +105,47 @@ def test_a_callers_own_freeze_is_kept():
         assert gc.get_freeze_count() == frozen  # ... nor unfrozen at the end
     finally:
         gc.unfreeze()
+
+
+def _faults_of_a_fresh_block(mb: int = 64) -> int:
+    """Page faults taken writing a new block of *mb* MB (a freshly mapped block faults once per 4 KiB page)."""
+    import resource
+
+    import numpy as np
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    block = np.ones(mb * (1 << 20) // 8)  # written in full
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    del block
+    return faults
+
+
+def test_freed_blocks_are_reused_inside_and_given_back_after():
+    """Inside ``planner_arrays`` a freed 64 MB block stays in the C library's heap, so writing the next one
+    takes (almost) no page faults; outside, glibc maps each such block anew (16,384 pages of 4 KiB)."""
+    import pytest
+
+    from planner.memory import _glibc
+
+    if _glibc() is None:
+        pytest.skip("the C library is not glibc: its allocator is left as it is")
+    pages = 64 * (1 << 20) // 4096
+    setter = _switch()
+    previous = setter(False)  # 4 KiB pages outside too, as inside (huge pages would fault 512 times less)
+    try:
+        assert _faults_of_a_fresh_block() > pages // 2  # before: every page faults
+        with planner_arrays():
+            _faults_of_a_fresh_block()  # the heap grows once ...
+            assert _faults_of_a_fresh_block() < pages // 20  # ... and the next block reuses its pages
+        assert _faults_of_a_fresh_block() > pages // 2  # after: given back (malloc_trim), mapped anew
+    finally:
+        setter(previous)
+
+
+def test_without_glibc_nothing_changes(monkeypatch):
+    import planner.memory as memory
+
+    memory._glibc.cache_clear()
+    monkeypatch.setattr(memory, "_glibc", lambda: None)
+    with planner_arrays():
+        assert _faults_of_a_fresh_block(8) > 0

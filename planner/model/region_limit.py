@@ -31,7 +31,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from planner.inputs import Inputs
-from planner.model.aggregates import pair_aggregate_index
+from planner.model.aggregates import distinct_cells, pair_aggregate_index
 from planner.model.core import Columns, RowBlock
 from planner.fastindex import positions
 from planner.scenario import CURTAILMENT_LEVELS_PCT
@@ -71,7 +71,7 @@ def shorter_by_zone(inputs: Inputs, pairs: pd.DataFrame, zones: pd.Index) -> pd.
     cell = pair_aggregate_index(pairs, pd.Index([], dtype=object), zones, int(inputs.years[0]), nt)
     cell = cell[cell >= 0]
     n_pairs = np.bincount(cell // (nt * nl), minlength=len(zones))
-    cz, rest = np.divmod(np.unique(cell), nt * nl)
+    cz, rest = np.divmod(distinct_cells(cell), nt * nl)
     ct, ca = np.divmod(rest, nl)
     per_cell = 2 + (nt - ct) * (nl - ca)
     n_zone = np.bincount(cz, weights=per_cell, minlength=len(zones))
