@@ -18,7 +18,7 @@ from planner.model.prune import expand_to, prune_enabled, prune_model
 from planner.result import Result, make_result, report_tasks, unserved_warnings
 from planner.scenario import Scenario
 from planner.marginals import marginals_for
-from planner.memory import planner_arrays
+from planner.memory import planner_arrays, reuse_freed_blocks
 from planner.ranges import equal_cost_ranges
 from planner.solver import STATUS_EXIT_CODES, Meanwhile, Solution, highs_instance, run_highs, solve_model
 
@@ -51,16 +51,17 @@ def solve(scenario: Scenario, tables: Tables | None = None, solver: str | None =
     """
     timings: dict[str, float] = {}
     if built is None:
-        t0 = time.perf_counter()
-        if tables is None:
-            tables = load_tables(dataset_paths(scenario))
-            timings["load_data"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        inputs = build_inputs(scenario, tables)
-        timings["inputs"] = time.perf_counter() - t0
-        model = full = build_model(inputs)
-        if prune_enabled(scenario):  # exact; only for this one solve (a what-if or sweep moving costs keeps every pair)
-            model = prune_model(model)
+        with reuse_freed_blocks():  # given back before HiGHS takes its own memory (planner.memory)
+            t0 = time.perf_counter()
+            if tables is None:
+                tables = load_tables(dataset_paths(scenario))
+                timings["load_data"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            inputs = build_inputs(scenario, tables)
+            timings["inputs"] = time.perf_counter() - t0
+            model = full = build_model(inputs)
+            if prune_enabled(scenario):  # exact; only for this one solve (a what-if or sweep moving costs keeps every pair)
+                model = prune_model(model)
     else:
         inputs, model = built
         full = model
@@ -143,5 +144,6 @@ def check_usable(sol: Solution, scenario: Scenario) -> None:
 @planner_arrays()
 def build(scenario: Scenario, tables: Tables | None = None):
     """Inputs and Model for *scenario*, without solving (for inspection or export)."""
-    inputs: Inputs = build_inputs(scenario, tables)
-    return inputs, build_model(inputs)
+    with reuse_freed_blocks():
+        inputs: Inputs = build_inputs(scenario, tables)
+        return inputs, build_model(inputs)

@@ -28,18 +28,21 @@ found as before. A process that froze its objects itself keeps them frozen, and 
 
 The C library (glibc) serves each allocation above a threshold with fresh pages from the kernel
 (``mmap``), and gives a freed one back at once; the threshold follows the largest block freed, up to
-32 MiB. The pairs' arrays are larger than that (6-60 MB at size 4), so each one is paid for again in
-page faults when it is first written (about 40,000 faults per build at size 4). Inside the call, blocks up
-to 1 GiB come from the C library's heap and freed ones stay there to be reused (``mallopt``
-``M_MMAP_THRESHOLD`` and ``M_TRIM_THRESHOLD``). Six alternating runs each at size 4: the build before
-HiGHS 0.66-0.89 s (median 0.72) against 0.78-1.03 s (median 0.81), page faults 91,000 against 131,000.
-At the end the heap is given back (``malloc_trim``), and the thresholds stay at the largest values
-glibc's own rule would have reached (32 MiB and 64 MiB): glibc cannot return to its adaptive rule
-once a threshold is set. Elsewhere than glibc, nothing changes.
+32 MiB. The pairs' arrays are larger than that (6-60 MB at size 4), so while the inputs and the model
+are built each one is paid for again in page faults when it is first written. :func:`reuse_freed_blocks`
+(around the build only) has blocks up to 64 MiB come from the C library's heap, where freed ones stay to
+be reused (``mallopt`` ``M_MMAP_THRESHOLD`` and ``M_TRIM_THRESHOLD``). Measured in fresh processes
+(docs/performance.md, "Third pass on the time outside HiGHS"): at size 4 the build before HiGHS took
+0.78-0.84 s against 0.93-0.98 s (three alternating runs each), 92,000 page faults against 124,000;
+at size 5 the time outside HiGHS was 9.6 s against 11.4 s. At the end the heap's free memory is given
+back (``malloc_trim``) before HiGHS takes its own, so that freed blocks are not resident beside it. The
+size-5 peak: 2,387 MB against 2,320 MB; with blocks up to 1 GiB kept, 2,472 MB; kept through the solve as
+well, 2,733 MB. The thresholds then stay at the largest values glibc's own rule would have reached (32 MiB
+and 64 MiB): glibc cannot return to its adaptive rule once a threshold is set. Elsewhere than glibc, nothing changes.
 
-:func:`planner_arrays` turns numpy's request off, makes the system allocator pyarrow's default,
-keeps freed blocks for reuse and freezes the objects that exist while the planner builds and solves,
-and puts them back after. These are settings of the process:
+:func:`planner_arrays` turns numpy's request off, makes the system allocator pyarrow's default and
+freezes the objects that exist while the planner builds and solves, and puts all three back after.
+These, and the C library's thresholds, are settings of the process:
 during the call they hold for its other threads too (a notebook's own work meanwhile), and a change
 another thread makes to them meanwhile is undone at the end; outside the call they are as they
 were. An Arrow buffer keeps the allocator it came from. Nested and concurrent uses share one
@@ -65,7 +68,7 @@ _froze = False
 #: mallopt parameters (glibc's malloc.h).
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 #: Inside :func:`planner_arrays`: blocks up to this size come from the heap, and freed ones stay there.
-_KEEP_BYTES = 1 << 30
+_KEEP_BYTES = 64 << 20
 #: After: glibc's adaptive maxima on 64-bit systems (DEFAULT_MMAP_THRESHOLD_MAX, and twice it to trim).
 _AFTER_MMAP_BYTES, _AFTER_TRIM_BYTES = 32 << 20, 64 << 20
 
@@ -100,6 +103,28 @@ def _keep_freed_blocks(on: bool) -> None:
         libc.malloc_trim(0)
 
 
+_reusing = 0
+
+
+@contextmanager
+def reuse_freed_blocks() -> Iterator[None]:
+    """While inside (building the inputs and the model), blocks up to :data:`_KEEP_BYTES` come from the C
+    library's heap and freed ones stay there for reuse; at the end the heap's free memory goes back to the
+    kernel (see the module's doc). Nested and concurrent uses share one setting: the last to leave ends it."""
+    global _reusing
+    with _lock:
+        if _reusing == 0:
+            _keep_freed_blocks(True)
+        _reusing += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _reusing -= 1
+            if _reusing == 0:
+                _keep_freed_blocks(False)
+
+
 def _switch():
     """numpy's setter of its huge-page requests (returns the previous setting), or None where absent."""
     try:
@@ -112,8 +137,8 @@ def _switch():
 @contextmanager
 def planner_arrays() -> Iterator[None]:
     """While inside: numpy does not ask the kernel for huge pages, pyarrow allocates from the system
-    allocator, freed blocks stay in the C library's heap for reuse, and the garbage collector passes over
-    the objects that existed on entry (see the module's doc)."""
+    allocator, and the garbage collector passes over the objects that existed on entry (see the
+    module's doc)."""
     import pyarrow as pa
 
     global _depth, _saved, _saved_pool, _froze
@@ -127,7 +152,6 @@ def planner_arrays() -> Iterator[None]:
             _froze = gc.get_freeze_count() == 0  # a caller's own freeze (a pre-fork server) is left as it is
             if _froze:
                 gc.freeze()
-            _keep_freed_blocks(True)
         _depth += 1
     try:
         yield
@@ -144,4 +168,3 @@ def planner_arrays() -> Iterator[None]:
                 if _froze:
                     gc.unfreeze()
                     _froze = False
-                _keep_freed_blocks(False)

@@ -11,7 +11,7 @@ import pyarrow as pa
 import planner
 import planner.api as api
 from conftest import SCENARIOS
-from planner.memory import _switch, planner_arrays
+from planner.memory import _switch, planner_arrays, reuse_freed_blocks
 
 
 def _state(setter) -> bool:
@@ -107,7 +107,7 @@ def test_a_callers_own_freeze_is_kept():
         gc.unfreeze()
 
 
-def _faults_of_a_fresh_block(mb: int = 64) -> int:
+def _faults_of_a_fresh_block(mb: int = 48) -> int:
     """Page faults taken writing a new block of *mb* MB (a freshly mapped block faults once per 4 KiB page)."""
     import resource
 
@@ -120,24 +120,34 @@ def _faults_of_a_fresh_block(mb: int = 64) -> int:
     return faults
 
 
+def _resident_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * 4096 / (1 << 20)
+
+
 def test_freed_blocks_are_reused_inside_and_given_back_after():
-    """Inside ``planner_arrays`` a freed 64 MB block stays in the C library's heap, so writing the next one
-    takes (almost) no page faults; outside, glibc maps each such block anew (16,384 pages of 4 KiB)."""
+    """Inside ``reuse_freed_blocks`` (the build) a freed 48 MB block stays in the C library's heap, so writing
+    the next one takes (almost) no page faults; outside, glibc maps each such block anew (above its 32 MiB
+    limit: 12,288 pages of 4 KiB), and after it the heap's free memory is back with the kernel."""
     import pytest
 
     from planner.memory import _glibc
 
     if _glibc() is None:
         pytest.skip("the C library is not glibc: its allocator is left as it is")
-    pages = 64 * (1 << 20) // 4096
+    pages = 48 * (1 << 20) // 4096
     setter = _switch()
     previous = setter(False)  # 4 KiB pages outside too, as inside (huge pages would fault 512 times less)
     try:
         assert _faults_of_a_fresh_block() > pages // 2  # before: every page faults
-        with planner_arrays():
+        with reuse_freed_blocks():
             _faults_of_a_fresh_block()  # the heap grows once ...
-            assert _faults_of_a_fresh_block() < pages // 20  # ... and the next block reuses its pages
-        assert _faults_of_a_fresh_block() > pages // 2  # after: given back (malloc_trim), mapped anew
+            with reuse_freed_blocks():  # (nested: the inner exit does not end it)
+                assert _faults_of_a_fresh_block() < pages // 20  # ... and the next block reuses its pages
+            assert _faults_of_a_fresh_block() < pages // 20
+            held = _resident_mb()  # the freed block, still resident in the heap
+        assert held - _resident_mb() > 30  # after: given back to the kernel (malloc_trim) ...
+        assert _faults_of_a_fresh_block() > pages // 2  # ... and a new block mapped anew
     finally:
         setter(previous)
 
@@ -147,5 +157,5 @@ def test_without_glibc_nothing_changes(monkeypatch):
 
     memory._glibc.cache_clear()
     monkeypatch.setattr(memory, "_glibc", lambda: None)
-    with planner_arrays():
+    with memory.reuse_freed_blocks():
         assert _faults_of_a_fresh_block(8) > 0
