@@ -30,6 +30,7 @@ rather than in the order of the input tables.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,8 @@ _ANGLE_MARGIN_RAD = 1e-9
 _SEARCH_RADIUS_KM = 6350.0
 #: Up to this many hub-cluster x location combinations, all of them are candidates (no search).
 SMALL_PRODUCT = 200_000
+#: Threads evaluating the rules on the candidates' batches (the benchmark machine has two cores).
+_RULE_THREADS = 2
 #: Latitude-band entries searched at a time: bounded temporaries (3.6 M entries at size 4 as one batch
 #: were ten 29 MB arrays, most of their cost the fresh memory), the same codes in the same order.
 _BAND_BATCH = 1 << 18
@@ -178,25 +181,34 @@ def candidate_rules(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd
     # rules that hold for every combination are not evaluated per combination (the same survivors)
     every_country = bool(allows[:, np.unique(loc_code)].all()) if nr else True
     every_lead = not nr or not nk or float(online_k.min()) >= float(lead_r.max())
-    kept: dict[str, list[np.ndarray]] = {"ki": [], "ri": [], "online": [], "dist": [], "rtt": []}
-    for with_hub, part in parts:
-        for code in part:
-            ki, ri = np.divmod(code, nr)
-            ok = np.ones(len(ki), dtype=bool) if every_country else allows[ki, loc_code[ri]]
-            if len(listed_k):
-                row = row_of_k[ki]
-                ok &= (row < 0) | allowed_kr[np.maximum(row, 0), ri]
-            online = online_k[ki]
-            if not every_lead:
-                ok &= online >= lead_r[ri]
-            if with_hub:  # the distance and round trip of every candidate; the latency rule with the others
-                dist = _haversine_km(lon_k[ki], lat_k[ki], cos_lat_k[ki], lon_r[ri], lat_r[ri], cos_lat_r[ri])
-                rtt = round_trip_ms(dist, params)
-                ok &= rtt <= max_rtt_k[ki]
-            else:
-                dist = rtt = np.full(len(ki), np.nan)
-            for name, values in zip(kept, (ki, ri, online, dist, rtt)):
-                kept[name].append(values[ok])
+
+    def survivors(with_hub: bool, code: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The candidates *code* that pass the rules, with their online years, distances and round trips."""
+        ki, ri = np.divmod(code, nr)
+        ok = np.ones(len(ki), dtype=bool) if every_country else allows[ki, loc_code[ri]]
+        if len(listed_k):
+            row = row_of_k[ki]
+            ok &= (row < 0) | allowed_kr[np.maximum(row, 0), ri]
+        online = online_k[ki]
+        if not every_lead:
+            ok &= online >= lead_r[ri]
+        if with_hub:  # the distance and round trip of every candidate; the latency rule with the others
+            dist = _haversine_km(lon_k[ki], lat_k[ki], cos_lat_k[ki], lon_r[ri], lat_r[ri], cos_lat_r[ri])
+            rtt = round_trip_ms(dist, params)
+            ok &= rtt <= max_rtt_k[ki]
+        else:
+            dist = rtt = np.full(len(ki), np.nan)
+        return tuple(values[ok] for values in (ki, ri, online, dist, rtt))
+
+    # NumPy releases the GIL on these arrays: with more than one batch, two threads take them in turn (on two
+    # cores, 2-3x faster at size 4: docs/performance.md). Each batch's survivors are the same, kept in order.
+    batches = [(with_hub, code) for with_hub, part in parts for code in part]
+    if len(batches) > 1:
+        with ThreadPoolExecutor(_RULE_THREADS, thread_name_prefix="planner-eligibility") as pool:
+            found = list(pool.map(lambda batch: survivors(*batch), batches))
+    else:
+        found = [survivors(*batch) for batch in batches]
+    kept: dict[str, list[np.ndarray]] = {name: [f[i] for f in found] for i, name in enumerate(("ki", "ri", "online", "dist", "rtt"))}
     ki, ri, online, dist, rtt = (np.concatenate(v) if v else np.zeros(0, dtype=float if k in ("dist", "rtt") else np.int64)
                                  for k, v in kept.items())
     # the model's canonical order (cluster_id, region_id, site_id), ranked on the small tables, ties by

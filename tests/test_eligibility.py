@@ -51,6 +51,35 @@ def test_synthetic_sites_equal_cross_product(tmp_path: Path, monkeypatch: pytest
     pd.testing.assert_frame_equal(fast.pairs, _canonical(slow.pairs), check_exact=True)
 
 
+def test_rules_on_many_batches_in_two_threads_equal_cross_product(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reach search's candidates in many small batches, their rules evaluated by two threads (as at
+    national scale, where each batch holds 2^18 candidates): the same pairs, in the same order."""
+    import sys
+
+    import planner.eligibility as elig
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from instances import SIZES, write_instance
+
+    scenario = planner.load_scenario(write_instance(SIZES[2], tmp_path))
+    monkeypatch.setattr(elig, "SMALL_PRODUCT", 0)  # the reach search, not every combination
+    monkeypatch.setattr(elig, "_BAND_BATCH", 997)
+    threads = []
+    real_pool = elig.ThreadPoolExecutor
+
+    def counting_pool(*args, **kwargs):
+        threads.append(args[0] if args else kwargs.get("max_workers"))
+        return real_pool(*args, **kwargs)
+
+    monkeypatch.setattr(elig, "ThreadPoolExecutor", counting_pool)
+    fast = build_inputs(scenario)
+    assert threads == [2]
+    monkeypatch.setattr(inputs_mod, "candidate_rules", _cross_product_rules)
+    slow = build_inputs(scenario)
+    assert len(fast.pairs) > 1000
+    pd.testing.assert_frame_equal(fast.pairs, _canonical(slow.pairs), check_exact=True)
+
+
 def test_tree_route_equals_product_route(monkeypatch: pytest.MonkeyPatch) -> None:
     import planner.eligibility as elig
 
