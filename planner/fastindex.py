@@ -45,6 +45,17 @@ def positions(index: pd.Index, values) -> np.ndarray:
     return index.get_indexer(values)
 
 
+def present(values) -> pd.Index:
+    """The distinct values of *values* (a set: in no particular order), from a Categorical's codes without
+    hashing its 0.8 M entries (the pairs' ids: ``planner.eligibility.id_codes``)."""
+    cat = values.array if isinstance(values, (pd.Series, pd.Index)) else values
+    if isinstance(cat, pd.Categorical):
+        codes = np.asarray(cat.codes)
+        seen = np.bincount(codes[codes >= 0], minlength=len(cat.categories)) > 0
+        return cat.categories[seen]
+    return pd.Index(pd.unique(values))
+
+
 def sorted_by(frame: pd.DataFrame, columns: list[str]) -> bool | None:
     """Whether the rows of *frame* are in ascending order of *columns* (the first the primary key; ties
     allowed), comparing neighbouring rows column by column (Arrow strings in C++; numbers, and the codes of

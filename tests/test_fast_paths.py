@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from planner.eligibility import _canonical_order, id_codes
-from planner.fastindex import positions, sorted_by
+from planner.fastindex import positions, present, sorted_by
 from planner.inputs import _pairs_frame
 from planner.model.assemble import canonical_pair_order
 from planner.result import _online_by_year
@@ -78,6 +78,21 @@ def test_canonical_order_of_combinations_with_repeated_ids():
     old = np.lexsort((rank_s[r0], rank_r[r0], rank_k[k0]))
     order = _canonical_order(clusters, regions, ki, ri)
     assert np.array_equal(ki[order], k0[old]) and np.array_equal(ri[order], r0[old])
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_present_ids_are_the_distinct_values(seed):
+    """``present``: the distinct ids of a Categorical (unused categories and missing entries left out) and of
+    plain strings, as ``pd.unique`` gives them (as a set)."""
+    rng = np.random.default_rng(seed)
+    ids = pd.Series(rng.choice(["US-VA", "US-TX", "CN-GD", "é", ""], int(rng.integers(0, 30))), dtype="str")
+    categories = pd.Index(["", "CN-GD", "US-TX", "US-VA", "US-ZZ", "é"], dtype="str")  # US-ZZ never used
+    codes = categories.get_indexer(ids)
+    if len(codes):
+        codes[rng.random(len(codes)) < 0.2] = -1  # missing
+    coded = pd.Series(pd.Categorical.from_codes(codes, categories=categories))
+    assert set(present(coded)) == set(pd.unique(coded.dropna()))
+    assert set(present(ids)) == set(pd.unique(ids))
 
 
 def test_pairs_frame_equals_dataframe():

@@ -15,13 +15,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from planner.fastindex import present
 from planner.inputs import Inputs
 
 
 def new_capacity_columns(inputs: Inputs) -> pd.DataFrame:
     """One row per ``new[g, t]`` variable: grid_region_id, year, upper_mw, cost_usd_per_kw."""
     g = inputs.grid_regions.sort_index()  # canonical order, whatever the table's row order
-    used = g.index.isin(inputs.pairs["grid_region_id"].unique())
+    used = g.index.isin(present(inputs.pairs["grid_region_id"]))
     g = g[used & (g["expansion_max_mw_per_year"] > 0)]
     first = int(inputs.years[0])
     gi = np.repeat(np.arange(len(g)), len(inputs.years))

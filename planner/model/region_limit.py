@@ -33,7 +33,7 @@ import scipy.sparse as sp
 from planner.inputs import Inputs
 from planner.model.aggregates import distinct_cells, pair_aggregate_index
 from planner.model.core import Columns, RowBlock
-from planner.fastindex import positions
+from planner.fastindex import positions, present
 from planner.scenario import CURTAILMENT_LEVELS_PCT
 
 
@@ -50,7 +50,7 @@ def region_limits(inputs: Inputs, pairs: pd.DataFrame) -> pd.Series:
         limits = pd.concat([limits, pd.Series(np.inf, index=could)])
     if limits.empty or not len(pairs):
         return pd.Series(dtype=float)
-    limited = limits.index[limits.index.isin(pairs["region_id"].unique())].sort_values()
+    limited = limits.index[limits.index.isin(present(pairs["region_id"]))].sort_values()
     return limits.loc[limited].astype(float)
 
 
