@@ -130,7 +130,8 @@ def solve_by_column_generation(model: Model, time_limit_s: float = 300.0, thread
     try:
         cx = model.c[:nx] * COST_SCALE  # the pairs' costs in the solver's units
         ids = model.columns.pairs["cluster_id"].array
-        # a cluster's pairs are one run (canonical order); a Categorical's codes number the runs already
+        # a cluster's pairs are one run (canonical order); the codes of a Categorical with sorted categories
+        # (the pairs' ids: eligibility.id_codes) are non-decreasing over the runs, one value each
         group = ids.codes if isinstance(ids, pd.Categorical) else pd.factorize(ids)[0]
         # a pair fixed at 0 (a moratorium) can never lower the cost: it is neither loaded nor priced
         open_pair = model.upper[:nx] > model.lower[:nx]

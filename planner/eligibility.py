@@ -29,6 +29,7 @@ rather than in the order of the input tables.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -44,8 +45,9 @@ _ANGLE_MARGIN_RAD = 1e-9
 _SEARCH_RADIUS_KM = 6350.0
 #: Up to this many hub-cluster x location combinations, all of them are candidates (no search).
 SMALL_PRODUCT = 200_000
-#: Threads evaluating the rules on the candidates' batches (the benchmark machine has two cores).
-_RULE_THREADS = 2
+#: Threads for the build's NumPy work on large arrays (the rules on the candidates' batches here, the row
+#: families in ``planner.model.assemble``): two, or one on a single core. NumPy releases the GIL.
+BUILD_THREADS = max(1, min(2, os.cpu_count() or 1))
 #: Latitude-band entries searched at a time: bounded temporaries (3.6 M entries at size 4 as one batch
 #: were ten 29 MB arrays, most of their cost the fresh memory), the same codes in the same order.
 _BAND_BATCH = 1 << 18
@@ -200,11 +202,11 @@ def candidate_rules(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd
             dist = rtt = np.full(len(ki), np.nan)
         return tuple(values[ok] for values in (ki, ri, online, dist, rtt))
 
-    # NumPy releases the GIL on these arrays: with more than one batch, two threads take them in turn (on two
-    # cores, 2-3x faster at size 4: docs/performance.md). Each batch's survivors are the same, kept in order.
+    # NumPy releases the GIL on these arrays: with more than one batch, two threads take them in turn (size 4,
+    # one process: 164-173 ms against 219-241 ms, docs/performance.md). Each batch's survivors are the same.
     batches = [(with_hub, code) for with_hub, part in parts for code in part]
     if len(batches) > 1:
-        with ThreadPoolExecutor(_RULE_THREADS, thread_name_prefix="planner-eligibility") as pool:
+        with ThreadPoolExecutor(BUILD_THREADS, thread_name_prefix="planner-eligibility") as pool:
             found = list(pool.map(lambda batch: survivors(*batch), batches))
     else:
         found = [survivors(*batch) for batch in batches]

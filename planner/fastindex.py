@@ -56,9 +56,9 @@ def present(values) -> pd.Index:
     return pd.Index(pd.unique(values))
 
 
-def sorted_by(frame: pd.DataFrame, columns: list[str]) -> bool | None:
+def sorted_by(frame: pd.DataFrame, columns: list[str], strict: bool = False) -> bool | None:
     """Whether the rows of *frame* are in ascending order of *columns* (the first the primary key; ties
-    allowed), comparing neighbouring rows column by column (Arrow strings in C++; numbers, and the codes of
+    allowed, or with *strict* not: no two rows equal on all *columns*), comparing neighbouring rows column by column (Arrow strings in C++; numbers, and the codes of
     Categoricals with sorted categories, in NumPy). None when a column is none of these (object strings,
     missing values, unsorted categories): ask a full sort instead."""
     import pyarrow.compute as pc
@@ -83,4 +83,4 @@ def sorted_by(frame: pd.DataFrame, columns: list[str]) -> bool | None:
         if (after & undecided).any():
             return False
         undecided &= ~before
-    return True
+    return not (strict and undecided.any())

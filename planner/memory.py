@@ -28,26 +28,32 @@ found as before. A process that froze its objects itself keeps them frozen, and 
 
 The C library (glibc) serves each allocation above a threshold with fresh pages from the kernel
 (``mmap``), and gives a freed one back at once; the threshold follows the largest block freed, up to
-32 MiB. The pairs' arrays are larger than that (6-60 MB at size 4), so while the inputs and the model
-are built each one is paid for again in page faults when it is first written. :func:`reuse_freed_blocks`
-(around the build only) has blocks up to 64 MiB come from the C library's heap, where freed ones stay to
-be reused (``mallopt`` ``M_MMAP_THRESHOLD`` and ``M_TRIM_THRESHOLD``). Measured in fresh processes
-(docs/performance.md, "Third pass on the time outside HiGHS"): at size 4 the build before HiGHS took
-0.78-0.84 s against 0.93-0.98 s (three alternating runs each), 92,000 page faults against 124,000;
-at size 5 the time outside HiGHS was 9.6 s against 11.4 s. At the end the heap's free memory is given
-back (``malloc_trim``) before HiGHS takes its own, so that freed blocks are not resident beside it. The
-size-5 peak: 2,387 MB against 2,320 MB; with blocks up to 1 GiB kept, 2,472 MB; kept through the solve as
-well, 2,733 MB. The thresholds then stay at the largest values glibc's own rule would have reached (32 MiB
-and 64 MiB): glibc cannot return to its adaptive rule once a threshold is set. Elsewhere than glibc, nothing changes.
+32 MiB. Many of the build's arrays are larger than that (the pairs' float block is 56 MB at size 4, the
+size-5 arrays 40-400 MB), so while the inputs and the model are built each one is paid for again in page
+faults when it is first written. :func:`reuse_freed_blocks` (around the build only) has blocks up to 64 MiB
+come from the C library's heap, where freed ones stay to be reused (``mallopt`` ``M_MMAP_THRESHOLD`` and
+``M_TRIM_THRESHOLD``). Measured in fresh processes (docs/performance.md, "Third pass on the time outside
+HiGHS"): at size 4 the build before HiGHS took 0.78-0.84 s against 0.93-0.98 s (three alternating runs
+each), 92,000 page faults against 124,000; at size 5 the time outside HiGHS was 9.6 s against 11.4 s. At
+the end the heap's free memory is given back (``malloc_trim``) before HiGHS takes its own, so that freed
+blocks are not resident beside it. The size-5 peak: 2,387 MB against 2,320 MB; with blocks up to 1 GiB
+kept, 2,472 MB; kept through the solve as well, 2,733 MB.
+
+Unlike the settings below, the thresholds are not as they were after the call: glibc has no way back to
+its adaptive rule once a threshold is set, so they stay at the largest values that rule reaches on 64-bit
+systems (32 MiB and 64 MiB). Where the user tuned the allocator (``MALLOC_MMAP_THRESHOLD_``,
+``MALLOC_TRIM_THRESHOLD_``, ``MALLOC_TOP_PAD_``, ``MALLOC_MMAP_MAX_``, or ``glibc.malloc`` in
+``GLIBC_TUNABLES``), where glibc refuses the threshold, and elsewhere than glibc, nothing changes.
 
 :func:`planner_arrays` turns numpy's request off, makes the system allocator pyarrow's default and
 freezes the objects that exist while the planner builds and solves, and puts all three back after.
-These, and the C library's thresholds, are settings of the process:
+These are settings of the process:
 during the call they hold for its other threads too (a notebook's own work meanwhile), and a change
 another thread makes to them meanwhile is undone at the end; outside the call they are as they
 were. An Arrow buffer keeps the allocator it came from. Nested and concurrent uses share one
-switch: the first to enter sets it, the last to leave restores it. Sweeps and what-if sessions
-build through ``planner.inputs`` and ``planner.model`` directly and run as before.
+switch: the first to enter sets it, the last to leave restores it (:func:`reuse_freed_blocks` likewise).
+Sweeps and what-if sessions build through ``planner.inputs`` and ``planner.model`` directly and run as
+before.
 """
 
 from __future__ import annotations
@@ -67,10 +73,12 @@ _froze = False
 
 #: mallopt parameters (glibc's malloc.h).
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-#: Inside :func:`planner_arrays`: blocks up to this size come from the heap, and freed ones stay there.
+#: Inside :func:`reuse_freed_blocks`: blocks up to this size come from the heap, and freed ones stay there.
 _KEEP_BYTES = 64 << 20
 #: After: glibc's adaptive maxima on 64-bit systems (DEFAULT_MMAP_THRESHOLD_MAX, and twice it to trim).
 _AFTER_MMAP_BYTES, _AFTER_TRIM_BYTES = 32 << 20, 64 << 20
+#: Environment variables by which a user tunes glibc's allocator (then it is left as the user set it).
+_USER_TUNING = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_")
 
 
 @functools.cache
@@ -88,19 +96,30 @@ def _glibc():
     return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
 
 
+def _user_tuned() -> bool:
+    import os
+
+    return any(name in os.environ for name in _USER_TUNING) or "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", "")
+
+
+_kept = False  # whether the thresholds were set on entry (and are to be set back and the heap trimmed)
+
+
 def _keep_freed_blocks(on: bool) -> None:
     """Freed blocks up to :data:`_KEEP_BYTES` stay in the heap for reuse (*on*), or the heap is given back and
-    the thresholds set to glibc's adaptive maxima."""
+    the thresholds set to glibc's adaptive maxima (only if they were set on entry)."""
+    global _kept
     libc = _glibc()
-    if libc is None:
-        return
     if on:
-        libc.mallopt(_M_MMAP_THRESHOLD, _KEEP_BYTES)
-        libc.mallopt(_M_TRIM_THRESHOLD, _KEEP_BYTES)
-    else:
+        # mallopt returns 1 when it takes a value; a refused threshold changes nothing, and then neither is set
+        _kept = (libc is not None and not _user_tuned() and libc.mallopt(_M_MMAP_THRESHOLD, _KEEP_BYTES) == 1)
+        if _kept:
+            libc.mallopt(_M_TRIM_THRESHOLD, _KEEP_BYTES)
+    elif _kept:
         libc.mallopt(_M_MMAP_THRESHOLD, _AFTER_MMAP_BYTES)
         libc.mallopt(_M_TRIM_THRESHOLD, _AFTER_TRIM_BYTES)
         libc.malloc_trim(0)
+        _kept = False
 
 
 _reusing = 0

@@ -133,8 +133,10 @@ def supply_table(inputs: Inputs, model: Model, v: np.ndarray, x: np.ndarray) -> 
     for c in ["grid_mw", "onsite_mw", *tech_cols, "grid_energy_mwh", "onsite_energy_mwh", "onsite_fuel_usd", "onsite_emissions_tco2"]:
         out[c] = _clean(out[c].to_numpy())
     keys = ["cluster_id", "region_id", "site_id", "online_year"]
-    if sorted_by(p[keys].iloc[on], keys):  # the model's pairs are in this order (planner.model.core.Columns), each
-        return out.reset_index(drop=True)  # pair's years ascending
+    # the model's pairs are in this order (planner.model.core.Columns) and each pair's years ascending: with
+    # no two pairs alike on the keys, that is the order the sort would give
+    if sorted_by(p[keys].iloc[on], keys, strict=True):
+        return out.reset_index(drop=True)
     return out.sort_values(["cluster_id", "region_id", "site_id", "online_year", "year"]).reset_index(drop=True)
 
 

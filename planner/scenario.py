@@ -17,8 +17,8 @@ import re
 import csv
 import hashlib
 import json
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
@@ -636,6 +636,7 @@ def _cluster_columns(header: Sequence[str]) -> list[tuple[str, str, str]]:
 
 
 def _cluster_from_row(row: dict, where: str, plan: list[tuple[str, str, str]]) -> dict:
+    """One CSV row of clusters as a scenario's cluster mapping (blank cells left out), by *plan*."""
     if None in row:
         raise ScenarioError(where, "", row[None], "no more cells than header columns")
     rec: dict[str, Any] = {}

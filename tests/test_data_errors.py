@@ -47,6 +47,10 @@ CASES = [
     ("missing column", lambda d: d.drop(columns=["lat"]), "lat", "header", "missing column"),
     ("ids that do not join", set_cells("grid_region_id", ["US-OH"], "ATLANTIS"), "grid_region_id", "US-OH",
      "not in grid_regions table"),
+    ("infinite", set_cells("lat", ["US-TN", "US-OH"], " -inf"), "lat", "US-OH, US-TN", "infinite value"),
+    ("text for a number", set_cells("price_usd_per_mwh", ["US-TN"], "cheap"), "price_usd_per_mwh", "US-TN",
+     "not a number"),
+    ("fraction in a year", set_cells("price_year", ["US-TN"], "2023.5"), "price_year", "US-TN", "expected an integer"),
 ]
 
 

@@ -38,6 +38,7 @@ def test_sorted_check_and_canonical_order(seed):
     assert np.array_equal(canonical_pair_order(pairs), truth)
     ordered = pairs.iloc[truth].reset_index(drop=True)
     assert sorted_by(ordered, names)
+    assert sorted_by(ordered, names, strict=True) == (not ordered.duplicated(names).any())  # no two rows alike
     assert np.array_equal(canonical_pair_order(ordered), np.arange(len(pairs)))
     assert sorted_by(pairs.astype({"cluster_id": object}), names) is None  # object strings: the full sort decides
 

@@ -7,6 +7,7 @@ import gc
 import threading
 
 import pyarrow as pa
+import pytest
 
 import planner
 import planner.api as api
@@ -135,6 +136,13 @@ def test_freed_blocks_are_reused_inside_and_given_back_after():
 
     if _glibc() is None:
         pytest.skip("the C library is not glibc: its allocator is left as it is")
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as fh:
+            thp = fh.read()
+    except OSError:
+        thp = "[never]"
+    if "[always]" in thp:
+        pytest.skip("the kernel backs every large block with huge pages: too few faults to count")
     pages = 48 * (1 << 20) // 4096
     setter = _switch()
     previous = setter(False)  # 4 KiB pages outside too, as inside (huge pages would fault 512 times less)
@@ -152,10 +160,55 @@ def test_freed_blocks_are_reused_inside_and_given_back_after():
         setter(previous)
 
 
-def test_without_glibc_nothing_changes(monkeypatch):
+class _FakeGlibc:
+    """Records the allocator calls ``reuse_freed_blocks`` makes (no real allocator is touched)."""
+
+    def __init__(self, accepts: bool = True):
+        self.calls: list[tuple] = []
+        self.accepts = accepts
+
+    def mallopt(self, param, value):
+        self.calls.append(("mallopt", param, value))
+        return 1 if self.accepts else 0
+
+    def malloc_trim(self, pad):
+        self.calls.append(("malloc_trim", pad))
+        return 1
+
+
+def test_thresholds_set_once_and_set_back_even_after_an_error(monkeypatch):
+    import pytest
+
     import planner.memory as memory
 
-    memory._glibc.cache_clear()
-    monkeypatch.setattr(memory, "_glibc", lambda: None)
-    with memory.reuse_freed_blocks():
-        assert _faults_of_a_fresh_block(8) > 0
+    fake = _FakeGlibc()
+    monkeypatch.setattr(memory, "_glibc", lambda: fake)
+    for name in (*memory._USER_TUNING, "GLIBC_TUNABLES"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(RuntimeError):
+        with reuse_freed_blocks():
+            with reuse_freed_blocks():  # nested: one setting
+                raise RuntimeError("a failed build")
+    mmap, trim = memory._M_MMAP_THRESHOLD, memory._M_TRIM_THRESHOLD
+    assert fake.calls == [("mallopt", mmap, 64 << 20), ("mallopt", trim, 64 << 20),
+                          ("mallopt", mmap, 32 << 20), ("mallopt", trim, 64 << 20), ("malloc_trim", 0)]
+
+
+@pytest.mark.parametrize("case", ["not glibc", "user tuned", "tunables", "threshold refused"])
+def test_allocator_left_alone(case, monkeypatch):
+    """Elsewhere than glibc, where the user tuned glibc's allocator, or where glibc refuses the threshold:
+    no threshold set, nothing trimmed."""
+    import planner.memory as memory
+
+    fake = _FakeGlibc(accepts=case != "threshold refused")
+    monkeypatch.setattr(memory, "_glibc", lambda: None if case == "not glibc" else fake)
+    for name in (*memory._USER_TUNING, "GLIBC_TUNABLES"):
+        monkeypatch.delenv(name, raising=False)
+    if case == "user tuned":
+        monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "131072")
+    if case == "tunables":
+        monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=1000000")
+    with reuse_freed_blocks():
+        pass
+    expected = [("mallopt", memory._M_MMAP_THRESHOLD, 64 << 20)] if case == "threshold refused" else []
+    assert fake.calls == expected  # a refused threshold: asked once, nothing else set, nothing to undo

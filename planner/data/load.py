@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.data.schemas import HEADROOM_COLUMNS, SCHEMAS, TableSchema
+from planner.data.schemas import HEADROOM_COLUMNS, SCHEMAS, Column, TableSchema
 from planner.errors import DataError, is_file
 
 #: The repository's datasets/ folder (a checkout or an editable install).
@@ -134,13 +134,11 @@ def check_table(df: pd.DataFrame, schema: TableSchema, label: str) -> pd.DataFra
     return df
 
 
-def _check_numbers(col, values: np.ndarray, blank: np.ndarray, label: str, rows) -> np.ndarray:
+def _check_numbers(col: Column, values: np.ndarray, blank: np.ndarray, label: str, rows) -> np.ndarray:
     """Check the numbers of column *col* (*values*, NaN where *blank*); return them typed: an integer
     column without blanks as integers, any other as floats (NaN where blank)."""
-    given = values[~blank].astype(float)
-    if not np.isfinite(given).all():
-        raise DataError(label, col.name, rows(~blank & ~np.isfinite(np.nan_to_num(values.astype(float), nan=0.0))),
-                        "infinite value")
+    if not np.isfinite(values[~blank].astype(float)).all():
+        raise DataError(label, col.name, rows(~blank & np.isinf(values.astype(float))), "infinite value")
     if col.kind == "int":
         frac = ~blank & (np.nan_to_num(values.astype(float) % 1, nan=0.0) != 0)
         if frac.any():

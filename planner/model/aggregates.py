@@ -101,10 +101,13 @@ def load_aggregate_rows(inputs: Inputs, cols: Columns) -> RowBlock:
                         pd.DataFrame({"place_id": [], "online_year": [], "level": []}))
     pairs = cols.pairs
     cell = pair_aggregate_index(pairs, cols.grid_ids, aggregate_zone_ids(agg), int(inputs.years[0]), len(inputs.years))
-    cells = agg["cell"].to_numpy()
-    row_of_cell = np.zeros(int(max(cells.max(), cell.max())) + 1, dtype=np.int64)  # a lookup table: cells are few
-    row_of_cell[cells] = np.arange(len(cells))
-    row_of_pair = row_of_cell[cell]  # every pair's cell is one of the aggregates' (load_aggregate_columns)
+    cells = agg["cell"].to_numpy()  # sorted (distinct_cells); every pair's cell is one of them (load_aggregate_columns)
+    if len(cell) and cell.min() >= 0 and cells.max() <= 16 * len(cell) + 1_000_000:  # few cells: a lookup table
+        row_of_cell = np.zeros(int(max(cells.max(), cell.max())) + 1, dtype=np.int64)
+        row_of_cell[cells] = np.arange(len(cells))
+        row_of_pair = row_of_cell[cell]
+    else:
+        row_of_pair = np.searchsorted(cells, cell)
     nz = cols.n_z
     rows = np.concatenate([row_of_pair, np.arange(nz)])
     cidx = np.concatenate([np.arange(cols.n_x), cols.z_slice.start + np.arange(nz)])

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from planner.eligibility import BUILD_THREADS
 from planner.inputs import Inputs
 from planner.model.aggregates import load_aggregate_columns, load_aggregate_rows
 from planner.model.core import Columns, Model, RowBlock
@@ -88,7 +89,7 @@ def build_model(inputs: Inputs, formulation: str | None = None) -> Model:
 
     # the families are independent and mostly NumPy (which releases the GIL): two threads, in order (size 4:
     # 50-55 ms against 69-75 ms, docs/performance.md); the same blocks
-    with ThreadPoolExecutor(2, thread_name_prefix="planner-rows") as pool:
+    with ThreadPoolExecutor(BUILD_THREADS, thread_name_prefix="planner-rows") as pool:
         blocks: list[RowBlock] = list(pool.map(lambda family: family(inputs, cols), ROW_FAMILIES))
     A = sp.vstack([b.A for b in blocks], format="csc")  # column-wise, as HiGHS takes it (one conversion of the triplets)
     slices, start = {}, 0
