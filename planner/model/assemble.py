@@ -30,6 +30,10 @@ from planner.model.region_limit import region_limit_rows, region_limits, shorter
 from planner.model.sites import site_capacity_rows, site_link_rows
 from planner.fastindex import sorted_by
 
+#: From this many pairs on, the row families are built by :data:`planner.eligibility.BUILD_THREADS` threads
+#: (the eligibility's batch size: below it, threads cost more than they save).
+PARALLEL_MIN_PAIRS = 1 << 18
+
 #: Row families, in the order their rows appear in A.
 ROW_FAMILIES = (placement_rows, load_aggregate_rows, headroom_rows, region_limit_rows, site_capacity_rows, site_link_rows,
                 *ONSITE_FAMILIES)
@@ -87,10 +91,14 @@ def build_model(inputs: Inputs, formulation: str | None = None) -> Model:
         integrality[cols.open_slice] = ~free
         lower[cols.open_slice] = free.astype(float)
 
-    # the families are independent and mostly NumPy (which releases the GIL): two threads, in order (size 4:
-    # 50-55 ms against 69-75 ms, docs/performance.md); the same blocks
-    with ThreadPoolExecutor(BUILD_THREADS, thread_name_prefix="planner-rows") as pool:
-        blocks: list[RowBlock] = list(pool.map(lambda family: family(inputs, cols), ROW_FAMILIES))
+    # the families are independent and, at national scale, mostly NumPy on large arrays (which releases the
+    # GIL): two threads, in order (size 4: 50-55 ms against 69-75 ms, docs/performance.md); the same blocks.
+    # On small models the families are Python work on small arrays, and threads only contend for the GIL.
+    if BUILD_THREADS > 1 and cols.n_x >= PARALLEL_MIN_PAIRS:
+        with ThreadPoolExecutor(BUILD_THREADS, thread_name_prefix="planner-rows") as pool:
+            blocks: list[RowBlock] = list(pool.map(lambda family: family(inputs, cols), ROW_FAMILIES))
+    else:
+        blocks = [family(inputs, cols) for family in ROW_FAMILIES]
     A = sp.vstack([b.A for b in blocks], format="csc")  # column-wise, as HiGHS takes it (one conversion of the triplets)
     slices, start = {}, 0
     for b in blocks:
