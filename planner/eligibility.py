@@ -210,9 +210,8 @@ def candidate_rules(clusters: pd.DataFrame, regions: pd.DataFrame, moratoria: pd
             found = list(pool.map(lambda batch: survivors(*batch), batches))
     else:
         found = [survivors(*batch) for batch in batches]
-    kept: dict[str, list[np.ndarray]] = {name: [f[i] for f in found] for i, name in enumerate(("ki", "ri", "online", "dist", "rtt"))}
-    ki, ri, online, dist, rtt = (np.concatenate(v) if v else np.zeros(0, dtype=float if k in ("dist", "rtt") else np.int64)
-                                 for k, v in kept.items())
+    ki, ri, online, dist, rtt = (np.concatenate([f[i] for f in found]) if found else np.zeros(0, dtype=t)
+                                 for i, t in enumerate((np.int64, np.int64, np.int64, float, float)))
     # the model's canonical order (cluster_id, region_id, site_id), ranked on the small tables, ties by
     # (cluster position, location position): the model then finds its pairs already in order and need not
     # reorder 0.8 M rows of strings (0.4-0.9 s)

@@ -54,11 +54,14 @@ def pair_aggregate_index(pairs: pd.DataFrame, grid_ids: pd.Index, zone_ids: pd.I
 def distinct_cells(cell: np.ndarray) -> np.ndarray:
     """The distinct values of the non-negative integers *cell*, sorted (``np.unique``): by counting, as
     the cells are few (places x years x levels) and the pairs many (0.8 M at size 4: 2 ms against 16 ms)."""
-    if not len(cell):
-        return np.zeros(0, dtype=np.int64)
-    if cell.min() < 0 or cell.max() > 16 * len(cell) + 1_000_000:  # not small counts: sort
+    if not _countable(cell):  # not small counts: sort
         return np.unique(cell).astype(np.int64)
     return np.flatnonzero(np.bincount(cell)).astype(np.int64)
+
+
+def _countable(cell: np.ndarray) -> bool:
+    """Whether *cell* is non-empty, non-negative and small enough for an array indexed by its values."""
+    return bool(len(cell)) and cell.min() >= 0 and cell.max() <= 16 * len(cell) + 1_000_000
 
 
 def load_aggregate_columns(inputs: Inputs, pairs: pd.DataFrame, grid_ids: pd.Index, zone_ids: pd.Index | None = None) -> pd.DataFrame:
@@ -102,7 +105,7 @@ def load_aggregate_rows(inputs: Inputs, cols: Columns) -> RowBlock:
     pairs = cols.pairs
     cell = pair_aggregate_index(pairs, cols.grid_ids, aggregate_zone_ids(agg), int(inputs.years[0]), len(inputs.years))
     cells = agg["cell"].to_numpy()  # sorted (distinct_cells); every pair's cell is one of them (load_aggregate_columns)
-    if len(cell) and cell.min() >= 0 and cells.max() <= 16 * len(cell) + 1_000_000:  # few cells: a lookup table
+    if _countable(cell):  # few cells: a lookup table
         row_of_cell = np.zeros(int(max(cells.max(), cell.max())) + 1, dtype=np.int64)
         row_of_cell[cells] = np.arange(len(cells))
         row_of_pair = row_of_cell[cell]
